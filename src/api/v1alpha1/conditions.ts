@@ -1,0 +1,64 @@
+// Condition types, reasons and the original's `state` values: the closed vocabulary of the
+// scaler's status, shared by the controller (which writes it) and the tests (which read it).
+
+/** The original operator's coarse state, kept meaningful for existing users and dashboards. */
+export const State = {
+  Pending: 'PENDING',
+  Adjusting: 'ADJUSTING',
+  Adjusted: 'ADJUSTED',
+  Error: 'ERROR',
+} as const;
+export type State = (typeof State)[keyof typeof State];
+
+/**
+ * Condition types. `Ready`, `Reconciling` and `Stalled` follow kstatus: `Ready` is always present,
+ * `Reconciling` and `Stalled` only while true. The rest are domain conditions.
+ */
+export const ConditionType = {
+  Ready: 'Ready',
+  Reconciling: 'Reconciling',
+  Stalled: 'Stalled',
+  MetricsAvailable: 'MetricsAvailable',
+  ConcurrencyApplied: 'ConcurrencyApplied',
+  Constrained: 'Constrained',
+  Paused: 'Paused',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Condition reasons: CamelCase, stable, safe to alert on. */
+export const Reason = {
+  Succeeded: 'Succeeded',
+  Progressing: 'Progressing',
+  Initializing: 'Initializing',
+  QueueNotFound: 'QueueNotFound',
+  FunctionNotFound: 'FunctionNotFound',
+  NotAnEventSource: 'NotAnEventSource',
+  AccessDenied: 'AccessDenied',
+  InvalidSpec: 'InvalidSpec',
+  CredentialsUnavailable: 'CredentialsUnavailable',
+  MetricsUnavailable: 'MetricsUnavailable',
+  Throttled: 'Throttled',
+  AwsUnavailable: 'AwsUnavailable',
+  ApplyFailed: 'ApplyFailed',
+  Applied: 'Applied',
+  DryRun: 'DryRun',
+  AccountHeadroom: 'AccountHeadroom',
+  Unconstrained: 'Unconstrained',
+  PausedByAnnotation: 'PausedByAnnotation',
+  Resumed: 'Resumed',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** Event reasons, emitted on real scaling actions and on transitions, never once per poll. */
+export const EventReason = {
+  ScaledUp: 'ScaledUp',
+  ScaledDown: 'ScaledDown',
+  Drift: 'Drift',
+  Constrained: 'Constrained',
+  Stalled: 'Stalled',
+  Recovered: 'Recovered',
+  Restored: 'Restored',
+  Paused: 'Paused',
+  MetricsUnavailable: 'MetricsUnavailable',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];

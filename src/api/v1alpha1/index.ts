@@ -1,0 +1,4 @@
+// The LambdaConcurrencyScaler API, v1alpha1: types, schemas, names and status vocabulary.
+export * from './conditions.ts';
+export * from './groupversion.ts';
+export * from './schema.ts';

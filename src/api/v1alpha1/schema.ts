@@ -1,0 +1,238 @@
+// The single source of truth of the LambdaConcurrencyScaler API: zod schemas from which come the
+// TypeScript types, run-time validation, and (through hack/generate.ts) the CRD in config/crd.
+// The six original spec keys are kept verbatim, including the misspelled awsLamndaMaxConcurrency.
+import { z } from 'zod';
+import { State } from './conditions.ts';
+import { policySpecShape } from './policy-spec.ts';
+import { matches, withRules } from './rules.ts';
+
+/** Largest value of a Kubernetes int32 field, the original operator's integer type. */
+export const MAX_INT32 = 2_147_483_647;
+
+const QUEUE_NAME = '[A-Za-z0-9_-]{1,75}\\.fifo|[A-Za-z0-9_-]{1,80}';
+/** A queue name (1-80 letters, digits, `-`, `_`, optional `.fifo`), queue URL or queue ARN. */
+export const QUEUE_PATTERN = new RegExp(
+  `^(${QUEUE_NAME}|https?://[A-Za-z0-9.:-]+/[0-9]{12}/(${QUEUE_NAME})|arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:[0-9]{12}:(${QUEUE_NAME}))$`,
+);
+/**
+ * Lambda's own FunctionName pattern (name, ARN or partial ARN) without the version/alias
+ * qualifier: reserved concurrency belongs to the function, not to a version or alias.
+ */
+export const FUNCTION_PATTERN =
+  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]+)$/;
+
+const count = (min: number) => z.int().min(min).max(MAX_INT32);
+
+/** Fields of the original operator, with their original names and meaning. */
+const originalSpecShape = {
+  awsSQSName: withRules(
+    z.string().min(1).max(256).meta({
+      description:
+        'The SQS queue the function consumes: a queue name (1-80 letters, digits, hyphens or underscores, FIFO names ending in .fifo), a queue URL, or a queue ARN. A URL or ARN names the owning account explicitly.',
+    }),
+    [
+      matches(
+        QUEUE_PATTERN,
+        'awsSQSName must be a queue name of 1-80 letters, digits, hyphens or underscores (FIFO queues end in .fifo), a queue URL, or a queue ARN',
+      ),
+    ],
+  ),
+  awsSQSMsgCountThreshold: count(0).meta({
+    description:
+      'Backlog threshold of the Step policy: when more messages than this are waiting, concurrency goes up by one step; otherwise it comes down by one step.',
+  }),
+  awsLambdaName: withRules(
+    z.string().min(1).max(140).meta({
+      description:
+        'The Lambda function whose reserved concurrency is scaled: a function name (my-function), a function ARN, or a partial ARN (123456789012:function:my-function). Versions and aliases are not accepted: reserved concurrency applies to the whole function.',
+    }),
+    [
+      matches(
+        FUNCTION_PATTERN,
+        'awsLambdaName must be a Lambda function name (letters, digits, hyphens, underscores), a function ARN or a partial ARN, without a version or alias qualifier',
+      ),
+    ],
+  ),
+  awsLambdaMinConcurrency: count(0).meta({
+    description:
+      'The lowest reserved concurrency the operator sets. 0 means the function is stopped (every invocation throttled) while the queue is quiet; use it only if that is what you want.',
+  }),
+  awsLamndaMaxConcurrency: count(1).optional().meta({
+    description:
+      "The highest reserved concurrency the operator sets. This is the original operator's spelling, accepted forever; new manifests may use awsLambdaMaxConcurrency instead. Exactly one of the two must be set.",
+  }),
+  awsLambdaMaxConcurrency: count(1).optional().meta({
+    description:
+      'The highest reserved concurrency the operator sets (correctly spelled alias of awsLamndaMaxConcurrency). Exactly one of the two must be set.',
+  }),
+  awsLambdaStepConcurrency: count(1).meta({
+    description: 'How much the Step policy adds or removes in one scaling action.',
+  }),
+};
+
+type MaxFields = {
+  awsLamndaMaxConcurrency?: number | undefined;
+  awsLambdaMaxConcurrency?: number | undefined;
+};
+
+/** The effective maximum concurrency, whichever spelling the user chose. */
+export function maxConcurrency(spec: MaxFields): number {
+  return spec.awsLambdaMaxConcurrency ?? spec.awsLamndaMaxConcurrency ?? Number.NaN;
+}
+
+const MAX_CEL =
+  '(has(self.awsLambdaMaxConcurrency) ? self.awsLambdaMaxConcurrency : self.awsLamndaMaxConcurrency)';
+
+export const specSchema = withRules(
+  z
+    .object({ ...originalSpecShape, ...policySpecShape })
+    .meta({ description: 'What to scale, within which bounds, and how.' }),
+  [
+    {
+      rule: 'has(self.awsLamndaMaxConcurrency) || has(self.awsLambdaMaxConcurrency)',
+      message: 'awsLamndaMaxConcurrency (or its correctly spelled alias awsLambdaMaxConcurrency) is required',
+      check: (s) => s.awsLamndaMaxConcurrency !== undefined || s.awsLambdaMaxConcurrency !== undefined,
+    },
+    {
+      rule: '!(has(self.awsLamndaMaxConcurrency) && has(self.awsLambdaMaxConcurrency))',
+      message:
+        'set only one of awsLamndaMaxConcurrency (original spelling) and awsLambdaMaxConcurrency, not both',
+      check: (s) => s.awsLamndaMaxConcurrency === undefined || s.awsLambdaMaxConcurrency === undefined,
+    },
+    {
+      rule: `!(has(self.awsLamndaMaxConcurrency) || has(self.awsLambdaMaxConcurrency)) || self.awsLambdaMinConcurrency <= ${MAX_CEL}`,
+      message: 'awsLambdaMinConcurrency must be less than or equal to the maximum concurrency',
+      fieldPath: '.awsLambdaMinConcurrency',
+      check: (s) => !(s.awsLambdaMinConcurrency > maxConcurrency(s)),
+    },
+  ],
+);
+
+/** A Kubernetes condition (metav1.Condition). */
+export const conditionSchema = z.object({
+  type: z.string().min(1).max(316),
+  status: z.enum(['True', 'False', 'Unknown']),
+  observedGeneration: z.int().min(0).optional(),
+  lastTransitionTime: z.string().meta({ format: 'date-time' }),
+  reason: z.string().min(1).max(1024),
+  message: z.string().max(32768),
+});
+
+const backlogSchema = z
+  .object({
+    visible: z
+      .int()
+      .min(0)
+      .meta({ description: 'Messages available for retrieval (ApproximateNumberOfMessages).' }),
+    inFlight: z
+      .int()
+      .min(0)
+      .meta({
+        description: 'Messages received but not yet deleted (ApproximateNumberOfMessagesNotVisible).',
+      }),
+    delayed: z
+      .int()
+      .min(0)
+      .meta({ description: 'Messages not yet visible (ApproximateNumberOfMessagesDelayed).' }),
+    observedAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ description: 'The queue backlog the last decision was made on.' });
+
+export const statusSchema = z
+  .object({
+    state: z
+      .enum([State.Pending, State.Adjusting, State.Adjusted, State.Error])
+      .optional()
+      .meta({ description: "The original operator's coarse state: PENDING, ADJUSTING, ADJUSTED or ERROR." }),
+    concurrency: z
+      .int()
+      .optional()
+      .meta({ description: 'The reserved concurrency the function has now, as last observed or set.' }),
+    adjustedTimestamp: z
+      .string()
+      .optional()
+      .meta({ format: 'date-time', description: 'When the operator last changed the reserved concurrency.' }),
+    observedGeneration: z
+      .int()
+      .optional()
+      .meta({ description: 'The spec generation this status describes.' }),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+    backlog: backlogSchema.optional(),
+    desiredConcurrency: z
+      .int()
+      .optional()
+      .meta({ description: 'What the policy asked for at the last decision.' }),
+    appliedConcurrency: z
+      .int()
+      .optional()
+      .meta({ description: 'The last value the operator wrote with PutFunctionConcurrency.' }),
+    lastScaleTime: z
+      .string()
+      .optional()
+      .meta({ format: 'date-time', description: 'When the last scaling action happened.' }),
+    lastScaleReason: z.string().optional().meta({ description: 'Why the last scaling action happened.' }),
+    policyState: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description: 'The policy engine history (stabilization windows, estimates), kept across restarts.',
+      }),
+    originalConcurrency: z
+      .object({ reserved: z.int().min(0).optional(), recordedAt: z.string().meta({ format: 'date-time' }) })
+      .optional()
+      .meta({
+        description:
+          'The reserved concurrency the function had before the operator first changed it (reserved absent means none), restored on deletion.',
+      }),
+  })
+  .meta({ description: 'What the operator observed and did.' });
+
+export type LambdaConcurrencyScalerSpec = z.output<typeof specSchema>;
+export type LambdaConcurrencyScalerStatus = z.output<typeof statusSchema>;
+export type Condition = z.output<typeof conditionSchema>;
+
+/** Metadata fields the operator reads; the API server owns the rest. */
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface LambdaConcurrencyScaler {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: LambdaConcurrencyScalerSpec;
+  status?: LambdaConcurrencyScalerStatus;
+}
+
+/** A spec problem, with the dotted path of the field it blames. */
+export interface SpecIssue {
+  path: string;
+  message: string;
+}
+
+/** Validates a spec exactly as the CRD does; returns the parsed spec or the problems found. */
+export function parseSpec(
+  input: unknown,
+): { ok: true; spec: LambdaConcurrencyScalerSpec } | { ok: false; issues: SpecIssue[] } {
+  const result = specSchema.safeParse(input);
+  if (result.success) return { ok: true, spec: result.data };
+  return {
+    ok: false,
+    issues: result.error.issues.map((i) => ({
+      path: ['spec', ...i.path.map(String)].join('.'),
+      message: i.message,
+    })),
+  };
+}
