@@ -124,12 +124,9 @@ const backlogSchema = z
       .int()
       .min(0)
       .meta({ description: 'Messages available for retrieval (ApproximateNumberOfMessages).' }),
-    inFlight: z
-      .int()
-      .min(0)
-      .meta({
-        description: 'Messages received but not yet deleted (ApproximateNumberOfMessagesNotVisible).',
-      }),
+    inFlight: z.int().min(0).meta({
+      description: 'Messages received but not yet deleted (ApproximateNumberOfMessagesNotVisible).',
+    }),
     delayed: z
       .int()
       .min(0)
@@ -174,12 +171,9 @@ export const statusSchema = z
       .optional()
       .meta({ format: 'date-time', description: 'When the last scaling action happened.' }),
     lastScaleReason: z.string().optional().meta({ description: 'Why the last scaling action happened.' }),
-    policyState: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({
-        description: 'The policy engine history (stabilization windows, estimates), kept across restarts.',
-      }),
+    policyState: z.record(z.string(), z.unknown()).optional().meta({
+      description: 'The policy engine history (stabilization windows, estimates), kept across restarts.',
+    }),
     originalConcurrency: z
       .object({ reserved: z.int().min(0).optional(), recordedAt: z.string().meta({ format: 'date-time' }) })
       .optional()
