@@ -99,12 +99,14 @@ export const specSchema = withRules(
         'set only one of awsLamndaMaxConcurrency (original spelling) and awsLambdaMaxConcurrency, not both',
       check: (s) => s.awsLamndaMaxConcurrency === undefined || s.awsLambdaMaxConcurrency === undefined,
     },
-    {
-      rule: `!(has(self.awsLamndaMaxConcurrency) || has(self.awsLambdaMaxConcurrency)) || self.awsLambdaMinConcurrency <= ${MAX_CEL}`,
-      message: 'awsLambdaMinConcurrency must be less than or equal to the maximum concurrency',
+    // One rule per spelling, so the message names the field the user actually wrote.
+    ...(['awsLamndaMaxConcurrency', 'awsLambdaMaxConcurrency'] as const).map((max) => ({
+      rule: `!has(self.${max}) || self.awsLambdaMinConcurrency <= self.${max}`,
+      message: `awsLambdaMinConcurrency must be less than or equal to ${max}`,
       fieldPath: '.awsLambdaMinConcurrency',
-      check: (s) => !(s.awsLambdaMinConcurrency > maxConcurrency(s)),
-    },
+      check: (s: MaxFields & { awsLambdaMinConcurrency: number }) =>
+        s[max] === undefined || s.awsLambdaMinConcurrency <= s[max],
+    })),
   ],
 );
 
