@@ -1,0 +1,293 @@
+// The informer against a real kube-apiserver: events, server-side timeouts, 410 Gone and an API
+// server restart with an object deleted (straight from etcd) while the server was down.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { GROUP, PLURAL } from '../../src/api/v1alpha1/groupversion.ts';
+import { Informer, type InformerOptions } from '../../src/runtime/informer.ts';
+import type { KubeClient } from '../../src/runtime/kube.ts';
+import { RuntimeMetrics } from '../../src/runtime/metrics.ts';
+import {
+  apiServerUp,
+  createScaler,
+  deleteFromEtcd,
+  deleteScaler,
+  type Env,
+  eventually,
+  newNamespace,
+  Recorder,
+  scalersPath,
+  sleep,
+  startEnv,
+} from './helpers.ts';
+
+const fast = {
+  backoffInitialMs: 100,
+  backoffMaxMs: 500,
+} satisfies Partial<InformerOptions>;
+
+async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('Informer against a real API server', { timeout: 60_000 }, () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv();
+  });
+  after(async () => {
+    await env?.cp.stop();
+  });
+
+  it('lists existing objects, then delivers adds, updates and deletes', async () => {
+    const ns = await newNamespace(env, 'inf-basic');
+    await createScaler(env, ns, 'existing');
+    const informer = new Informer({ name: 't', client: env.client, paths: [scalersPath(ns)], ...fast });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      assert.deepEqual(rec.events, ['add:existing']);
+      assert.equal(informer.get(`${ns}/existing`)?.metadata?.name, 'existing');
+
+      await createScaler(env, ns, 'new');
+      await eventually(() => assert.ok(rec.has('add:new')));
+      await env.client.request('PATCH', `${scalersPath(ns)}/new`, {
+        body: { metadata: { labels: { touched: 'yes' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(() => assert.ok(rec.has('update:new')));
+      assert.equal(
+        (informer.get(`${ns}/new`)?.metadata?.labels as Record<string, string> | undefined)?.touched,
+        'yes',
+      );
+      await deleteScaler(env, ns, 'existing');
+      await eventually(() => assert.ok(rec.has('delete:existing')));
+      assert.equal(informer.get(`${ns}/existing`), undefined);
+      assert.deepEqual(informer.keys().sort(), [`${ns}/new`]);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('keeps delivering across several server-side watch timeouts', async () => {
+    const ns = await newNamespace(env, 'inf-timeout');
+    const registry = new Registry();
+    const informer = new Informer({
+      name: 'timeouts',
+      client: env.client,
+      paths: [scalersPath(ns)],
+      metrics: new RuntimeMetrics(registry),
+      watchTimeoutSeconds: [1, 1],
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      for (const name of ['a', 'b', 'c']) {
+        await sleep(1300);
+        await createScaler(env, ns, name);
+        await eventually(() => assert.ok(rec.has(`add:${name}`), `${name} delivered: ${rec.events}`));
+      }
+      const timeouts = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'timeout' });
+      assert.ok(timeouts >= 3, `expected ≥3 watch restarts after server timeouts, got ${timeouts}`);
+      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 1, 'timeouts must not relist');
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('relists on 410 Gone and reports objects deleted while it was not watching', async () => {
+    // The API server's watch cache for a CRD starts at the resourceVersion current when it was
+    // initialised, so a watch from resourceVersion 1 gets an ERROR event with code 410 ("too old
+    // resource version") every time. The client below forces the first watch to start there, and
+    // deletes an object between the list and that watch: only a relist can notice the delete.
+    const ns = await newNamespace(env, 'inf-gone');
+    await createScaler(env, ns, 'stays');
+    await createScaler(env, ns, 'vanishes');
+    let watches = 0;
+    const client: KubeClient = {
+      request: (method, path, options) => env.client.request(method, path, options),
+      async watch(path, query, signal) {
+        if (++watches === 1) {
+          await deleteScaler(env, ns, 'vanishes');
+          return env.client.watch(path, { ...query, resourceVersion: '1' }, signal);
+        }
+        return env.client.watch(path, query, signal);
+      },
+    };
+    const registry = new Registry();
+    const informer = new Informer({
+      name: 'gone',
+      client,
+      paths: [scalersPath(ns)],
+      metrics: new RuntimeMetrics(registry),
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await eventually(() => assert.ok(rec.has('delete:vanishes'), `events: ${rec.events}`));
+      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
+      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
+      assert.deepEqual(informer.keys(), [`${ns}/stays`]);
+      await createScaler(env, ns, 'after');
+      await eventually(() => assert.ok(rec.has('add:after')));
+      assert.equal(rec.count('add:stays'), 1, 'an unchanged object is not re-added by the relist');
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('survives an API server restart and notices what changed while it was down', async () => {
+    const ns = await newNamespace(env, 'inf-restart');
+    await createScaler(env, ns, 'kept');
+    await createScaler(env, ns, 'deleted-while-down');
+    const registry = new Registry();
+    const informer = new Informer({
+      name: 'restart',
+      client: env.client,
+      paths: [scalersPath(ns)],
+      metrics: new RuntimeMetrics(registry),
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+
+      const restart = env.cp.restartApiServer(2000);
+      await eventually(async () => assert.equal(await apiServerUp(env), false), 15_000);
+      await deleteFromEtcd(env.cp, `/registry/${GROUP}/${PLURAL}/${ns}/deleted-while-down`);
+      await restart;
+
+      await createScaler(env, ns, 'created-after');
+      await eventually(() => {
+        assert.ok(rec.has('delete:deleted-while-down'), `events: ${rec.events}`);
+        assert.ok(rec.has('add:created-after'), `events: ${rec.events}`);
+      }, 20_000);
+      assert.deepEqual(informer.keys().sort(), [`${ns}/created-after`, `${ns}/kept`]);
+      const errors = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'error' });
+      assert.ok(errors >= 1, `the broken connection counts as a restart (got ${errors})`);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('restarts a watch that goes silent (idle watchdog)', async () => {
+    // A proxy-less way to get a silent connection: a client whose watch never yields.
+    const ns = await newNamespace(env, 'inf-idle');
+    let watches = 0;
+    const client: KubeClient = {
+      request: (method, path, options) => env.client.request(method, path, options),
+      async watch(path, query, signal) {
+        if (++watches === 1) {
+          return {
+            async *[Symbol.asyncIterator]() {
+              await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            },
+          };
+        }
+        return env.client.watch(path, query, signal);
+      },
+    };
+    const registry = new Registry();
+    const informer = new Informer({
+      name: 'idle',
+      client,
+      paths: [scalersPath(ns)],
+      metrics: new RuntimeMetrics(registry),
+      idleTimeoutMs: 500,
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      await createScaler(env, ns, 'while-silent');
+      await eventually(() => assert.ok(rec.has('add:while-silent')), 5000);
+      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'idle' }), 1);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('re-delivers every cached object on resync', async () => {
+    const ns = await newNamespace(env, 'inf-resync');
+    await createScaler(env, ns, 'one');
+    await createScaler(env, ns, 'two');
+    const informer = new Informer({
+      name: 'resync',
+      client: env.client,
+      paths: [scalersPath(ns)],
+      resyncPeriodMs: 300,
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await eventually(() => {
+        assert.ok(rec.count('update:one') >= 2);
+        assert.ok(rec.count('update:two') >= 2);
+      }, 5000);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('watches several namespaces into one cache', async () => {
+    const [a, b, other] = [
+      await newNamespace(env, 'inf-ns'),
+      await newNamespace(env, 'inf-ns'),
+      await newNamespace(env, 'inf-ns'),
+    ];
+    await createScaler(env, a, 'in-a');
+    await createScaler(env, other, 'in-other');
+    const informer = new Informer({
+      name: 'multi',
+      client: env.client,
+      paths: [scalersPath(a), scalersPath(b)],
+      ...fast,
+    });
+    const rec = new Recorder();
+    informer.addHandler(rec.handlers);
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      await createScaler(env, b, 'in-b');
+      await eventually(() => assert.ok(rec.has('add:in-b')));
+      assert.deepEqual(informer.keys().sort(), [`${a}/in-a`, `${b}/in-b`]);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+});
