@@ -1,0 +1,106 @@
+// One factory for every AWS client the operator uses: one cached SQS and Lambda client per
+// (identity, Region), and one pair of Lambda control-plane token buckets per (account, Region)
+// shared by all the scalers that use it. Endpoints and default credentials come from the
+// standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, the default provider chain).
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { Clock } from '../runtime/clock.ts';
+import { TokenBucket } from './limiter.ts';
+import type { AwsMetrics } from './metrics.ts';
+import type { FunctionPort, QueuePort } from './ports.ts';
+import { type LambdaBuckets, LambdaFunctions, SqsQueues } from './sdk.ts';
+
+/** Who the operator acts as for one scaler. */
+export interface AwsIdentity {
+  /** A stable key for caching: 'default', a Secret's namespace/name@resourceVersion, a role ARN. */
+  key: string;
+  /** The account whose control-plane budget these calls spend, when known; else the key. */
+  account?: string | undefined;
+  /** Credentials; undefined = the SDK's default provider chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /** Strings that must never appear in messages (secret values). */
+  secrets?: readonly string[];
+}
+
+export interface AwsClientFactoryOptions {
+  /** Region when neither the scaler nor the environment names one. */
+  defaultRegion: string;
+  clock: Clock;
+  metrics?: AwsMetrics | undefined;
+  /** Lambda control-plane budget per account and Region (AWS allows 15/s in all). Default 10. */
+  controlPlaneRps?: number;
+  /** GetFunction budget per account and Region (AWS allows 100/s). Default 50. */
+  getFunctionRps?: number;
+  /** SDK attempts per call (the work queue retries on top). Default 2. */
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}
+
+/** The SQS and Lambda ports for one identity and Region. */
+export interface AwsBinding {
+  queues: QueuePort;
+  functions: FunctionPort;
+  buckets: LambdaBuckets;
+}
+
+export class AwsClientFactory {
+  readonly #options: AwsClientFactoryOptions;
+  readonly #bindings = new Map<string, AwsBinding>();
+  readonly #buckets = new Map<string, LambdaBuckets>();
+
+  constructor(options: AwsClientFactoryOptions) {
+    this.#options = options;
+  }
+
+  /** The cached binding for an identity and Region (built on first use). */
+  for(identity: AwsIdentity, region: string = this.#options.defaultRegion): AwsBinding {
+    const key = `${identity.key}|${region}`;
+    const cached = this.#bindings.get(key);
+    if (cached !== undefined) return cached;
+    const common = {
+      region,
+      maxAttempts: this.#options.maxAttempts ?? 2,
+      ...(identity.credentials === undefined ? {} : { credentials: identity.credentials }),
+    };
+    const sqs = new SQSClient(common);
+    const lambda = new LambdaClient(common);
+    const buckets = this.buckets(identity.account ?? identity.key, region);
+    const deps = {
+      metrics: this.#options.metrics,
+      secrets: identity.secrets ?? [],
+      now: () => this.#options.clock.now(),
+    };
+    const binding: AwsBinding = {
+      queues: new SqsQueues(sqs, deps),
+      functions: new LambdaFunctions(lambda, buckets, {
+        ...deps,
+        ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
+      }),
+      buckets,
+    };
+    this.#bindings.set(key, binding);
+    return binding;
+  }
+
+  /** The shared Lambda buckets of an account and Region. */
+  buckets(account: string, region: string): LambdaBuckets {
+    const key = `${account}|${region}`;
+    let buckets = this.#buckets.get(key);
+    if (buckets === undefined) {
+      const clock = this.#options.clock;
+      buckets = {
+        controlPlane: new TokenBucket({ ratePerSecond: this.#options.controlPlaneRps ?? 10, clock }),
+        getFunction: new TokenBucket({ ratePerSecond: this.#options.getFunctionRps ?? 50, clock }),
+      };
+      this.#buckets.set(key, buckets);
+    }
+    return buckets;
+  }
+
+  /** Drops cached clients of an identity (e.g. a rotated Secret). */
+  evict(identityKey: string): void {
+    for (const key of this.#bindings.keys())
+      if (key.startsWith(`${identityKey}|`)) this.#bindings.delete(key);
+  }
+}

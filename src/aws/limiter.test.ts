@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../runtime/clock.ts';
+import { Priority, TokenBucket } from './limiter.ts';
+
+describe('TokenBucket', () => {
+  it('allows a burst, then paces callers at the configured rate', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 10, clock });
+    const served: number[] = [];
+    const calls = Array.from({ length: 30 }, () => bucket.take().then(() => served.push(clock.now())));
+    await clock.advance(0);
+    assert.equal(served.length, 10, 'the burst is served at once');
+    await clock.advance(1000);
+    assert.equal(served.length, 20);
+    await clock.advance(1000);
+    await Promise.all(calls);
+    assert.equal(served.length, 30);
+    // No second holds more than burst + rate.
+    for (let s = 0; s < 3; s++)
+      assert.ok(served.filter((t) => t >= s * 1000 && t < (s + 1) * 1000).length <= 20);
+  });
+
+  it('serves scale-ups before scale-downs when tokens are short', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
+    await bucket.take();
+    const order: string[] = [];
+    const down = bucket.take(Priority.ScaleDown).then(() => order.push('down'));
+    const read = bucket.take(Priority.Read).then(() => order.push('read'));
+    const up = bucket.take(Priority.ScaleUp).then(() => order.push('up'));
+    await clock.advance(3000);
+    await Promise.all([down, read, up]);
+    assert.deepEqual(order, ['up', 'read', 'down']);
+  });
+
+  it('lets a waiting caller give up through its signal', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
+    await bucket.take();
+    const controller = new AbortController();
+    const waiting = bucket.take(Priority.Read, controller.signal);
+    controller.abort(new Error('shutting down'));
+    await assert.rejects(waiting, /shutting down/);
+    assert.equal(bucket.waiting, 0);
+  });
+});

@@ -1,0 +1,60 @@
+// The operator's view of AWS in its own terms: a queue's backlog, a function's reserved
+// concurrency, its event sources and the account's headroom. The controller depends on these
+// ports; sdk.ts implements them over the AWS SDK v3 clients.
+
+/** A queue's backlog as GetQueueAttributes reports it. */
+export interface QueueMetrics {
+  /** ApproximateNumberOfMessages. */
+  visible: number;
+  /** ApproximateNumberOfMessagesNotVisible. */
+  inFlight: number;
+  /** ApproximateNumberOfMessagesDelayed. */
+  delayed: number;
+  /** When it was read, epoch ms. */
+  observedAt: number;
+}
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+}
+
+export interface QueuePort {
+  /** Resolves a queue name, URL or ARN to its URL and ARN. */
+  resolve(nameUrlOrArn: string): Promise<QueueRef>;
+  /** Reads the backlog. */
+  metrics(queueUrl: string): Promise<QueueMetrics>;
+}
+
+/** A function's reserved concurrency: a number, or undefined when none is reserved. */
+export interface FunctionConcurrency {
+  functionArn: string;
+  reserved: number | undefined;
+}
+
+export interface EventSource {
+  uuid: string;
+  eventSourceArn: string;
+  state: string;
+  maximumConcurrency: number | undefined;
+}
+
+export interface AccountConcurrency {
+  /** AccountLimit.ConcurrentExecutions. */
+  limit: number;
+  /** AccountLimit.UnreservedConcurrentExecutions. */
+  unreserved: number;
+}
+
+export interface FunctionPort {
+  /** Reads the reserved concurrency through GetFunction (its own 100 requests/s bucket). */
+  concurrency(functionName: string): Promise<FunctionConcurrency>;
+  /** PutFunctionConcurrency. */
+  putConcurrency(functionName: string, reserved: number): Promise<void>;
+  /** DeleteFunctionConcurrency (back to the unreserved pool). */
+  deleteConcurrency(functionName: string): Promise<void>;
+  /** Every event source mapping of the function (all pages). */
+  eventSources(functionName: string): Promise<EventSource[]>;
+  /** GetAccountSettings; undefined where the endpoint does not implement it. */
+  accountConcurrency(): Promise<AccountConcurrency | undefined>;
+}

@@ -1,0 +1,248 @@
+// The ports implemented over the AWS SDK for JavaScript v3: every call goes through one
+// instrumented path that counts it, times it, takes a control-plane token where Lambda wants one,
+// and turns failures into classified, sanitized AwsErrors.
+import {
+  DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
+  GetFunctionCommand,
+  type LambdaClient,
+  ListEventSourceMappingsCommand,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { classify } from './errors.ts';
+import { Priority, type TokenBucket } from './limiter.ts';
+import type { AwsMetrics } from './metrics.ts';
+import type {
+  AccountConcurrency,
+  EventSource,
+  FunctionConcurrency,
+  FunctionPort,
+  QueueMetrics,
+  QueuePort,
+  QueueRef,
+} from './ports.ts';
+
+/** Runs one AWS call with metrics, an optional token bucket, and error classification. */
+export async function instrumented<T>(
+  deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[] | undefined; now?: () => number },
+  service: string,
+  operation: string,
+  call: () => Promise<T>,
+  bucket?: { bucket: TokenBucket; name: string; priority: number; signal?: AbortSignal | undefined },
+): Promise<T> {
+  if (bucket !== undefined) {
+    const before = bucket.bucket.waitedMs;
+    await bucket.bucket.take(bucket.priority, bucket.signal);
+    deps.metrics?.limiterWait.inc({ bucket: bucket.name }, (bucket.bucket.waitedMs - before) / 1000);
+  }
+  const started = performance.now();
+  try {
+    const result = await call();
+    deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
+    return result;
+  } catch (error) {
+    const classified = classify(error, `${service} ${operation}`, deps.secrets ?? []);
+    deps.metrics?.calls.inc({ service, operation, outcome: classified.code });
+    if (classified.code === 'Throttled') deps.metrics?.throttles.inc({ service, operation });
+    throw classified;
+  } finally {
+    deps.metrics?.latency.observe({ service, operation }, (performance.now() - started) / 1000);
+  }
+}
+
+const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:([0-9]{12}):(.+)$/;
+
+/** QueuePort over SQS. */
+export class SqsQueues implements QueuePort {
+  readonly #sqs: SQSClient;
+  readonly #deps: {
+    metrics?: AwsMetrics | undefined;
+    secrets?: readonly string[] | undefined;
+    now: () => number;
+  };
+
+  constructor(
+    sqs: SQSClient,
+    deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[]; now: () => number },
+  ) {
+    this.#sqs = sqs;
+    this.#deps = deps;
+  }
+
+  async resolve(nameUrlOrArn: string): Promise<QueueRef> {
+    let url: string;
+    if (/^https?:\/\//.test(nameUrlOrArn)) {
+      url = nameUrlOrArn;
+    } else {
+      const arn = QUEUE_ARN.exec(nameUrlOrArn);
+      const input =
+        arn === null ? { QueueName: nameUrlOrArn } : { QueueName: arn[2], QueueOwnerAWSAccountId: arn[1] };
+      const out = await instrumented(this.#deps, 'sqs', 'GetQueueUrl', () =>
+        this.#sqs.send(new GetQueueUrlCommand(input)),
+      );
+      url = out.QueueUrl ?? '';
+    }
+    const attrs = await instrumented(this.#deps, 'sqs', 'GetQueueAttributes', () =>
+      this.#sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
+    );
+    return { url, arn: attrs.Attributes?.QueueArn ?? '' };
+  }
+
+  async metrics(queueUrl: string): Promise<QueueMetrics> {
+    const out = await instrumented(this.#deps, 'sqs', 'GetQueueAttributes', () =>
+      this.#sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      ),
+    );
+    const a = out.Attributes ?? {};
+    return {
+      visible: Number(a.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      observedAt: this.#deps.now(),
+    };
+  }
+}
+
+/** The two Lambda control-plane buckets of one account and Region. */
+export interface LambdaBuckets {
+  /** Shared by every control-plane call except GetFunction (AWS: 15/s; default 10/s). */
+  controlPlane: TokenBucket;
+  /** GetFunction's own bucket (AWS: 100/s). */
+  getFunction: TokenBucket;
+}
+
+/** FunctionPort over Lambda, with every call paced by the account's shared buckets. */
+export class LambdaFunctions implements FunctionPort {
+  readonly #lambda: LambdaClient;
+  readonly #buckets: LambdaBuckets;
+  readonly #deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[] | undefined };
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(
+    lambda: LambdaClient,
+    buckets: LambdaBuckets,
+    deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[]; signal?: AbortSignal },
+  ) {
+    this.#lambda = lambda;
+    this.#buckets = buckets;
+    this.#deps = deps;
+    this.#signal = deps.signal;
+  }
+
+  #cp(priority: number) {
+    return {
+      bucket: this.#buckets.controlPlane,
+      name: 'lambda-control-plane',
+      priority,
+      signal: this.#signal,
+    };
+  }
+
+  async concurrency(functionName: string): Promise<FunctionConcurrency> {
+    const out = await instrumented(
+      this.#deps,
+      'lambda',
+      'GetFunction',
+      () => this.#lambda.send(new GetFunctionCommand({ FunctionName: functionName })),
+      {
+        bucket: this.#buckets.getFunction,
+        name: 'lambda-get-function',
+        priority: Priority.Read,
+        signal: this.#signal,
+      },
+    );
+    return {
+      functionArn: out.Configuration?.FunctionArn ?? functionName,
+      reserved: out.Concurrency?.ReservedConcurrentExecutions,
+    };
+  }
+
+  async putConcurrency(
+    functionName: string,
+    reserved: number,
+    priority: number = Priority.ScaleUp,
+  ): Promise<void> {
+    await instrumented(
+      this.#deps,
+      'lambda',
+      'PutFunctionConcurrency',
+      () =>
+        this.#lambda.send(
+          new PutFunctionConcurrencyCommand({
+            FunctionName: functionName,
+            ReservedConcurrentExecutions: reserved,
+          }),
+        ),
+      this.#cp(priority),
+    );
+  }
+
+  async deleteConcurrency(functionName: string): Promise<void> {
+    await instrumented(
+      this.#deps,
+      'lambda',
+      'DeleteFunctionConcurrency',
+      () => this.#lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName })),
+      this.#cp(Priority.ScaleDown),
+    );
+  }
+
+  async eventSources(functionName: string): Promise<EventSource[]> {
+    const all: EventSource[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await instrumented(
+        this.#deps,
+        'lambda',
+        'ListEventSourceMappings',
+        () =>
+          this.#lambda.send(
+            new ListEventSourceMappingsCommand({ FunctionName: functionName, Marker: marker, MaxItems: 100 }),
+          ),
+        this.#cp(Priority.Read),
+      );
+      for (const m of out.EventSourceMappings ?? []) {
+        all.push({
+          uuid: m.UUID ?? '',
+          eventSourceArn: m.EventSourceArn ?? '',
+          state: m.State ?? '',
+          maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
+        });
+      }
+      marker = out.NextMarker;
+    } while (marker !== undefined && marker !== '');
+    return all;
+  }
+
+  async accountConcurrency(): Promise<AccountConcurrency | undefined> {
+    try {
+      const out = await instrumented(
+        this.#deps,
+        'lambda',
+        'GetAccountSettings',
+        () => this.#lambda.send(new GetAccountSettingsCommand({})),
+        this.#cp(Priority.Read),
+      );
+      const limit = out.AccountLimit?.ConcurrentExecutions;
+      const unreserved = out.AccountLimit?.UnreservedConcurrentExecutions;
+      if (limit === undefined || unreserved === undefined) return undefined;
+      return { limit, unreserved };
+    } catch (error) {
+      // Emulators without GetAccountSettings (moto) answer 404 with no AWS error type.
+      const status = ((error as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause?.$metadata
+        ?.httpStatusCode ?? 0) as number;
+      const awsName = (error as { awsName?: string }).awsName;
+      if ((status === 404 || status === 501) && awsName !== 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  }
+}
