@@ -1,0 +1,200 @@
+// Turns a spec as the user wrote it into a fully defaulted configuration. Defaults live here, not
+// in the CRD, so users' objects stay as written; the field descriptions state the same defaults.
+import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
+import { maxConcurrency } from '../api/v1alpha1/index.ts';
+
+/** One rate policy: at most `value` units or percent of change per `periodSeconds`. */
+export interface RatePolicy {
+  type: 'Concurrency' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+/** The HPA's HPAScalingRules, fully defaulted. An empty `policies` list means no rate limit. */
+export interface ScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: 'Max' | 'Min' | 'Disabled';
+  policies: RatePolicy[];
+}
+
+export interface StepConfig {
+  type: 'Step';
+  /** Scale up when the backlog is above this. */
+  threshold: number;
+  /** Scale down when the backlog is at or below this (≤ threshold). */
+  scaleDownThreshold: number;
+  step: number;
+}
+
+export interface TargetTrackingConfig {
+  type: 'TargetTracking';
+  targetBacklogPerConcurrency: number;
+  /** Fraction, e.g. 0.1. */
+  tolerance: number;
+}
+
+export interface LatencySLOConfig {
+  type: 'LatencySLO';
+  maxWaitSeconds: number;
+  /** Fraction, e.g. 0.8. */
+  targetUtilization: number;
+  /** Fraction, e.g. 0.1. */
+  tolerance: number;
+}
+
+export type PolicyTypeConfig = StepConfig | TargetTrackingConfig | LatencySLOConfig;
+
+export interface MetricsConfig {
+  includeInFlight: boolean;
+  includeDelayed: boolean;
+  source: 'QueueAttributes' | 'CloudWatch';
+  /**
+   * How CloudWatch datapoints combine. `Sum` reproduces the original operator's bug (it summed five
+   * 1-minute averages); it is not in the CRD and exists for the benchmark's faithful "original".
+   */
+  cloudWatchStatistic: 'Average' | 'Sum';
+  /** How far back CloudWatch datapoints count, seconds. The original used 300. */
+  cloudWatchWindowSeconds: number;
+}
+
+/** Everything decide() needs from the spec, with every default applied. */
+export interface PolicyConfig {
+  minConcurrency: number;
+  maxConcurrency: number;
+  pollingIntervalSeconds: number;
+  policy: PolicyTypeConfig;
+  behavior: {
+    scaleUp: ScalingRules;
+    scaleDown: ScalingRules;
+    cooldownSeconds: number;
+    /** Seconds of empty queue before going to the minimum; null = never. */
+    idleSeconds: number | null;
+  };
+  metrics: MetricsConfig;
+  fallback: {
+    failureThreshold: number;
+    /** The concurrency to set after failureThreshold failures; null = hold. */
+    concurrency: number | null;
+  };
+}
+
+/** Settings that are not in the CRD: for the benchmark and the what-if simulator. */
+export interface ConfigOverrides {
+  cloudWatchStatistic?: 'Average' | 'Sum';
+  cloudWatchWindowSeconds?: number;
+}
+
+export const DEFAULT_POLLING_INTERVAL_SECONDS = 30;
+export const DEFAULT_TOLERANCE_PERCENT = 10;
+export const DEFAULT_TARGET_UTILIZATION_PERCENT = 80;
+export const DEFAULT_FAILURE_THRESHOLD = 3;
+export const DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS = 300;
+
+/** The HPA's default scale-up rules, with Concurrency in place of Pods. */
+const HPA_SCALE_UP: ScalingRules = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: 'Max',
+  policies: [
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+    { type: 'Concurrency', value: 4, periodSeconds: 15 },
+  ],
+};
+
+/** The HPA's default scale-down rules. */
+const HPA_SCALE_DOWN: ScalingRules = {
+  stabilizationWindowSeconds: DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
+  selectPolicy: 'Max',
+  policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+};
+
+/** Step moves one step per decision already: no window, no rate policy, unless the user asks. */
+const STEP_RULES: ScalingRules = { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [] };
+
+type SpecRules = NonNullable<NonNullable<LambdaConcurrencyScalerSpec['behavior']>['scaleUp']>;
+
+function scalingRules(given: SpecRules | undefined, defaults: ScalingRules): ScalingRules {
+  return {
+    stabilizationWindowSeconds: given?.stabilizationWindowSeconds ?? defaults.stabilizationWindowSeconds,
+    selectPolicy: given?.selectPolicy ?? defaults.selectPolicy,
+    policies: (given?.policies ?? defaults.policies).map((p) => ({ ...p })),
+  };
+}
+
+function policyConfig(spec: LambdaConcurrencyScalerSpec): PolicyTypeConfig {
+  const p = spec.policy;
+  const fraction = (percent: number | undefined, otherwise: number) => (percent ?? otherwise) / 100;
+  if (p?.type === 'TargetTracking' && p.targetTracking !== undefined) {
+    return {
+      type: 'TargetTracking',
+      targetBacklogPerConcurrency: p.targetTracking.targetBacklogPerConcurrency,
+      tolerance: fraction(p.targetTracking.tolerancePercent, DEFAULT_TOLERANCE_PERCENT),
+    };
+  }
+  if (p?.type === 'LatencySLO' && p.latencySLO !== undefined) {
+    return {
+      type: 'LatencySLO',
+      maxWaitSeconds: p.latencySLO.maxWaitSeconds,
+      targetUtilization: fraction(p.latencySLO.targetUtilizationPercent, DEFAULT_TARGET_UTILIZATION_PERCENT),
+      tolerance: fraction(p.latencySLO.tolerancePercent, DEFAULT_TOLERANCE_PERCENT),
+    };
+  }
+  // Step, also for a spec the CRD would have rejected (a type without its parameters).
+  const threshold = spec.awsSQSMsgCountThreshold;
+  return {
+    type: 'Step',
+    threshold,
+    scaleDownThreshold: Math.min(threshold, p?.step?.scaleDownThreshold ?? threshold),
+    step: spec.awsLambdaStepConcurrency,
+  };
+}
+
+/**
+ * The spec with every default applied. With none of the policy fields set this is the original
+ * operator's step policy, decided every 30 seconds on the visible backlog from GetQueueAttributes.
+ */
+export function resolvePolicyConfig(
+  spec: LambdaConcurrencyScalerSpec,
+  overrides: ConfigOverrides = {},
+): PolicyConfig {
+  const policy = policyConfig(spec);
+  const step = policy.type === 'Step';
+  const min = spec.awsLambdaMinConcurrency;
+  const max = Math.max(min, maxConcurrency(spec));
+  return {
+    minConcurrency: min,
+    maxConcurrency: max,
+    pollingIntervalSeconds: spec.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS,
+    policy,
+    behavior: {
+      scaleUp: scalingRules(spec.behavior?.scaleUp, step ? STEP_RULES : HPA_SCALE_UP),
+      scaleDown: scalingRules(spec.behavior?.scaleDown, step ? STEP_RULES : HPA_SCALE_DOWN),
+      cooldownSeconds: spec.behavior?.cooldownSeconds ?? 0,
+      idleSeconds: spec.behavior?.idleSeconds ?? null,
+    },
+    metrics: {
+      includeInFlight: spec.metrics?.includeInFlight ?? false,
+      includeDelayed: spec.metrics?.includeDelayed ?? false,
+      source: spec.metrics?.source ?? 'QueueAttributes',
+      cloudWatchStatistic: overrides.cloudWatchStatistic ?? 'Average',
+      cloudWatchWindowSeconds: overrides.cloudWatchWindowSeconds ?? 300,
+    },
+    fallback: {
+      failureThreshold: spec.fallback?.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD,
+      concurrency: spec.fallback?.concurrency ?? null,
+    },
+  };
+}
+
+/**
+ * The original operator, faithfully: the step policy every 5 minutes on the SUM of the last five
+ * 1-minute CloudWatch datapoints of the visible count (a bug: it meant the average). For the
+ * benchmark's baseline; not something a user can ask for through the CRD.
+ */
+export function originalOperatorConfig(spec: LambdaConcurrencyScalerSpec): PolicyConfig {
+  const config = resolvePolicyConfig(spec, { cloudWatchStatistic: 'Sum', cloudWatchWindowSeconds: 300 });
+  return {
+    ...config,
+    pollingIntervalSeconds: 300,
+    metrics: { ...config.metrics, source: 'CloudWatch', includeInFlight: false, includeDelayed: false },
+  };
+}

@@ -1,0 +1,224 @@
+// decide(): one poll's decision as a pure function of what was observed, the history, and the time.
+// The chain: metrics → recommend → (idle) → stabilize → rate-limit → cooldown → clamp → record.
+import { clamp, rateLimit, recordRecommendation, recordScaleEvent, stabilize } from './behavior.ts';
+import { type PolicyConfig, resolvePolicyConfig } from './config.ts';
+import { initialLatencyEstimates, isSaturated, recommendLatencySLO, updateEstimates } from './latency-slo.ts';
+import { type Backlog, readBacklog } from './metrics.ts';
+import { fmt, type Recommendation, recommendStep, recommendTargetTracking } from './recommend.ts';
+import {
+  type DecideResult,
+  type DecisionInput,
+  type LatencyEstimates,
+  Limit,
+  type PolicyState,
+  Reason,
+} from './types.ts';
+
+const LIMIT_WORDS: Record<Limit, string> = {
+  Bounds: 'the concurrency bounds',
+  RatePolicy: 'a rate policy',
+  Stabilization: 'the stabilization window',
+  Tolerance: 'the tolerance',
+  Cooldown: 'the cooldown',
+  ScaleUpDisabled: 'scale-up being disabled',
+  ScaleDownDisabled: 'scale-down being disabled',
+};
+
+function outcome(current: number | null, final: number, limits: readonly Limit[]): string {
+  const by = limits.length > 0 ? ` (held by ${limits.map((l) => LIMIT_WORDS[l]).join(', ')})` : '';
+  if (current !== null && final === current) return `; keeping ${final}${by}`;
+  return `; setting ${final}${by}`;
+}
+
+function driftNote(input: DecisionInput): string {
+  const { currentConcurrency: current, lastApplied } = input;
+  if (lastApplied === undefined || lastApplied === null || current === lastApplied) return '';
+  const now = current === null ? 'unset' : String(current);
+  return `reserved concurrency is ${now}, not the ${lastApplied} last applied (changed outside the operator); continuing from it. `;
+}
+
+function onMetricsFailure(
+  input: DecisionInput,
+  config: PolicyConfig,
+  state: PolicyState,
+  error: string,
+  now: number,
+): DecideResult {
+  const current = input.currentConcurrency;
+  const failures = state.metricFailures + 1;
+  const { failureThreshold, concurrency } = config.fallback;
+  const base = current ?? config.minConcurrency;
+  const head = `metrics unavailable (${failures} in a row): ${error}`;
+  if (failures >= failureThreshold && concurrency !== null) {
+    const bounded = clamp(concurrency, config.minConcurrency, config.maxConcurrency);
+    const limitedBy = bounded.limit === null ? [] : [bounded.limit];
+    const changed = current === null || bounded.value !== current;
+    return {
+      decision: {
+        desired: changed ? bounded.value : null,
+        recommendation: concurrency,
+        reason: Reason.MetricsUnavailableFallback,
+        message: `${head}; fallback concurrency ${concurrency}${outcome(current, bounded.value, limitedBy)}`,
+        limitedBy,
+      },
+      nextState: {
+        ...state,
+        metricFailures: failures,
+        scaleEvents: recordScaleEvent(state.scaleEvents, bounded.value - base, now, longestPeriod(config)),
+        lastScaleTime: changed ? now : state.lastScaleTime,
+      },
+    };
+  }
+  const pending = concurrency === null ? '' : `; fallback to ${concurrency} after ${failureThreshold}`;
+  return {
+    decision: {
+      desired: null,
+      recommendation: base,
+      reason: Reason.MetricsUnavailableHold,
+      message: `${head}${pending}; holding ${current ?? 'unset'}`,
+      limitedBy: [],
+    },
+    nextState: { ...state, metricFailures: failures },
+  };
+}
+
+function longestWindow(config: PolicyConfig): number {
+  const { scaleUp, scaleDown } = config.behavior;
+  return Math.max(scaleUp.stabilizationWindowSeconds, scaleDown.stabilizationWindowSeconds);
+}
+
+function longestPeriod(config: PolicyConfig): number {
+  const { scaleUp, scaleDown } = config.behavior;
+  return Math.max(0, ...[...scaleUp.policies, ...scaleDown.policies].map((p) => p.periodSeconds));
+}
+
+type Ok = Extract<Backlog, { ok: true }>;
+
+function recommend(
+  config: PolicyConfig,
+  backlog: Ok,
+  current: number | null,
+  base: number,
+  latency: LatencyEstimates | null,
+): { rec: Recommendation; latency: LatencyEstimates | null } {
+  const policy = config.policy;
+  switch (policy.type) {
+    case 'Step':
+      return { rec: recommendStep(backlog.backlog, base, policy), latency: null };
+    case 'TargetTracking':
+      return { rec: recommendTargetTracking(backlog.backlog, current, policy), latency: null };
+    case 'LatencySLO': {
+      const estimates = updateEstimates(
+        latency ?? initialLatencyEstimates(),
+        {
+          t: backlog.observedAt,
+          visible: backlog.visible,
+          inFlight: backlog.inFlight,
+          delayed: backlog.delayed,
+        },
+        base,
+      );
+      const waiting = backlog.visible + (config.metrics.includeDelayed ? backlog.delayed : 0);
+      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(backlog.visible, base), policy);
+      return { rec, latency: estimates };
+    }
+  }
+}
+
+function idleFor(config: PolicyConfig, idleSince: number | null, now: number): number | null {
+  const idle = config.behavior.idleSeconds;
+  if (idle === null || idleSince === null) return null;
+  const seconds = (now - idleSince) / 1000;
+  return seconds >= idle ? seconds : null;
+}
+
+/**
+ * Decides the reserved concurrency for one poll. Pure: the same input, state and time always give
+ * the same decision, and nothing is read from the outside world. `now` is epoch milliseconds.
+ * Never throws for any metrics or concurrency values; the state is plain JSON, bounded in size.
+ */
+export function decide(input: DecisionInput, state: PolicyState, now: number): DecideResult {
+  const config = input.config ?? resolvePolicyConfig(input.spec);
+  const { minConcurrency: min, maxConcurrency: max } = config;
+  const current = input.currentConcurrency;
+  const base = current ?? min;
+  const backlog = readBacklog(input.metrics, config.metrics, now);
+  if (!backlog.ok) return onMetricsFailure(input, config, state, backlog.error, now);
+
+  const observedAt = Math.min(backlog.observedAt, now);
+  const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
+  const idleSince = empty ? (state.idleSince ?? observedAt) : null;
+
+  // 1. recommend
+  const { rec, latency } = recommend(config, backlog, current, base, state.latency);
+  const limitedBy: Limit[] = rec.limit === null ? [] : [rec.limit];
+  let recommendation = rec.recommendation;
+  let reason = rec.reason;
+  let message = rec.message;
+  const idle = idleFor(config, idleSince, now);
+  if (idle !== null) {
+    recommendation = min;
+    reason = Reason.QueueIdle;
+    message = `queue empty for ${fmt(Math.round(idle))}s (idle after ${config.behavior.idleSeconds}s): going to the minimum ${min}`;
+    limitedBy.length = 0;
+  }
+
+  // 2. stabilize (HPA: a first decision cannot scale down past the current value within the window)
+  const { scaleUp, scaleDown } = config.behavior;
+  const seeded =
+    state.recommendations.length === 0 && current !== null && scaleDown.stabilizationWindowSeconds > 0
+      ? recordRecommendation([], current, now, longestWindow(config))
+      : state.recommendations;
+  let value = recommendation;
+  if (idle === null) {
+    const stable = stabilize(recommendation, base, seeded, scaleUp, scaleDown, now);
+    value = stable.value;
+    if (stable.limit !== null) limitedBy.push(stable.limit);
+
+    // 3. rate-limit
+    const limited = rateLimit(value, base, state.scaleEvents, scaleUp, scaleDown, now);
+    value = limited.value;
+    if (limited.limit !== null) limitedBy.push(limited.limit);
+  }
+
+  // 4. cooldown
+  const cooldownMs = config.behavior.cooldownSeconds * 1000;
+  if (value !== base && state.lastScaleTime !== null && now - state.lastScaleTime < cooldownMs) {
+    value = base;
+    limitedBy.push(Limit.Cooldown);
+  }
+
+  // 5. clamp
+  const bounded = clamp(value, min, max);
+  const final = bounded.value;
+  if (bounded.limit !== null) limitedBy.push(bounded.limit);
+
+  const changed = current === null || final !== current;
+  const nextLatency: LatencyEstimates | null =
+    latency === null || latency.last === null
+      ? latency
+      : { ...latency, last: [latency.last[0], latency.last[1], latency.last[2], latency.last[3], final] };
+  return {
+    decision: {
+      desired: changed ? final : null,
+      recommendation,
+      reason,
+      message: driftNote(input) + message + outcome(current, final, limitedBy),
+      limitedBy,
+    },
+    nextState: {
+      version: 1,
+      recommendations: recordRecommendation(seeded, recommendation, now, longestWindow(config)),
+      scaleEvents: recordScaleEvent(
+        state.scaleEvents,
+        changed ? final - base : 0,
+        now,
+        longestPeriod(config),
+      ),
+      lastScaleTime: changed ? now : state.lastScaleTime,
+      metricFailures: 0,
+      idleSince,
+      latency: nextLatency,
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// The LatencySLO policy: sizes concurrency so messages wait at most maxWaitSeconds, from arrival
+// rate and per-unit throughput estimated out of successive queue snapshots. Method and failure
+// modes are described in the package doc (index.ts) and docs/policies.md.
+import type { LatencySLOConfig } from './config.ts';
+import { fmt, type Recommendation } from './recommend.ts';
+import { type LatencyEstimates, Limit, Reason } from './types.ts';
+
+/** Saturated intervals kept for the throughput fit. */
+export const MAX_LATENCY_SAMPLES = 12;
+/** Saturated intervals older than this leave the fit (the arrival rate has likely moved on). */
+const SAMPLE_HORIZON_MS = 15 * 60_000;
+/** A gap longer than this between polls is not one interval: start over from this poll. */
+const MAX_INTERVAL_MS = 10 * 60_000;
+/** Time constant of the arrival-rate smoothing. */
+const ARRIVAL_TAU_SECONDS = 60;
+/** Calm intervals after which the in-flight time is (re)anchored. */
+const CALM_POLLS_TO_ANCHOR = 2;
+
+/** One snapshot of the queue, as the estimator needs it. */
+export interface Snapshot {
+  t: number;
+  visible: number;
+  inFlight: number;
+  delayed: number;
+}
+
+/** A fresh estimator that knows nothing yet. */
+export function initialLatencyEstimates(): LatencyEstimates {
+  return {
+    last: null,
+    samples: [],
+    throughputPerUnit: null,
+    arrivalRate: null,
+    inFlightSeconds: null,
+    calmPolls: 0,
+  };
+}
+
+/**
+ * Throughput per unit from saturated intervals: growth = arrivals - concurrency x throughput, so
+ * with arrivals steady the slope of growth against concurrency is -throughput. Needs a spread of
+ * concurrencies (at least one unit and 10% of the mean); otherwise null (not identifiable).
+ */
+export function fitThroughput(samples: readonly [number, number, number][]): number | null {
+  if (samples.length < 2) return null;
+  const n = samples.length;
+  const meanC = samples.reduce((a, [, c]) => a + c, 0) / n;
+  const meanG = samples.reduce((a, [, , g]) => a + g, 0) / n;
+  let cov = 0;
+  let varC = 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const [, c, g] of samples) {
+    cov += (c - meanC) * (g - meanG);
+    varC += (c - meanC) ** 2;
+    lo = Math.min(lo, c);
+    hi = Math.max(hi, c);
+  }
+  if (hi - lo < Math.max(1, 0.1 * meanC) || varC === 0) return null;
+  const throughput = -cov / varC;
+  return Number.isFinite(throughput) && throughput > 0 ? throughput : null;
+}
+
+/**
+ * Folds one snapshot into the estimates. `concurrency` is what is observed now; the concurrency in
+ * effect during the interval is what was decided at the previous poll (`last[4]`). When the two
+ * disagree (an apply failed, or someone changed it) the interval is not used.
+ */
+export function updateEstimates(
+  previous: LatencyEstimates,
+  snap: Snapshot,
+  concurrency: number,
+): LatencyEstimates {
+  const next: LatencyEstimates = {
+    ...previous,
+    samples: previous.samples.filter(([t]) => t > snap.t - SAMPLE_HORIZON_MS && t <= snap.t),
+    last: [snap.t, snap.visible, snap.inFlight, snap.delayed, concurrency],
+  };
+  const last = previous.last;
+  if (last === null) return next;
+  const [t0, v0, f0, d0, c] = last;
+  const dt = (snap.t - t0) / 1000;
+  if (dt <= 0 || snap.t - t0 > MAX_INTERVAL_MS || c !== concurrency || c <= 0) {
+    next.calmPolls = 0;
+    return next;
+  }
+  const growth = (snap.visible + snap.inFlight + snap.delayed - (v0 + f0 + d0)) / dt;
+  const inFlight = (snap.inFlight + f0) / 2;
+  // Saturated: more messages waited than there are units, at both ends: every unit was busy.
+  const saturated = v0 >= Math.max(1, c) && snap.visible >= Math.max(1, c);
+  const alpha = 1 - Math.exp(-dt / ARRIVAL_TAU_SECONDS);
+  const smooth = (sample: number) =>
+    next.arrivalRate === null ? sample : next.arrivalRate + alpha * (sample - next.arrivalRate);
+
+  if (saturated) {
+    next.samples.push([snap.t, c, growth]);
+    while (next.samples.length > MAX_LATENCY_SAMPLES) next.samples.shift();
+    next.throughputPerUnit = fitThroughput(next.samples) ?? next.throughputPerUnit;
+    next.calmPolls = 0;
+    next.inFlightSeconds = null;
+    if (next.throughputPerUnit !== null) {
+      next.arrivalRate = smooth(Math.max(0, growth + c * next.throughputPerUnit));
+    }
+    return next;
+  }
+
+  next.calmPolls = previous.calmPolls + 1;
+  if (next.arrivalRate === null) return next;
+  if (next.inFlightSeconds === null) {
+    // Little's law, anchored once the queue has settled: in flight = arrival rate x time in flight.
+    if (next.calmPolls >= CALM_POLLS_TO_ANCHOR && inFlight > 0 && next.arrivalRate > 0) {
+      next.inFlightSeconds = inFlight / next.arrivalRate;
+    }
+    return next;
+  }
+  // Calm: arrivals follow the in-flight count (Little's law), and cannot exceed what kept up.
+  let arrivals = inFlight / next.inFlightSeconds;
+  if (next.throughputPerUnit !== null) arrivals = Math.min(arrivals, c * next.throughputPerUnit);
+  next.arrivalRate = smooth(arrivals);
+  return next;
+}
+
+/**
+ * The LatencySLO recommendation: enough concurrency for the arrival rate at the target
+ * utilization, plus draining the waiting backlog within maxWaitSeconds. Until throughput is known
+ * it probes: doubling while messages wait, halving while none do.
+ */
+export function recommendLatencySLO(
+  estimates: LatencyEstimates,
+  backlog: number,
+  base: number,
+  saturatedNow: boolean,
+  config: LatencySLOConfig,
+): Recommendation {
+  const mu = estimates.throughputPerUnit;
+  const lambda = estimates.arrivalRate;
+  if (mu === null || lambda === null) {
+    if (saturatedNow) {
+      const up = Math.max(base + 1, base * 2);
+      return {
+        recommendation: up,
+        reason: Reason.LatencySLOLearning,
+        message: `${fmt(backlog)} messages wait and the throughput per unit is not known yet: probing up from ${base} to ${up}`,
+        limit: null,
+      };
+    }
+    if (backlog === 0) {
+      const down = Math.floor(base / 2);
+      return {
+        recommendation: down,
+        reason: Reason.LatencySLOLearning,
+        message: `no messages wait and the throughput per unit is not known yet: probing down from ${base} to ${down}`,
+        limit: null,
+      };
+    }
+    return {
+      recommendation: base,
+      reason: Reason.LatencySLOLearning,
+      message: `learning the throughput per unit: holding ${base} while ${fmt(backlog)} messages wait`,
+      limit: null,
+    };
+  }
+  const drain = backlog / config.maxWaitSeconds;
+  const need = (lambda + drain) / (mu * config.targetUtilization);
+  const wanted = Math.ceil(need - 1e-9);
+  const message =
+    `arrivals ${fmt(lambda)}/s plus draining ${fmt(backlog)} waiting messages within ${config.maxWaitSeconds}s, ` +
+    `at ${fmt(mu)}/s per unit and ${fmt(config.targetUtilization * 100)}% utilization, need ${fmt(need)}`;
+  if (base > 0 && Math.abs(need / base - 1) <= config.tolerance) {
+    return {
+      recommendation: base,
+      reason: Reason.NoChange,
+      message: `${message}: within ${fmt(config.tolerance * 100)}% of ${base}, holding`,
+      limit: wanted === base ? null : Limit.Tolerance,
+    };
+  }
+  return { recommendation: wanted, reason: Reason.LatencySLO, message: `${message}: ${wanted}`, limit: null };
+}
+
+/** Whether the latest snapshot shows more messages waiting than there are units. */
+export function isSaturated(visible: number, concurrency: number): boolean {
+  return visible >= Math.max(1, concurrency);
+}
