@@ -1,0 +1,219 @@
+// The scenario file: a YAML description of the account, queues, functions, mappings, traffic and
+// faults, validated with zod so a bad file gets an error naming the field and the problem.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseCountsCsv } from './model/traffic.ts';
+
+const nonNeg = z.number().nonnegative();
+const pos = z.number().positive();
+const int = z.number().int();
+
+const distribution = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant'), ms: nonNeg }),
+  z.strictObject({ kind: z.literal('uniform'), minMs: nonNeg, maxMs: nonNeg }),
+  z.strictObject({ kind: z.literal('lognormal'), medianMs: pos, sigma: nonNeg }),
+]);
+
+const window = { start: nonNeg.optional(), end: nonNeg.optional() };
+
+const traffic = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant'), rate: nonNeg, ...window }),
+  z.strictObject({ kind: z.literal('step'), steps: z.array(z.strictObject({ at: nonNeg, rate: nonNeg })).min(1) }),
+  z.strictObject({
+    kind: z.literal('ramp'),
+    from: nonNeg,
+    to: nonNeg,
+    start: nonNeg,
+    duration: pos,
+    hold: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('sine'),
+    mean: nonNeg,
+    amplitude: nonNeg,
+    period: pos,
+    phase: z.number().optional(),
+    ...window,
+  }),
+  z.strictObject({
+    kind: z.literal('square'),
+    low: nonNeg,
+    high: nonNeg,
+    period: pos,
+    duty: z.number().min(0).max(1).optional(),
+    ...window,
+  }),
+  z.strictObject({ kind: z.literal('dump'), at: nonNeg, count: int.nonnegative() }),
+  z
+    .strictObject({
+      kind: z.literal('replay'),
+      interval: z.enum(['second', 'minute']),
+      counts: z.array(int.nonnegative()).optional(),
+      file: z.string().min(1).optional(),
+      start: nonNeg.optional(),
+    })
+    .refine((r) => (r.counts === undefined) !== (r.file === undefined), {
+      message: 'give exactly one of "counts" or "file"',
+    }),
+]);
+
+const fault = z.strictObject({
+  errorRate: z.number().min(0).max(1).optional(),
+  latencyMs: nonNeg.optional(),
+  throttle: z.boolean().optional(),
+});
+
+const queueName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1–80 letters, digits, "-" or "_"');
+const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');
+
+/** The scenario file schema (YAML), as documented in docs/simulator.md. */
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  seed: int.optional(),
+  durationSeconds: pos.optional(),
+  account: z
+    .strictObject({
+      concurrency: int.positive().optional(),
+      unreservedMin: int.nonnegative().optional(),
+      controlPlaneRps: pos.optional(),
+      getFunctionRps: pos.optional(),
+      functionScalingPer10s: pos.optional(),
+    })
+    .optional(),
+  model: z
+    .strictObject({
+      esm: z
+        .strictObject({
+          initialConcurrency: int.positive().optional(),
+          scaleUpPerMinute: nonNeg.optional(),
+          scaleDownPerMinute: nonNeg.optional(),
+          maxConcurrency: int.positive().optional(),
+          minConcurrency: int.positive().optional(),
+          receiveLatencyMs: nonNeg.optional(),
+          throttleBackoffMs: nonNeg.optional(),
+        })
+        .optional(),
+      environmentIdleSeconds: nonNeg.optional(),
+      attributes: z.strictObject({ lagSeconds: nonNeg.optional(), wobble: nonNeg.optional() }).optional(),
+      cloudWatch: z.strictObject({ delaySecondsMin: nonNeg, delaySecondsMax: nonNeg }).optional(),
+      sloMs: z.array(pos).optional(),
+    })
+    .optional(),
+  queues: z
+    .array(
+      z.strictObject({
+        name: queueName,
+        visibilityTimeout: int.min(0).max(43_200).optional(),
+        delaySeconds: int.min(0).max(900).optional(),
+        deadLetter: z.strictObject({ queue: queueName, maxReceiveCount: int.min(1).max(1000) }).optional(),
+      }),
+    )
+    .default([]),
+  functions: z
+    .array(
+      z.strictObject({
+        name: functionName,
+        timeout: int.min(1).max(900).optional(),
+        memorySize: int.min(128).max(10_240).optional(),
+        reservedConcurrency: int.nonnegative().optional(),
+        provisionedConcurrency: int.positive().optional(),
+        duration: distribution.optional(),
+        per: z.enum(['message', 'batch']).optional(),
+        coldStart: distribution.optional(),
+        errorRate: z.number().min(0).max(1).optional(),
+      }),
+    )
+    .default([]),
+  eventSourceMappings: z
+    .array(
+      z.strictObject({
+        function: functionName,
+        queue: queueName,
+        batchSize: int.min(1).max(10_000).optional(),
+        maximumBatchingWindowSeconds: int.min(0).max(300).optional(),
+        maximumConcurrency: int.min(2).max(1000).optional(),
+        enabled: z.boolean().optional(),
+      }),
+    )
+    .default([]),
+  traffic: z.record(z.string(), z.array(traffic)).default({}),
+  faults: z.record(z.string(), fault).default({}),
+});
+
+/** A validated scenario. */
+export type Scenario = z.output<typeof scenarioSchema>;
+/** A scenario as written (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+
+/** A scenario file that does not match the schema; the message names each bad field. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  readonly code = 'ScenarioInvalid';
+  readonly issues: readonly string[];
+
+  constructor(source: string, issues: readonly string[], options?: ErrorOptions) {
+    super(`invalid scenario ${source}:\n  ${issues.join('\n  ')}`, options);
+    this.issues = issues;
+  }
+}
+
+const pathOf = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '') ||
+  '(root)';
+
+/** Validates a parsed scenario object; `baseDir` resolves replay files. */
+export function parseScenario(raw: unknown, source = 'scenario', baseDir = process.cwd()): Scenario {
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success) throw new ScenarioError(source, r.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`));
+  const s = r.data;
+  const issues: string[] = [];
+  const queues = new Set(s.queues.map((q) => q.name));
+  const fns = new Set(s.functions.map((f) => f.name));
+  s.queues.forEach((q, i) => {
+    if (q.deadLetter && !queues.has(q.deadLetter.queue))
+      issues.push(`queues[${i}].deadLetter.queue: no queue named "${q.deadLetter.queue}"`);
+  });
+  s.eventSourceMappings.forEach((e, i) => {
+    if (!fns.has(e.function)) issues.push(`eventSourceMappings[${i}].function: no function named "${e.function}"`);
+    if (!queues.has(e.queue)) issues.push(`eventSourceMappings[${i}].queue: no queue named "${e.queue}"`);
+    if ((e.batchSize ?? 10) > 10 && (e.maximumBatchingWindowSeconds ?? 0) < 1)
+      issues.push(`eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`);
+  });
+  for (const [q, specs] of Object.entries(s.traffic)) {
+    if (!queues.has(q)) issues.push(`traffic.${q}: no queue named "${q}"`);
+    specs.forEach((t, i) => {
+      if (t.kind === 'replay' && t.file !== undefined) {
+        try {
+          (t as { counts?: number[] }).counts = parseCountsCsv(readFileSync(resolve(baseDir, t.file), 'utf8'));
+        } catch (e) {
+          issues.push(`traffic.${q}[${i}].file: ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+  s.functions.forEach((f, i) => {
+    if (f.provisionedConcurrency !== undefined && f.reservedConcurrency !== undefined && f.provisionedConcurrency > f.reservedConcurrency)
+      issues.push(`functions[${i}].provisionedConcurrency: must not exceed reservedConcurrency`);
+  });
+  if (issues.length > 0) throw new ScenarioError(source, issues);
+  return s;
+}
+
+/** Reads, parses and validates a scenario YAML file. */
+export function loadScenario(file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ScenarioError(file, [`(file): ${(e as Error).message}`], { cause: e });
+  }
+  return parseScenario(raw, file, dirname(resolve(file)));
+}
+
+/** The bundled scenario files, by name. */
+export const bundledScenario = (name: string): string =>
+  resolve(dirname(new URL(import.meta.url).pathname), 'scenarios', `${name}.yaml`);

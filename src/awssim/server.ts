@@ -1,0 +1,167 @@
+// The HTTP face of the simulator: SQS (AWS JSON 1.0) and Lambda (REST-JSON) on one loopback
+// endpoint, plus an admin JSON API under /_awssim/ that no AWS path can reach.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
+import type { Fault } from './model/world.ts';
+import type { Simulation } from './simulation.ts';
+import { asApiError, lambdaError, lambdaOk, sqsError, sqsOk, type WireResponse } from './wire/errors.ts';
+import { handleLambda, lambdaOperation } from './wire/lambda.ts';
+import { handleSqs } from './wire/sqs.ts';
+
+/** A listening simulator endpoint. */
+export interface AwsSimServer {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting connections and closes open ones. */
+  close(): Promise<void>;
+}
+
+/** Options of `startServer`. */
+export interface ServerOptions {
+  /** Port on 127.0.0.1 (0 picks a free one). */
+  readonly port?: number;
+}
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+const json = (status: number, body: unknown): WireResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body, null, 2),
+});
+
+const stsIdentity = (requestId: string): WireResponse => ({
+  status: 200,
+  headers: { 'content-type': 'text/xml' },
+  body: `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/awssim</Arn><UserId>AIDAAWSSIMUSER</UserId><Account>000000000000</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+});
+
+async function route(sim: Simulation, req: IncomingMessage, body: string): Promise<WireResponse> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const baseUrl = `http://${req.headers.host ?? '127.0.0.1'}`;
+  const requestId = randomUUID();
+  const method = req.method ?? 'GET';
+  if (url.pathname.startsWith('/_awssim/')) return admin(sim, method, url, body);
+  sim.sync();
+  const world = sim.world;
+  const target = req.headers['x-amz-target'];
+  if (method === 'POST' && typeof target === 'string' && target.startsWith('AmazonSQS.')) {
+    const op = target.slice('AmazonSQS.'.length);
+    const delay = world.faultLatency(`sqs:${op}`);
+    if (delay > 0) await sleep(delay);
+    try {
+      const parsed = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      return sqsOk(await handleSqs(world, op, parsed, baseUrl), requestId);
+    } catch (e) {
+      return sqsError(asApiError(e, 'sqs'), requestId);
+    }
+  }
+  if (method === 'POST' && url.pathname === '/' && /Action=GetCallerIdentity/.test(body)) return stsIdentity(requestId);
+  const lop = lambdaOperation(method, url.pathname);
+  if (lop) {
+    const delay = world.faultLatency(`lambda:${lop.op}`);
+    if (delay > 0) await sleep(delay);
+    try {
+      const parsed = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      const out = handleLambda(world, { method, path: url.pathname, query: url.searchParams, body: parsed }, baseUrl);
+      return lambdaOk(out.status, out.body, requestId);
+    } catch (e) {
+      return lambdaError(asApiError(e, 'lambda'), requestId);
+    }
+  }
+  return lambdaError(asApiError(new Error(`no such route: ${method} ${url.pathname}`), 'lambda'), requestId);
+}
+
+/** The admin API: report, timeline, metrics, faults, traffic, and time travel in virtual mode. */
+async function admin(sim: Simulation, method: string, url: URL, body: string): Promise<WireResponse> {
+  const path = url.pathname.slice('/_awssim'.length);
+  const input = (): Record<string, unknown> => (body === '' ? {} : (JSON.parse(body) as Record<string, unknown>));
+  try {
+    if (method === 'GET' && path === '/health')
+      return json(200, { ok: true, clock: sim.clock, seed: sim.seed, scenario: sim.scenarioName, now: sim.now() });
+    if (method === 'GET' && path === '/report') return json(200, sim.report());
+    if (method === 'GET' && path === '/timeline') return json(200, sim.timeline(Number(url.searchParams.get('since') ?? '0')));
+    if (method === 'GET' && path === '/metrics') {
+      const r = sim.report();
+      const queues: Record<string, unknown> = {};
+      for (const name of sim.world.queues.keys()) queues[name] = sim.queueTruth(name);
+      return json(200, { now: sim.now(), apiCalls: r.apiCalls, latency: r.latency, messages: r.messages, throttles: r.throttles, queues, functions: r.functions });
+    }
+    if (method === 'GET' && path === '/cloudwatch') {
+      const metric = url.searchParams.get('metric') ?? 'ApproximateNumberOfMessagesVisible';
+      if (!(sqsMetricNames as readonly string[]).includes(metric)) return json(400, { error: `unknown metric ${metric}` });
+      return json(200, sim.cloudWatch(url.searchParams.get('queue') ?? '', metric as SqsMetricName));
+    }
+    if (path === '/faults') {
+      if (method === 'GET') return json(200, Object.fromEntries(sim.world.faults));
+      if (method === 'DELETE') {
+        sim.clearFaults(url.searchParams.get('op') ?? undefined);
+        return json(200, Object.fromEntries(sim.world.faults));
+      }
+      if (method === 'POST') {
+        for (const [op, f] of Object.entries(input())) {
+          if (f === null) sim.clearFaults(op);
+          else sim.injectFault(op, f as Fault);
+        }
+        return json(200, Object.fromEntries(sim.world.faults));
+      }
+    }
+    if (method === 'POST' && path === '/traffic') {
+      const b = input();
+      if (typeof b.enabled === 'boolean') sim.setTrafficEnabled(b.enabled);
+      if (typeof b.queue === 'string' && Array.isArray(b.specs)) sim.setTraffic(b.queue, b.specs as never);
+      return json(200, { enabled: sim.world.trafficEnabled, traffic: Object.fromEntries(sim.world.traffic) });
+    }
+    if (method === 'POST' && path === '/advance') {
+      if (sim.clock !== 'virtual') return json(409, { error: 'advance needs --clock virtual' });
+      const ms = Number(input().ms ?? 0);
+      await sim.runFor(ms);
+      return json(200, { now: sim.now(), elapsedMs: sim.elapsedMs() });
+    }
+    return json(404, { error: `no admin route ${method} ${path}` });
+  } catch (e) {
+    return json(400, { error: (e as Error).message });
+  }
+}
+
+/** Serves a simulation over HTTP on 127.0.0.1. */
+export async function startServer(sim: Simulation, opts: ServerOptions = {}): Promise<AwsSimServer> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    readBody(req)
+      .then((body) => route(sim, req, body))
+      .then((out) => {
+        res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+        res.end(out.body);
+      })
+      .catch((e: unknown) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: String(e) }));
+      });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,386 @@
+// The library face of the simulator: build a world from a scenario, drive it in virtual or real
+// time, act on it like the Lambda API would, and read the report.
+
+import { RealTimeDriver, Scheduler, type WallClock } from './engine/scheduler.ts';
+import type { Datapoint, SqsMetricName } from './model/cloudwatch.ts';
+import type { LatencySummary, TimelinePoint } from './model/metrics.ts';
+import { defaultBehaviour, defaultParams, type FunctionBehaviour, type ModelParams } from './model/params.ts';
+import type { TrafficSpec } from './model/traffic.ts';
+import { type Fault, type QueueCounts, World } from './model/world.ts';
+import type { Scenario } from './scenario.ts';
+
+/** Options of `createSimulation`. */
+export interface SimulationOptions {
+  /** A validated scenario (see `loadScenario`/`parseScenario`); default: an empty account. */
+  readonly scenario?: Scenario;
+  /** Seed of every random stream (default: the scenario's seed, else 1). */
+  readonly seed?: number;
+  /** `virtual` (default): time moves only in `runUntil`/`runFor`. `real`: time follows the wall clock. */
+  readonly clock?: 'virtual' | 'real';
+  /** Simulated start time, epoch ms (default 2026-01-01T00:00:00Z in virtual mode, now in real mode). */
+  readonly startTime?: number;
+  /** Overrides of model parameters (applied after the scenario's). */
+  readonly params?: Partial<ModelParams>;
+  /** Wall clock for real mode (tests inject one). */
+  readonly wallClock?: WallClock;
+}
+
+/** Everything a run measured. */
+export interface SimulationReport {
+  readonly seed: number;
+  readonly clock: 'virtual' | 'real';
+  /** Simulated milliseconds since the start. */
+  readonly elapsedMs: number;
+  /** Sent → deleted latency over all queues. */
+  readonly latency: LatencySummary;
+  readonly latencyByQueue: Readonly<Record<string, LatencySummary>>;
+  readonly messages: { readonly sent: number; readonly deleted: number; readonly dlqMoves: number };
+  readonly invocations: number;
+  readonly throttles: number;
+  readonly errors: number;
+  readonly functions: Readonly<
+    Record<string, { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }>
+  >;
+  /** Reserved concurrency integrated over time, per function (concurrency·seconds). */
+  readonly reservedConcurrencySeconds: Readonly<Record<string, number>>;
+  /** API calls by `service:Operation` and outcome (`ok` or the error code). */
+  readonly apiCalls: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+type Callback = (now: number) => void | Promise<void>;
+
+/** A running simulation. Times given to `schedule`, `runUntil` and `every` are ms since the start. */
+export class Simulation {
+  readonly world: World;
+  readonly sched: Scheduler;
+  readonly clock: 'virtual' | 'real';
+  readonly seed: number;
+  readonly scenarioName: string;
+  readonly #driver: RealTimeDriver | undefined;
+  #pending: Promise<void> | undefined;
+
+  constructor(opts: SimulationOptions = {}) {
+    const sc = opts.scenario;
+    this.clock = opts.clock ?? 'virtual';
+    this.seed = opts.seed ?? sc?.seed ?? 1;
+    this.scenarioName = sc?.name ?? 'empty';
+    const start = opts.startTime ?? (this.clock === 'real' ? (opts.wallClock ?? Date).now() : Date.UTC(2026, 0, 1));
+    this.sched = new Scheduler(start);
+    this.world = new World(this.sched, { ...paramsFromScenario(sc), ...opts.params }, this.seed);
+    if (sc) applyScenario(this.world, sc);
+    if (this.clock === 'real') {
+      this.#driver = new RealTimeDriver(this.sched, opts.wallClock);
+      this.#driver.start();
+    }
+  }
+
+  /** Simulated time, epoch ms. */
+  now(): number {
+    this.sync();
+    return this.sched.now();
+  }
+
+  /** Simulated ms since the start. */
+  elapsedMs(): number {
+    return this.now() - this.world.origin;
+  }
+
+  /** In real mode, runs every event up to the wall clock (the server calls this per request). */
+  sync(): void {
+    this.#driver?.sync();
+  }
+
+  /** Runs `cb` at `atMs` after the start (its Promise, if any, is awaited before time moves on). */
+  schedule(atMs: number, cb: Callback): void {
+    this.sched.at(this.world.origin + atMs, () => this.#call(cb));
+  }
+
+  /** Runs `cb` every `intervalMs`, first at `firstMs` (default `intervalMs`). Returns a stopper. */
+  every(intervalMs: number, cb: Callback, firstMs = intervalMs): () => void {
+    let stopped = false;
+    const at = (t: number): void => {
+      this.sched.at(this.world.origin + t, () => {
+        if (stopped) return;
+        this.#call(cb);
+        at(t + intervalMs);
+      });
+    };
+    at(firstMs);
+    return () => {
+      stopped = true;
+    };
+  }
+
+  #call(cb: Callback): void {
+    const r = cb(this.sched.now());
+    if (r && typeof (r as Promise<void>).then === 'function') {
+      this.#pending = r as Promise<void>;
+      this.sched.halt();
+    }
+  }
+
+  /** Advances to `ms` after the start (virtual), or waits until then (real). */
+  async runUntil(ms: number): Promise<void> {
+    const target = this.world.origin + ms;
+    if (this.#driver) {
+      const wait = target - this.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.sync();
+      return;
+    }
+    for (;;) {
+      const done = this.sched.runUntil(target);
+      if (this.#pending) {
+        const p = this.#pending;
+        this.#pending = undefined;
+        await p;
+      }
+      if (done) return;
+    }
+  }
+
+  /** Advances by `ms`. */
+  runFor(ms: number): Promise<void> {
+    return this.runUntil(this.sched.now() - this.world.origin + ms);
+  }
+
+  /** Stops following the wall clock (real mode). */
+  stop(): void {
+    this.#driver?.stop();
+  }
+
+  // ---- reading state ----
+
+  /** Queue counts as GetQueueAttributes would report them now (with the configured lag and wobble). */
+  queueAttributes(queue: string): QueueCounts {
+    this.sync();
+    return this.world.call('sqs:GetQueueAttributes', () => this.world.queueCounts(this.world.queueFromUrl(queue)));
+  }
+
+  /** Exact queue counts (no lag, no wobble): for assertions and reports, not for strategies. */
+  queueTruth(queue: string): QueueCounts & { readonly dlqMoves: number } {
+    this.sync();
+    const q = this.world.queueFromUrl(queue);
+    q.promote(this.sched.now());
+    return { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed.length, dlqMoves: q.dlqMovesTotal };
+  }
+
+  /** CloudWatch AWS/SQS datapoints published so far, timestamps in [startMs, endMs) since the start. */
+  cloudWatch(queue: string, metric: SqsMetricName, range: { startMs?: number; endMs?: number } = {}): Datapoint[] {
+    this.sync();
+    const o = this.world.origin;
+    return this.world.readCloudWatch(
+      queue,
+      metric,
+      range.startMs === undefined ? undefined : o + range.startMs,
+      range.endMs === undefined ? undefined : o + range.endMs,
+    );
+  }
+
+  /** Reserved concurrency through GetFunction (its own 100/s quota); undefined when none is set. */
+  getFunctionConcurrency(fn: string): number | undefined {
+    this.sync();
+    return this.world.call('lambda:GetFunction', () => this.world.fn(fn).reserved);
+  }
+
+  /** PutFunctionConcurrency with the API's validation and the shared 15/s quota; throws AwsApiError. */
+  putFunctionConcurrency(fn: string, value: number): number {
+    this.sync();
+    return this.world.call('lambda:PutFunctionConcurrency', () => this.world.putFunctionConcurrency(this.world.fn(fn), value));
+  }
+
+  /** DeleteFunctionConcurrency with the shared 15/s quota. */
+  deleteFunctionConcurrency(fn: string): void {
+    this.sync();
+    this.world.call('lambda:DeleteFunctionConcurrency', () => this.world.deleteFunctionConcurrency(this.world.fn(fn)));
+  }
+
+  /** Running invocations of a function right now. */
+  runningConcurrency(fn: string): number {
+    this.sync();
+    return this.world.fn(fn).running;
+  }
+
+  /** Current target concurrency (pollers) of the mappings of a function. */
+  esmConcurrency(fn: string): number {
+    this.sync();
+    let n = 0;
+    for (const e of this.world.esms.values()) if (e.functionName === fn && e.enabled) n += Math.floor(e.target);
+    return n;
+  }
+
+  // ---- acting ----
+
+  /** Replaces a queue's traffic from the next simulated second. */
+  setTraffic(queue: string, specs: readonly TrafficSpec[]): void {
+    this.sync();
+    this.world.setTraffic(queue, specs);
+  }
+
+  /** Pauses or resumes all generated traffic. */
+  setTrafficEnabled(enabled: boolean): void {
+    this.world.trafficEnabled = enabled;
+  }
+
+  /** Sends `count` messages now, as a producer would through SendMessage. */
+  sendMessages(queue: string, count: number, body = 'awssim'): void {
+    this.sync();
+    const q = this.world.queueFromUrl(queue);
+    for (let i = 0; i < count; i++) this.world.sendMessage(q, body, undefined);
+  }
+
+  /** Injects a fault for an operation (`sqs:ReceiveMessage`, `lambda:PutFunctionConcurrency`, `*`). */
+  injectFault(op: string, fault: Fault): void {
+    this.world.faults.set(op, fault);
+  }
+
+  /** Removes one fault, or all. */
+  clearFaults(op?: string): void {
+    if (op === undefined) this.world.faults.clear();
+    else this.world.faults.delete(op);
+  }
+
+  /** Sets how a function behaves when invoked (takes effect on the next invocation). */
+  setBehaviour(fn: string, b: Partial<FunctionBehaviour>): void {
+    const f = this.world.fn(fn);
+    f.behaviour = { ...f.behaviour, ...b };
+    this.world.behaviours.set(fn, f.behaviour);
+  }
+
+  // ---- reporting ----
+
+  /** The per-second timeline (optionally from second `sinceT`). */
+  timeline(sinceT = 0): readonly TimelinePoint[] {
+    this.sync();
+    return sinceT <= 0 ? this.world.timeline : this.world.timeline.filter((p) => p.t >= sinceT);
+  }
+
+  /** Everything measured so far. */
+  report(): SimulationReport {
+    this.sync();
+    const w = this.world;
+    const byQueue: Record<string, LatencySummary> = {};
+    let sent = 0;
+    let deleted = 0;
+    for (const q of w.queues.values()) {
+      byQueue[q.name] = q.latency.summary();
+      sent += q.sentTotal;
+      deleted += q.deletedTotal;
+    }
+    const functions: Record<string, { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }> = {};
+    for (const f of w.functions.values())
+      functions[f.name] = {
+        invocations: f.invocations,
+        throttles: f.throttles,
+        errors: f.errors,
+        coldStarts: f.coldStarts,
+        reserved: f.reserved ?? null,
+      };
+    return {
+      seed: this.seed,
+      clock: this.clock,
+      elapsedMs: this.sched.now() - w.origin,
+      latency: w.latency.summary(),
+      latencyByQueue: byQueue,
+      messages: { sent, deleted, dlqMoves: w.dlqMovesTotal },
+      invocations: w.invocationsTotal,
+      throttles: w.throttlesTotal,
+      errors: w.errorsTotal,
+      functions,
+      reservedConcurrencySeconds: w.reservedConcurrencySeconds(),
+      apiCalls: w.api.toJSON(),
+    };
+  }
+
+  /** Messages (all queues) whose latency exceeded `ms` (exact for the configured `sloMs`). */
+  countSlowerThan(ms: number): number {
+    return this.world.latency.countOver(ms);
+  }
+}
+
+/** Creates a simulation (virtual time unless `clock: 'real'`). */
+export function createSimulation(opts: SimulationOptions = {}): Simulation {
+  return new Simulation(opts);
+}
+
+function paramsFromScenario(sc: Scenario | undefined): ModelParams {
+  const a = sc?.account ?? {};
+  const m = sc?.model ?? {};
+  const e = m.esm ?? {};
+  const d = defaultParams;
+  return {
+    accountConcurrency: a.concurrency ?? d.accountConcurrency,
+    unreservedMin: a.unreservedMin ?? d.unreservedMin,
+    controlPlaneRps: a.controlPlaneRps ?? d.controlPlaneRps,
+    getFunctionRps: a.getFunctionRps ?? d.getFunctionRps,
+    functionScalingPer10s: a.functionScalingPer10s ?? d.functionScalingPer10s,
+    environmentIdleMs: m.environmentIdleSeconds !== undefined ? m.environmentIdleSeconds * 1000 : d.environmentIdleMs,
+    esmInitialConcurrency: e.initialConcurrency ?? d.esmInitialConcurrency,
+    esmScaleUpPerMinute: e.scaleUpPerMinute ?? d.esmScaleUpPerMinute,
+    esmScaleDownPerMinute: e.scaleDownPerMinute ?? d.esmScaleDownPerMinute,
+    esmMaxConcurrency: e.maxConcurrency ?? d.esmMaxConcurrency,
+    esmMinConcurrency: e.minConcurrency ?? d.esmMinConcurrency,
+    receiveLatencyMs: e.receiveLatencyMs ?? d.receiveLatencyMs,
+    throttleBackoffMs: e.throttleBackoffMs ?? d.throttleBackoffMs,
+    attributeLagMs: m.attributes?.lagSeconds !== undefined ? m.attributes.lagSeconds * 1000 : d.attributeLagMs,
+    attributeWobble: m.attributes?.wobble ?? d.attributeWobble,
+    cloudWatchDelayMs: m.cloudWatch
+      ? { min: m.cloudWatch.delaySecondsMin * 1000, max: m.cloudWatch.delaySecondsMax * 1000 }
+      : d.cloudWatchDelayMs,
+    sloMs: m.sloMs ?? d.sloMs,
+  };
+}
+
+/** Creates the scenario's resources directly in the model (no API quotas are spent). */
+function applyScenario(w: World, sc: Scenario): void {
+  const byName = new Map(sc.queues.map((q) => [q.name, q]));
+  const created = new Set<string>();
+  const create = (name: string): void => {
+    if (created.has(name)) return;
+    const q = byName.get(name);
+    if (!q) return;
+    created.add(name);
+    if (q.deadLetter) create(q.deadLetter.queue);
+    const attrs: Record<string, string> = {};
+    if (q.visibilityTimeout !== undefined) attrs.VisibilityTimeout = String(q.visibilityTimeout);
+    if (q.delaySeconds !== undefined) attrs.DelaySeconds = String(q.delaySeconds);
+    if (q.deadLetter)
+      attrs.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${q.deadLetter.queue}`,
+        maxReceiveCount: q.deadLetter.maxReceiveCount,
+      });
+    w.createQueue(name, attrs);
+  };
+  for (const q of sc.queues) create(q.name);
+  for (const f of sc.functions) {
+    w.behaviours.set(f.name, {
+      duration: f.duration ?? defaultBehaviour.duration,
+      per: f.per ?? defaultBehaviour.per,
+      coldStart: f.coldStart ?? defaultBehaviour.coldStart,
+      errorRate: f.errorRate ?? defaultBehaviour.errorRate,
+    });
+    const fn = w.createFunction({
+      FunctionName: f.name,
+      Role: 'arn:aws:iam::000000000000:role/awssim',
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Code: { ZipFile: '' },
+      Timeout: f.timeout ?? 30,
+      MemorySize: f.memorySize ?? 128,
+    });
+    if (f.reservedConcurrency !== undefined) w.putFunctionConcurrency(fn, f.reservedConcurrency);
+    if (f.provisionedConcurrency !== undefined) w.putProvisioned(fn, 'live', f.provisionedConcurrency);
+  }
+  for (const e of sc.eventSourceMappings) {
+    w.createEsm({
+      FunctionName: e.function,
+      EventSourceArn: `arn:aws:sqs:us-east-1:000000000000:${e.queue}`,
+      BatchSize: e.batchSize,
+      MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
+      Enabled: e.enabled,
+      ...(e.maximumConcurrency !== undefined ? { ScalingConfig: { MaximumConcurrency: e.maximumConcurrency } } : {}),
+    });
+  }
+  for (const [q, specs] of Object.entries(sc.traffic)) w.setTraffic(q, specs as TrafficSpec[]);
+  for (const [op, f] of Object.entries(sc.faults)) w.faults.set(op, f as Fault);
+}
