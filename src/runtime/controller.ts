@@ -1,0 +1,134 @@
+// Level-triggered wiring: informer events only enqueue keys; N workers take keys from the work
+// queue and call reconcile(key), which reads the latest object itself. Failures back off per key,
+// successes reset the backoff and may ask to be requeued after a delay.
+import { type Clock, systemClock } from './clock.ts';
+import { type Informer, objectKey } from './informer.ts';
+import type { KubeObject } from './kube.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import type { RuntimeMetrics } from './metrics.ts';
+import { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
+
+/** What a reconcile may ask for: run again after a delay (success otherwise needs nothing). */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/**
+ * Makes the world match the object with `key` (`namespace/name`). Throw to retry with backoff.
+ * `signal` aborts when the controller's shutdown grace period is over.
+ */
+export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult | undefined | void>;
+
+export interface ControllerOptions<T extends KubeObject> {
+  /** For logs and metrics. */
+  name: string;
+  informer: Informer<T>;
+  reconcile: ReconcileFn;
+  /** Concurrent reconciles (distinct keys only); default 1. */
+  workers?: number;
+  /** Work queue settings (name, backoff); clock and metrics default to the controller's. */
+  queue?: WorkQueueOptions;
+  /** Which keys an object event enqueues; default its own key. Return [] to filter it out. */
+  keysFor?: (obj: T) => string[];
+  /** How long in-flight reconciles may run after stop before their signal aborts; default 30 s. */
+  shutdownGraceMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: RuntimeMetrics;
+}
+
+/** An informer-fed work queue and its workers. The informer is run by the caller (the manager). */
+export class Controller<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly #o: ControllerOptions<T>;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  constructor(options: ControllerOptions<T>) {
+    this.name = options.name;
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = (options.logger ?? silentLogger).child({ controller: options.name });
+    const queueOptions: WorkQueueOptions = { name: options.name, clock: this.#clock, ...options.queue };
+    if (options.metrics !== undefined) queueOptions.metrics = options.metrics;
+    this.queue = new WorkQueue(queueOptions);
+    const enqueue = (obj: T): void => {
+      for (const key of options.keysFor?.(obj) ?? [objectKey(obj)]) this.queue.add(key);
+    };
+    options.informer.addHandler({
+      onAdd: enqueue,
+      onUpdate: (_old, obj) => enqueue(obj),
+      onDelete: enqueue,
+    });
+  }
+
+  /**
+   * Waits for the informer's cache, then runs the workers until `signal` aborts. On abort, workers
+   * take no new keys, in-flight reconciles finish (their signal aborts after the grace period),
+   * the queue shuts down, and the promise resolves.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#o.informer.waitForSync(signal);
+    } catch {
+      this.queue.shutDown();
+      return;
+    }
+    this.#log.info({ workers: this.#o.workers ?? 1 }, 'caches synced, starting workers');
+    const reconcileAbort = new AbortController();
+    const grace = new AbortController();
+    const onStop = (): void => {
+      this.queue.shutDown();
+      this.#clock
+        .sleep(this.#o.shutdownGraceMs ?? 30_000, grace.signal)
+        .then(() => reconcileAbort.abort(new Error('shutdown grace period is over')))
+        .catch(() => {});
+    };
+    if (signal.aborted) onStop();
+    else signal.addEventListener('abort', onStop, { once: true });
+    const workers = Array.from({ length: this.#o.workers ?? 1 }, () =>
+      this.#worker(signal, reconcileAbort.signal),
+    );
+    await Promise.all(workers);
+    grace.abort();
+    signal.removeEventListener('abort', onStop);
+    this.#log.info('workers stopped');
+  }
+
+  async #worker(stop: AbortSignal, reconcileSignal: AbortSignal): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get(stop);
+      if (key === undefined) return;
+      if (stop.aborted) {
+        this.queue.done(key);
+        return;
+      }
+      await this.#process(key, reconcileSignal);
+    }
+  }
+
+  async #process(key: string, signal: AbortSignal): Promise<void> {
+    const labels = { controller: this.name };
+    const started = this.#clock.now();
+    try {
+      const result = await this.#o.reconcile(key, signal);
+      this.queue.forget(key);
+      const after = result?.requeueAfterMs;
+      if (after !== undefined && after > 0) {
+        this.queue.addAfter(key, after);
+        this.#o.metrics?.reconcileTotal.inc({ ...labels, result: 'requeue_after' });
+      } else {
+        this.#o.metrics?.reconcileTotal.inc({ ...labels, result: 'success' });
+      }
+    } catch (error) {
+      this.#o.metrics?.reconcileTotal.inc({ ...labels, result: 'error' });
+      this.#o.metrics?.reconcileErrors.inc(labels);
+      this.#log.error({ key, err: (error as Error)?.message ?? String(error) }, 'reconcile failed');
+      this.queue.addRateLimited(key);
+    } finally {
+      this.#o.metrics?.reconcileDuration.observe(labels, (this.#clock.now() - started) / 1000);
+      this.queue.done(key);
+    }
+  }
+}
