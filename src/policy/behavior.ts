@@ -34,6 +34,7 @@ export function stabilize(
   let upBound = recommendation;
   let downBound = recommendation;
   for (const [t, lo, hi] of samples) {
+    if (t > now) continue; // from a clock that has since gone back: not evidence about now
     if (t > upCutoff) upBound = Math.min(upBound, lo);
     if (t > downCutoff) downBound = Math.max(downBound, hi);
   }
@@ -67,7 +68,7 @@ export function recordRecommendation(
 function periodStart(current: number, events: readonly ScaleEvent[], periodSeconds: number, now: number) {
   const cutoff = now - seconds(periodSeconds);
   let start = current;
-  for (const [t, added, removed] of events) if (t > cutoff) start += removed - added;
+  for (const [t, added, removed] of events) if (t > cutoff && t <= now) start += removed - added;
   return start;
 }
 
