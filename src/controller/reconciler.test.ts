@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../api/v1alpha1/index.ts';
+import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
+import type { EventSource, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
+import { ManualClock } from '../runtime/clock.ts';
+import { silentLogger } from '../runtime/logger.ts';
+import { ScalerReconciler } from './reconciler.ts';
+
+/** An in-memory AWS account: one queue feeding one function, with call counts. */
+class FakeAws implements QueuePort, FunctionPort {
+  backlog = 0;
+  reserved: number | undefined = undefined;
+  linked = true;
+  fail: AwsError | undefined;
+  calls: Record<string, number> = {};
+  puts: number[] = [];
+  #count(op: string): void {
+    this.calls[op] = (this.calls[op] ?? 0) + 1;
+    if (this.fail !== undefined) throw this.fail;
+  }
+  async resolve(name: string) {
+    this.#count('resolve');
+    return { url: `http://q/${name}`, arn: `arn:aws:sqs:us-east-1:123456789012:${name}` };
+  }
+  async metrics(): Promise<QueueMetrics> {
+    this.#count('metrics');
+    return { visible: this.backlog, inFlight: 0, delayed: 0, observedAt: 0 };
+  }
+  async concurrency(name: string) {
+    this.#count('concurrency');
+    return { functionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`, reserved: this.reserved };
+  }
+  async putConcurrency(_name: string, reserved: number) {
+    this.#count('put');
+    this.puts.push(reserved);
+    this.reserved = reserved;
+  }
+  async deleteConcurrency() {
+    this.#count('delete');
+    this.reserved = undefined;
+  }
+  async eventSources(): Promise<EventSource[]> {
+    this.#count('eventSources');
+    return this.linked
+      ? [
+          {
+            uuid: 'u',
+            eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
+            state: 'Enabled',
+            maximumConcurrency: undefined,
+          },
+        ]
+      : [];
+  }
+  async accountConcurrency() {
+    return { limit: 1000, unreserved: 900 };
+  }
+}
+
+function scaler(spec: Partial<LambdaConcurrencyScaler['spec']> = {}): LambdaConcurrencyScaler {
+  return {
+    apiVersion: 'aws.operators.jittakal.io/v1alpha1',
+    kind: 'LambdaConcurrencyScaler',
+    metadata: { name: 'sample', namespace: 'default', uid: 'uid-1', generation: 1 },
+    spec: {
+      awsSQSName: 'orders',
+      awsSQSMsgCountThreshold: 100,
+      awsLambdaName: 'order-processor',
+      awsLambdaMinConcurrency: 5,
+      awsLamndaMaxConcurrency: 20,
+      awsLambdaStepConcurrency: 5,
+      ...spec,
+    },
+  };
+}
+
+describe('ScalerReconciler', () => {
+  let aws: FakeAws;
+  let object: LambdaConcurrencyScaler;
+  let writes: LambdaConcurrencyScalerStatus[];
+  let events: string[];
+  let clock: ManualClock;
+  let reconciler: ScalerReconciler;
+
+  beforeEach(() => {
+    aws = new FakeAws();
+    object = scaler();
+    writes = [];
+    events = [];
+    clock = new ManualClock(Date.UTC(2026, 10, 27));
+    reconciler = new ScalerReconciler({
+      get: () => object,
+      patchStatus: async (s, status) => {
+        writes.push(status);
+        object = { ...s, status };
+      },
+      event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+      aws: async () => ({ queues: aws, functions: aws }),
+      clock,
+      log: silentLogger,
+    });
+  });
+
+  const poll = async () => {
+    const result = await reconciler.reconcile('default/sample');
+    await clock.advance(30_000);
+    return result;
+  };
+
+  it('starts an unreserved function from min and steps up while the backlog is above the threshold', async () => {
+    aws.backlog = 500;
+    await poll();
+    await poll();
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, [10, 15, 20], 'min 5 + one step per poll, capped at max 20');
+    assert.equal(object.status?.concurrency, 20);
+    assert.equal(object.status?.state, 'ADJUSTED');
+    assert.equal(events.filter((e) => e.startsWith('Normal ScaledUp')).length, 3);
+    assert.match(events[0] ?? '', /unreserved → 10/);
+  });
+
+  it('writes no status and calls no Put when nothing changed', async () => {
+    aws.reserved = 5;
+    aws.backlog = 0;
+    await poll();
+    const afterFirst = writes.length;
+    await poll();
+    await poll();
+    assert.equal(aws.calls.put ?? 0, 0, 'already at min with an empty queue');
+    assert.equal(writes.length, afterFirst, 'an unchanged status is not written again');
+  });
+
+  it('still checkpoints the policy history of an idle scaler every five minutes', async () => {
+    aws.reserved = 5;
+    for (let i = 0; i < 12; i++) await poll(); // six minutes of 30 s polls
+    assert.equal(writes.length, 2, 'the first write, then one checkpoint after five minutes');
+  });
+
+  it('reads the event source mappings once, not every poll', async () => {
+    await poll();
+    await poll();
+    await poll();
+    assert.equal(aws.calls.eventSources, 1);
+    assert.equal(aws.calls.resolve, 1);
+  });
+
+  it('refuses to scale a function the queue does not feed, with a Stalled condition', async () => {
+    aws.linked = false;
+    aws.backlog = 1000;
+    const result = await poll();
+    assert.equal(aws.puts.length, 0);
+    const stalled = object.status?.conditions?.find((c) => c.type === 'Stalled');
+    assert.equal(stalled?.reason, 'NotAnEventSource');
+    assert.match(stalled?.message ?? '', /not an event source of function order-processor/);
+    assert.equal(object.status?.state, 'ERROR');
+    assert.ok((result.requeueAfterMs ?? 0) >= 60_000, 'a stalled scaler is retried slowly');
+    assert.equal(events.filter((e) => e.includes('Stalled')).length, 1);
+  });
+
+  it('holds the value and backs off on throttling, warning once, then recovers', async () => {
+    aws.reserved = 10;
+    await poll();
+    aws.fail = new AwsError('lambda GetFunction: Rate exceeded', {
+      code: AwsErrorCode.Throttled,
+      errorClass: ErrorClass.Transient,
+    });
+    await assert.rejects(reconciler.reconcile('default/sample'), /Rate exceeded/);
+    await assert.rejects(reconciler.reconcile('default/sample'), /Rate exceeded/);
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'Reconciling')?.reason, 'Throttled');
+    assert.equal(events.filter((e) => e.startsWith('Warning')).length, 1, 'one warning, not one per poll');
+    aws.fail = undefined;
+    await poll();
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.equal(
+      object.status?.conditions?.find((c) => c.type === 'Reconciling'),
+      undefined,
+    );
+  });
+
+  it('reports a missing function as Stalled with an actionable message', async () => {
+    aws.fail = new AwsError('lambda GetFunction: Function not found: order-processor', {
+      code: AwsErrorCode.FunctionNotFound,
+      errorClass: ErrorClass.Permanent,
+    });
+    await poll();
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'FunctionNotFound');
+  });
+
+  it('makes no change while paused by the annotation', async () => {
+    object.metadata.annotations = { 'aws.operators.jittakal.io/paused': 'true' };
+    aws.backlog = 5000;
+    await poll();
+    assert.equal(aws.puts.length, 0);
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'Paused')?.status, 'True');
+  });
+
+  it('notices an out-of-band change and continues from the observed value', async () => {
+    aws.backlog = 500;
+    await poll();
+    assert.equal(aws.reserved, 10);
+    aws.reserved = 17;
+    await poll();
+    assert.ok(events.some((e) => e.startsWith('Warning Drift') && e.includes('10 → 17')));
+    assert.equal(aws.reserved, 20, 'one step from the observed 17, capped at max');
+  });
+});

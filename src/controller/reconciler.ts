@@ -1,0 +1,452 @@
+// The LambdaConcurrencyScaler reconciler: gather (queue backlog, the function's reserved
+// concurrency, that the queue feeds the function) → decide (src/policy) → apply
+// (PutFunctionConcurrency only on change) → report (one status patch, only when it changed).
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type Condition,
+  ConditionType,
+  EventReason,
+  type LambdaConcurrencyScaler,
+  type LambdaConcurrencyScalerSpec,
+  type LambdaConcurrencyScalerStatus,
+  maxConcurrency,
+  PAUSED_ANNOTATION,
+  parseSpec,
+  Reason,
+  State,
+} from '../api/v1alpha1/index.ts';
+import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
+import type { FunctionConcurrency, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
+import { decide, initialPolicyState, type PolicyState, resolvePolicyConfig } from '../policy/index.ts';
+import type { Clock } from '../runtime/clock.ts';
+import {
+  type ConditionInput,
+  metaTime as iso,
+  removeCondition,
+  setCondition,
+} from '../runtime/conditions.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ScalerMetrics } from './metrics.ts';
+
+/** The AWS ports for one scaler (its identity and Region). */
+export interface AwsPorts {
+  queues: QueuePort;
+  functions: FunctionPort;
+}
+
+/** What the reconciler needs from the outside world; src/cmd wires the real ones. */
+export interface ReconcilerDeps {
+  /** The latest object from the informer cache. */
+  get(key: string): LambdaConcurrencyScaler | undefined;
+  /** Merge-patches `status`; must be a no-op-free single write. */
+  patchStatus(scaler: LambdaConcurrencyScaler, status: LambdaConcurrencyScalerStatus): Promise<void>;
+  /** Records a Kubernetes Event about the scaler; never throws. */
+  event(scaler: LambdaConcurrencyScaler, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** AWS ports for the scaler's identity and Region. */
+  aws(scaler: LambdaConcurrencyScaler): Promise<AwsPorts>;
+  clock: Clock;
+  log: Logger;
+  metrics?: ScalerMetrics | undefined;
+  /** How often to re-check that the queue is an event source of the function (default 5 min). */
+  eventSourceRefreshMs?: number;
+  /** How long to wait before retrying a scaler stalled on a permanent error (default 5 min). */
+  stalledRetryMs?: number;
+  /**
+   * How often the policy history alone is worth a status write (default 5 min). The history moves
+   * every poll (timestamps), so writing it each time would rewrite every idle scaler's status on
+   * every poll; between checkpoints the freshest history lives in memory, and any other status
+   * change writes it too. A restart loses at most this much of an idle scaler's history.
+   */
+  stateCheckpointMs?: number;
+}
+
+/** The reconciler's answer to the work queue. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+interface Cached<T> {
+  value: T;
+  generation: number;
+  at: number;
+}
+
+/** Reconciles LambdaConcurrencyScalers; one instance per manager, state only in caches. */
+export class ScalerReconciler {
+  readonly #deps: ReconcilerDeps;
+  /** Queue URL and ARN per scaler uid (a spec change invalidates through the generation). */
+  readonly #queues = new Map<string, Cached<{ url: string; arn: string }>>();
+  /** Whether the queue is an event source of the function, per scaler uid. */
+  readonly #eventSources = new Map<string, Cached<boolean>>();
+  /** The freshest policy history per scaler uid, and when it was last written to status. */
+  readonly #states = new Map<string, { state: PolicyState; persistedAt: number }>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const scaler = this.#deps.get(key);
+    if (scaler === undefined) {
+      this.#forget(key);
+      return {};
+    }
+    if (scaler.metadata.deletionTimestamp !== undefined) return {};
+    const now = this.#deps.clock.now();
+    const generation = scaler.metadata.generation ?? 0;
+    const previous = scaler.status ?? {};
+    const report = new StatusBuilder(previous, generation, now);
+
+    const parsed = parseSpec(scaler.spec);
+    if (!parsed.ok) {
+      const message = parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      report.stalled(Reason.InvalidSpec, `The spec is invalid: ${message}`);
+      await this.#write(scaler, report);
+      return {};
+    }
+    const spec = parsed.spec;
+    const config = resolvePolicyConfig(spec);
+    const intervalMs = config.pollingIntervalSeconds * 1000;
+    this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
+    this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
+
+    if (scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true') {
+      report.paused();
+      await this.#write(scaler, report);
+      return { requeueAfterMs: intervalMs };
+    }
+    report.unpaused();
+
+    try {
+      const aws = await this.#deps.aws(scaler);
+      const observed = await this.#gather(scaler, spec, aws, now);
+      const state =
+        this.#states.get(uidOf(scaler))?.state ??
+        (previous.policyState as PolicyState | undefined) ??
+        initialPolicyState();
+      const { decision, nextState } = decide(
+        {
+          spec,
+          config,
+          metrics: observed.metrics ?? { error: observed.metricsError ?? 'metrics unavailable' },
+          currentConcurrency: observed.fn.reserved ?? null,
+          lastApplied: previous.appliedConcurrency ?? null,
+        },
+        state,
+        now,
+      );
+      report.policy(nextState, decision.desired ?? observed.fn.reserved ?? null);
+      if (observed.metrics !== undefined) report.backlog(observed.metrics);
+      else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
+
+      const current = observed.fn.reserved;
+      if (
+        previous.appliedConcurrency !== undefined &&
+        current !== undefined &&
+        current !== previous.appliedConcurrency
+      ) {
+        this.#deps.event(
+          scaler,
+          'Warning',
+          EventReason.Drift,
+          `Reserved concurrency changed outside the operator: ${previous.appliedConcurrency} → ${current}; continuing from ${current}`,
+        );
+      }
+      const desired = decision.desired === null ? undefined : this.#bounded(decision.desired, spec);
+      if (desired !== undefined && desired !== current) {
+        await aws.functions.putConcurrency(spec.awsLambdaName, desired);
+        const up = current === undefined || desired > current;
+        const from = current === undefined ? 'unreserved' : String(current);
+        this.#deps.event(
+          scaler,
+          'Normal',
+          up ? EventReason.ScaledUp : EventReason.ScaledDown,
+          `Reserved concurrency ${from} → ${desired}: ${decision.message}`,
+        );
+        this.#deps.metrics?.actions.inc({
+          ...labels(scaler),
+          direction: up ? 'up' : 'down',
+          reason: decision.reason,
+        });
+        report.scaled(desired, decision.reason, decision.message);
+      } else {
+        report.steady(current, decision.message);
+      }
+      this.#deps.metrics?.desired.set(labels(scaler), desired ?? current ?? 0);
+      this.#deps.metrics?.applied.set(labels(scaler), report.status.concurrency ?? 0);
+      await this.#write(scaler, report);
+      return { requeueAfterMs: intervalMs };
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      if (error.errorClass === ErrorClass.Permanent) {
+        report.stalled(reasonFor(error), error.message);
+        await this.#write(scaler, report);
+        this.#invalidate(scaler);
+        return { requeueAfterMs: this.#deps.stalledRetryMs ?? 300_000 };
+      }
+      report.retrying(reasonFor(error), `${error.message}; holding the last applied value and retrying`);
+      await this.#write(scaler, report);
+      throw error; // the work queue backs off
+    }
+  }
+
+  /** Clamps into the user's bounds once more, whatever the policy said: never outside them. */
+  #bounded(desired: number, spec: LambdaConcurrencyScalerSpec): number {
+    return Math.min(maxConcurrency(spec), Math.max(spec.awsLambdaMinConcurrency, Math.round(desired)));
+  }
+
+  async #gather(
+    scaler: LambdaConcurrencyScaler,
+    spec: LambdaConcurrencyScalerSpec,
+    aws: AwsPorts,
+    now: number,
+  ): Promise<{ fn: FunctionConcurrency; metrics?: QueueMetrics; metricsError?: string }> {
+    const uid = uidOf(scaler);
+    const generation = scaler.metadata.generation ?? 0;
+    let queue = this.#queues.get(uid);
+    if (queue === undefined || queue.generation !== generation) {
+      queue = { value: await aws.queues.resolve(spec.awsSQSName), generation, at: now };
+      this.#queues.set(uid, queue);
+    }
+    const fn = await aws.functions.concurrency(spec.awsLambdaName);
+    const refreshMs = this.#deps.eventSourceRefreshMs ?? 300_000;
+    let linked = this.#eventSources.get(uid);
+    if (linked === undefined || linked.generation !== generation || now - linked.at >= refreshMs) {
+      const sources = await aws.functions.eventSources(spec.awsLambdaName);
+      linked = { value: sources.some((s) => s.eventSourceArn === queue.value.arn), generation, at: now };
+      this.#eventSources.set(uid, linked);
+    }
+    if (!linked.value) {
+      throw new AwsError(
+        `queue ${spec.awsSQSName} is not an event source of function ${spec.awsLambdaName}: create an SQS event source mapping from the queue to the function, or fix awsSQSName/awsLambdaName`,
+        {
+          code: AwsErrorCode.InvalidParameter,
+          errorClass: ErrorClass.Permanent,
+          awsName: 'NotAnEventSource',
+        },
+      );
+    }
+    try {
+      return { fn, metrics: await aws.queues.metrics(queue.value.url) };
+    } catch (error) {
+      if (error instanceof AwsError && error.errorClass === ErrorClass.Transient) {
+        return { fn, metricsError: error.message };
+      }
+      throw error;
+    }
+  }
+
+  async #write(scaler: LambdaConcurrencyScaler, report: StatusBuilder): Promise<void> {
+    const before = scaler.status ?? {};
+    const after = report.status;
+    for (const event of report.transitions(before)) {
+      this.#deps.event(scaler, 'Warning', event.reason, event.message);
+    }
+    const uid = uidOf(scaler);
+    const now = this.#deps.clock.now();
+    const remembered = this.#states.get(uid);
+    const { policyState: _before, ...restBefore } = before;
+    const { policyState: state, ...restAfter } = after;
+    const checkpointMs = this.#deps.stateCheckpointMs ?? 300_000;
+    const checkpointDue = remembered === undefined || now - remembered.persistedAt >= checkpointMs;
+    const changed =
+      !isDeepStrictEqual(restBefore, restAfter) || (checkpointDue && !isDeepStrictEqual(before, after));
+    if (changed) await this.#deps.patchStatus(scaler, after);
+    if (state !== undefined) {
+      const persistedAt = changed || remembered === undefined ? now : remembered.persistedAt;
+      this.#states.set(uid, { state: state as unknown as PolicyState, persistedAt });
+    }
+  }
+
+  #invalidate(scaler: LambdaConcurrencyScaler): void {
+    const uid = uidOf(scaler);
+    this.#queues.delete(uid);
+    this.#eventSources.delete(uid);
+  }
+
+  #forget(key: string): void {
+    const [namespace = '', name = ''] = key.split('/');
+    for (const [uid, _] of this.#states) if (uid.startsWith(`${key}@`)) this.#states.delete(uid);
+    this.#deps.metrics?.forget(namespace, name);
+  }
+}
+
+/** The cache key of a scaler: its uid, falling back on namespace/name. */
+function uidOf(scaler: LambdaConcurrencyScaler): string {
+  const { namespace, name, uid } = scaler.metadata;
+  return `${namespace}/${name}@${uid ?? ''}`;
+}
+
+function labels(scaler: LambdaConcurrencyScaler): { namespace: string; name: string } {
+  return { namespace: scaler.metadata.namespace, name: scaler.metadata.name };
+}
+
+function reasonFor(error: AwsError): Reason {
+  if (error.awsName === 'NotAnEventSource') return Reason.NotAnEventSource;
+  switch (error.code) {
+    case AwsErrorCode.QueueNotFound:
+      return Reason.QueueNotFound;
+    case AwsErrorCode.FunctionNotFound:
+      return Reason.FunctionNotFound;
+    case AwsErrorCode.AccessDenied:
+      return Reason.AccessDenied;
+    case AwsErrorCode.CredentialsUnavailable:
+      return Reason.CredentialsUnavailable;
+    case AwsErrorCode.Throttled:
+      return Reason.Throttled;
+    case AwsErrorCode.InvalidParameter:
+      return Reason.ApplyFailed;
+    default:
+      return Reason.AwsUnavailable;
+  }
+}
+
+/**
+ * Builds the next status from the previous one. Conditions follow kstatus: Ready always present,
+ * Reconciling and Stalled only while true; transition times move only on real changes.
+ */
+class StatusBuilder {
+  status: LambdaConcurrencyScalerStatus;
+  readonly #generation: number;
+  readonly #now: number;
+
+  constructor(previous: LambdaConcurrencyScalerStatus, generation: number, now: number) {
+    this.status = structuredClone(previous);
+    this.status.observedGeneration = generation;
+    this.status.state ??= State.Pending;
+    this.#generation = generation;
+    this.#now = now;
+  }
+
+  #set(c: Omit<ConditionInput, 'observedGeneration'>): void {
+    this.status.conditions = setCondition(
+      this.status.conditions ?? [],
+      { ...c, observedGeneration: this.#generation },
+      this.#now,
+    );
+  }
+
+  #remove(type: string): void {
+    this.status.conditions = removeCondition(this.status.conditions ?? [], type);
+  }
+
+  stalled(reason: Reason, message: string): void {
+    this.status.state = State.Error;
+    this.#set({ type: ConditionType.Stalled, status: 'True', reason, message });
+    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  retrying(reason: Reason, message: string): void {
+    this.#set({ type: ConditionType.Reconciling, status: 'True', reason, message });
+    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
+    this.#remove(ConditionType.Stalled);
+  }
+
+  paused(): void {
+    const message = `Paused by the annotation ${PAUSED_ANNOTATION}: "true"; no changes are made to the function`;
+    this.#set({ type: ConditionType.Paused, status: 'True', reason: Reason.PausedByAnnotation, message });
+  }
+
+  unpaused(): void {
+    this.#remove(ConditionType.Paused);
+  }
+
+  policy(state: PolicyState, desired: number | null): void {
+    this.status.policyState = state as unknown as Record<string, unknown>;
+    if (desired !== null) this.status.desiredConcurrency = desired;
+  }
+
+  backlog(m: QueueMetrics): void {
+    const prev = this.status.backlog;
+    if (
+      prev === undefined ||
+      prev.visible !== m.visible ||
+      prev.inFlight !== m.inFlight ||
+      prev.delayed !== m.delayed
+    ) {
+      this.status.backlog = {
+        visible: m.visible,
+        inFlight: m.inFlight,
+        delayed: m.delayed,
+        observedAt: iso(m.observedAt),
+      };
+    }
+    this.#set({
+      type: ConditionType.MetricsAvailable,
+      status: 'True',
+      reason: Reason.Succeeded,
+      message: 'Queue attributes are being read',
+    });
+  }
+
+  metricsUnavailable(message: string): void {
+    this.#set({
+      type: ConditionType.MetricsAvailable,
+      status: 'False',
+      reason: Reason.MetricsUnavailable,
+      message,
+    });
+  }
+
+  scaled(to: number, reason: string, message: string): void {
+    this.status.concurrency = to;
+    this.status.appliedConcurrency = to;
+    this.status.adjustedTimestamp = iso(this.#now);
+    this.status.lastScaleTime = iso(this.#now);
+    this.status.lastScaleReason = `${reason}: ${message}`;
+    this.#ok(to);
+  }
+
+  steady(current: number | undefined, _message: string): void {
+    if (current !== undefined) this.status.concurrency = current;
+    this.#ok(current);
+  }
+
+  #ok(current: number | undefined): void {
+    this.status.state = State.Adjusted;
+    const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;
+    this.#set({
+      type: ConditionType.ConcurrencyApplied,
+      status: 'True',
+      reason: Reason.Applied,
+      message: `The function has the ${at} the policy wants`,
+    });
+    this.#set({
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Succeeded,
+      message: `Scaling the function: ${at}`,
+    });
+    this.#remove(ConditionType.Stalled);
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  /** Warning events for conditions that just went bad (never once per poll). */
+  transitions(before: LambdaConcurrencyScalerStatus): { reason: string; message: string }[] {
+    const was = (type: string) => before.conditions?.find((c: Condition) => c.type === type);
+    const is = (type: string) => this.status.conditions?.find((c: Condition) => c.type === type);
+    const out: { reason: string; message: string }[] = [];
+    const stalled = is(ConditionType.Stalled);
+    if (
+      stalled?.status === 'True' &&
+      (was(ConditionType.Stalled)?.status !== 'True' || was(ConditionType.Stalled)?.reason !== stalled.reason)
+    ) {
+      out.push({ reason: EventReason.Stalled, message: stalled.message });
+    }
+    const metrics = is(ConditionType.MetricsAvailable);
+    if (metrics?.status === 'False' && was(ConditionType.MetricsAvailable)?.status !== 'False') {
+      out.push({ reason: EventReason.MetricsUnavailable, message: metrics.message });
+    }
+    const ready = is(ConditionType.Ready);
+    const reconciling = is(ConditionType.Reconciling);
+    if (
+      reconciling?.status === 'True' &&
+      was(ConditionType.Reconciling)?.status !== 'True' &&
+      ready?.status === 'False'
+    ) {
+      out.push({ reason: ready.reason, message: ready.message });
+    }
+    return out;
+  }
+}
