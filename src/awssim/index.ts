@@ -6,9 +6,23 @@ export { RealTimeDriver, Scheduler } from './engine/scheduler.ts';
 export { type Datapoint, type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
 export { AwsApiError } from './model/errors.ts';
 export type { LatencySummary, TimelinePoint } from './model/metrics.ts';
-export { defaultBehaviour, defaultParams, type Distribution, type FunctionBehaviour, type ModelParams } from './model/params.ts';
+export {
+  type Distribution,
+  defaultBehaviour,
+  defaultParams,
+  type FunctionBehaviour,
+  type ModelParams,
+} from './model/params.ts';
 export type { TrafficSpec } from './model/traffic.ts';
 export { ACCOUNT_ID, type Fault, type QueueCounts, REGION } from './model/world.ts';
-export { bundledScenario, loadScenario, parseScenario, type Scenario, ScenarioError, type ScenarioInput, scenarioSchema } from './scenario.ts';
+export {
+  bundledScenario,
+  loadScenario,
+  parseScenario,
+  type Scenario,
+  ScenarioError,
+  type ScenarioInput,
+  scenarioSchema,
+} from './scenario.ts';
 export { type AwsSimServer, type ServerOptions, startServer } from './server.ts';
 export { createSimulation, Simulation, type SimulationOptions, type SimulationReport } from './simulation.ts';

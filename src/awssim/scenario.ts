@@ -21,7 +21,10 @@ const window = { start: nonNeg.optional(), end: nonNeg.optional() };
 
 const traffic = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('constant'), rate: nonNeg, ...window }),
-  z.strictObject({ kind: z.literal('step'), steps: z.array(z.strictObject({ at: nonNeg, rate: nonNeg })).min(1) }),
+  z.strictObject({
+    kind: z.literal('step'),
+    steps: z.array(z.strictObject({ at: nonNeg, rate: nonNeg })).min(1),
+  }),
   z.strictObject({
     kind: z.literal('ramp'),
     from: nonNeg,
@@ -162,13 +165,19 @@ export class ScenarioError extends Error {
 }
 
 const pathOf = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '') ||
-  '(root)';
+  path.reduce<string>(
+    (s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)),
+    '',
+  ) || '(root)';
 
 /** Validates a parsed scenario object; `baseDir` resolves replay files. */
 export function parseScenario(raw: unknown, source = 'scenario', baseDir = process.cwd()): Scenario {
   const r = scenarioSchema.safeParse(raw);
-  if (!r.success) throw new ScenarioError(source, r.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`));
+  if (!r.success)
+    throw new ScenarioError(
+      source,
+      r.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
+    );
   const s = r.data;
   const issues: string[] = [];
   const queues = new Set(s.queues.map((q) => q.name));
@@ -178,17 +187,22 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
       issues.push(`queues[${i}].deadLetter.queue: no queue named "${q.deadLetter.queue}"`);
   });
   s.eventSourceMappings.forEach((e, i) => {
-    if (!fns.has(e.function)) issues.push(`eventSourceMappings[${i}].function: no function named "${e.function}"`);
+    if (!fns.has(e.function))
+      issues.push(`eventSourceMappings[${i}].function: no function named "${e.function}"`);
     if (!queues.has(e.queue)) issues.push(`eventSourceMappings[${i}].queue: no queue named "${e.queue}"`);
     if ((e.batchSize ?? 10) > 10 && (e.maximumBatchingWindowSeconds ?? 0) < 1)
-      issues.push(`eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`);
+      issues.push(
+        `eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`,
+      );
   });
   for (const [q, specs] of Object.entries(s.traffic)) {
     if (!queues.has(q)) issues.push(`traffic.${q}: no queue named "${q}"`);
     specs.forEach((t, i) => {
       if (t.kind === 'replay' && t.file !== undefined) {
         try {
-          (t as { counts?: number[] }).counts = parseCountsCsv(readFileSync(resolve(baseDir, t.file), 'utf8'));
+          (t as { counts?: number[] }).counts = parseCountsCsv(
+            readFileSync(resolve(baseDir, t.file), 'utf8'),
+          );
         } catch (e) {
           issues.push(`traffic.${q}[${i}].file: ${(e as Error).message}`);
         }
@@ -196,7 +210,11 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
     });
   }
   s.functions.forEach((f, i) => {
-    if (f.provisionedConcurrency !== undefined && f.reservedConcurrency !== undefined && f.provisionedConcurrency > f.reservedConcurrency)
+    if (
+      f.provisionedConcurrency !== undefined &&
+      f.reservedConcurrency !== undefined &&
+      f.provisionedConcurrency > f.reservedConcurrency
+    )
       issues.push(`functions[${i}].provisionedConcurrency: must not exceed reservedConcurrency`);
   });
   if (issues.length > 0) throw new ScenarioError(source, issues);

@@ -67,14 +67,19 @@ async function route(sim: Simulation, req: IncomingMessage, body: string): Promi
       return sqsError(asApiError(e, 'sqs'), requestId);
     }
   }
-  if (method === 'POST' && url.pathname === '/' && /Action=GetCallerIdentity/.test(body)) return stsIdentity(requestId);
+  if (method === 'POST' && url.pathname === '/' && /Action=GetCallerIdentity/.test(body))
+    return stsIdentity(requestId);
   const lop = lambdaOperation(method, url.pathname);
   if (lop) {
     const delay = world.faultLatency(`lambda:${lop.op}`);
     if (delay > 0) await sleep(delay);
     try {
       const parsed = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
-      const out = handleLambda(world, { method, path: url.pathname, query: url.searchParams, body: parsed }, baseUrl);
+      const out = handleLambda(
+        world,
+        { method, path: url.pathname, query: url.searchParams, body: parsed },
+        baseUrl,
+      );
       return lambdaOk(out.status, out.body, requestId);
     } catch (e) {
       return lambdaError(asApiError(e, 'lambda'), requestId);
@@ -86,21 +91,38 @@ async function route(sim: Simulation, req: IncomingMessage, body: string): Promi
 /** The admin API: report, timeline, metrics, faults, traffic, and time travel in virtual mode. */
 async function admin(sim: Simulation, method: string, url: URL, body: string): Promise<WireResponse> {
   const path = url.pathname.slice('/_awssim'.length);
-  const input = (): Record<string, unknown> => (body === '' ? {} : (JSON.parse(body) as Record<string, unknown>));
+  const input = (): Record<string, unknown> =>
+    body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
   try {
     if (method === 'GET' && path === '/health')
-      return json(200, { ok: true, clock: sim.clock, seed: sim.seed, scenario: sim.scenarioName, now: sim.now() });
+      return json(200, {
+        ok: true,
+        clock: sim.clock,
+        seed: sim.seed,
+        scenario: sim.scenarioName,
+        now: sim.now(),
+      });
     if (method === 'GET' && path === '/report') return json(200, sim.report());
-    if (method === 'GET' && path === '/timeline') return json(200, sim.timeline(Number(url.searchParams.get('since') ?? '0')));
+    if (method === 'GET' && path === '/timeline')
+      return json(200, sim.timeline(Number(url.searchParams.get('since') ?? '0')));
     if (method === 'GET' && path === '/metrics') {
       const r = sim.report();
       const queues: Record<string, unknown> = {};
       for (const name of sim.world.queues.keys()) queues[name] = sim.queueTruth(name);
-      return json(200, { now: sim.now(), apiCalls: r.apiCalls, latency: r.latency, messages: r.messages, throttles: r.throttles, queues, functions: r.functions });
+      return json(200, {
+        now: sim.now(),
+        apiCalls: r.apiCalls,
+        latency: r.latency,
+        messages: r.messages,
+        throttles: r.throttles,
+        queues,
+        functions: r.functions,
+      });
     }
     if (method === 'GET' && path === '/cloudwatch') {
       const metric = url.searchParams.get('metric') ?? 'ApproximateNumberOfMessagesVisible';
-      if (!(sqsMetricNames as readonly string[]).includes(metric)) return json(400, { error: `unknown metric ${metric}` });
+      if (!(sqsMetricNames as readonly string[]).includes(metric))
+        return json(400, { error: `unknown metric ${metric}` });
       return json(200, sim.cloudWatch(url.searchParams.get('queue') ?? '', metric as SqsMetricName));
     }
     if (path === '/faults') {

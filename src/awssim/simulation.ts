@@ -39,7 +39,10 @@ export interface SimulationReport {
   readonly throttles: number;
   readonly errors: number;
   readonly functions: Readonly<
-    Record<string, { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }>
+    Record<
+      string,
+      { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }
+    >
   >;
   /** Reserved concurrency integrated over time, per function (concurrency·seconds). */
   readonly reservedConcurrencySeconds: Readonly<Record<string, number>>;
@@ -64,7 +67,8 @@ export class Simulation {
     this.clock = opts.clock ?? 'virtual';
     this.seed = opts.seed ?? sc?.seed ?? 1;
     this.scenarioName = sc?.name ?? 'empty';
-    const start = opts.startTime ?? (this.clock === 'real' ? (opts.wallClock ?? Date).now() : Date.UTC(2026, 0, 1));
+    const start =
+      opts.startTime ?? (this.clock === 'real' ? (opts.wallClock ?? Date).now() : Date.UTC(2026, 0, 1));
     this.sched = new Scheduler(start);
     this.world = new World(this.sched, { ...paramsFromScenario(sc), ...opts.params }, this.seed);
     if (sc) applyScenario(this.world, sc);
@@ -154,7 +158,9 @@ export class Simulation {
   /** Queue counts as GetQueueAttributes would report them now (with the configured lag and wobble). */
   queueAttributes(queue: string): QueueCounts {
     this.sync();
-    return this.world.call('sqs:GetQueueAttributes', () => this.world.queueCounts(this.world.queueFromUrl(queue)));
+    return this.world.call('sqs:GetQueueAttributes', () =>
+      this.world.queueCounts(this.world.queueFromUrl(queue)),
+    );
   }
 
   /** Exact queue counts (no lag, no wobble): for assertions and reports, not for strategies. */
@@ -166,7 +172,11 @@ export class Simulation {
   }
 
   /** CloudWatch AWS/SQS datapoints published so far, timestamps in [startMs, endMs) since the start. */
-  cloudWatch(queue: string, metric: SqsMetricName, range: { startMs?: number; endMs?: number } = {}): Datapoint[] {
+  cloudWatch(
+    queue: string,
+    metric: SqsMetricName,
+    range: { startMs?: number; endMs?: number } = {},
+  ): Datapoint[] {
     this.sync();
     const o = this.world.origin;
     return this.world.readCloudWatch(
@@ -186,13 +196,17 @@ export class Simulation {
   /** PutFunctionConcurrency with the API's validation and the shared 15/s quota; throws AwsApiError. */
   putFunctionConcurrency(fn: string, value: number): number {
     this.sync();
-    return this.world.call('lambda:PutFunctionConcurrency', () => this.world.putFunctionConcurrency(this.world.fn(fn), value));
+    return this.world.call('lambda:PutFunctionConcurrency', () =>
+      this.world.putFunctionConcurrency(this.world.fn(fn), value),
+    );
   }
 
   /** DeleteFunctionConcurrency with the shared 15/s quota. */
   deleteFunctionConcurrency(fn: string): void {
     this.sync();
-    this.world.call('lambda:DeleteFunctionConcurrency', () => this.world.deleteFunctionConcurrency(this.world.fn(fn)));
+    this.world.call('lambda:DeleteFunctionConcurrency', () =>
+      this.world.deleteFunctionConcurrency(this.world.fn(fn)),
+    );
   }
 
   /** Running invocations of a function right now. */
@@ -205,7 +219,8 @@ export class Simulation {
   esmConcurrency(fn: string): number {
     this.sync();
     let n = 0;
-    for (const e of this.world.esms.values()) if (e.functionName === fn && e.enabled) n += Math.floor(e.target);
+    for (const e of this.world.esms.values())
+      if (e.functionName === fn && e.enabled) n += Math.floor(e.target);
     return n;
   }
 
@@ -267,7 +282,10 @@ export class Simulation {
       sent += q.sentTotal;
       deleted += q.deletedTotal;
     }
-    const functions: Record<string, { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }> = {};
+    const functions: Record<
+      string,
+      { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }
+    > = {};
     for (const f of w.functions.values())
       functions[f.name] = {
         invocations: f.invocations,
@@ -314,7 +332,8 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     controlPlaneRps: a.controlPlaneRps ?? d.controlPlaneRps,
     getFunctionRps: a.getFunctionRps ?? d.getFunctionRps,
     functionScalingPer10s: a.functionScalingPer10s ?? d.functionScalingPer10s,
-    environmentIdleMs: m.environmentIdleSeconds !== undefined ? m.environmentIdleSeconds * 1000 : d.environmentIdleMs,
+    environmentIdleMs:
+      m.environmentIdleSeconds !== undefined ? m.environmentIdleSeconds * 1000 : d.environmentIdleMs,
     esmInitialConcurrency: e.initialConcurrency ?? d.esmInitialConcurrency,
     esmScaleUpPerMinute: e.scaleUpPerMinute ?? d.esmScaleUpPerMinute,
     esmScaleDownPerMinute: e.scaleDownPerMinute ?? d.esmScaleDownPerMinute,
@@ -322,7 +341,8 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     esmMinConcurrency: e.minConcurrency ?? d.esmMinConcurrency,
     receiveLatencyMs: e.receiveLatencyMs ?? d.receiveLatencyMs,
     throttleBackoffMs: e.throttleBackoffMs ?? d.throttleBackoffMs,
-    attributeLagMs: m.attributes?.lagSeconds !== undefined ? m.attributes.lagSeconds * 1000 : d.attributeLagMs,
+    attributeLagMs:
+      m.attributes?.lagSeconds !== undefined ? m.attributes.lagSeconds * 1000 : d.attributeLagMs,
     attributeWobble: m.attributes?.wobble ?? d.attributeWobble,
     cloudWatchDelayMs: m.cloudWatch
       ? { min: m.cloudWatch.delaySecondsMin * 1000, max: m.cloudWatch.delaySecondsMax * 1000 }
@@ -378,7 +398,9 @@ function applyScenario(w: World, sc: Scenario): void {
       BatchSize: e.batchSize,
       MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
       Enabled: e.enabled,
-      ...(e.maximumConcurrency !== undefined ? { ScalingConfig: { MaximumConcurrency: e.maximumConcurrency } } : {}),
+      ...(e.maximumConcurrency !== undefined
+        ? { ScalingConfig: { MaximumConcurrency: e.maximumConcurrency } }
+        : {}),
     });
   }
   for (const [q, specs] of Object.entries(sc.traffic)) w.setTraffic(q, specs as TrafficSpec[]);

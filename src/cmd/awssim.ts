@@ -2,7 +2,13 @@
 // http://127.0.0.1:PORT until SIGINT/SIGTERM.
 
 import { parseArgs } from 'node:util';
-import { bundledScenario, createSimulation, loadScenario, type Scenario, startServer } from '../awssim/index.ts';
+import {
+  bundledScenario,
+  createSimulation,
+  loadScenario,
+  type Scenario,
+  startServer,
+} from '../awssim/index.ts';
 
 const usage = 'usage: npm run awssim -- --port PORT [--scenario FILE|NAME] [--seed N] [--clock real|virtual]';
 
@@ -21,10 +27,13 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port: "${values.port}" is not a port\n${usage}`);
-  if (values.clock !== 'real' && values.clock !== 'virtual') throw new Error(`--clock: must be real or virtual\n${usage}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`--port: "${values.port}" is not a port\n${usage}`);
+  if (values.clock !== 'real' && values.clock !== 'virtual')
+    throw new Error(`--clock: must be real or virtual\n${usage}`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`--seed: "${values.seed}" is not an integer\n${usage}`);
+  if (seed !== undefined && !Number.isInteger(seed))
+    throw new Error(`--seed: "${values.seed}" is not an integer\n${usage}`);
   let scenario: Scenario | undefined;
   if (values.scenario !== undefined) {
     const file = /[/.]/.test(values.scenario) ? values.scenario : bundledScenario(values.scenario);
@@ -36,7 +45,9 @@ async function main(): Promise<void> {
     ...(seed !== undefined ? { seed } : {}),
   });
   const server = await startServer(sim, { port });
-  console.log(`awssim listening on ${server.url} (scenario ${sim.scenarioName}, seed ${sim.seed}, clock ${sim.clock})`);
+  console.log(
+    `awssim listening on ${server.url} (scenario ${sim.scenarioName}, seed ${sim.seed}, clock ${sim.clock})`,
+  );
   const stop = (): void => {
     sim.stop();
     server.close().then(

@@ -91,7 +91,13 @@ export class CloudWatchView {
   }
 
   /** Datapoints of `metric` for `queue` published by `now`, with timestamps in [start, end). */
-  read(queue: string, metric: SqsMetricName, now: number, start = 0, end = Number.POSITIVE_INFINITY): Datapoint[] {
+  read(
+    queue: string,
+    metric: SqsMetricName,
+    now: number,
+    start = 0,
+    end = Number.POSITIVE_INFINITY,
+  ): Datapoint[] {
     const list = this.#published.get(queue)?.get(metric) ?? [];
     return list.filter((d) => d.publishedAt <= now && d.timestamp >= start && d.timestamp < end);
   }

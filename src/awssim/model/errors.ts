@@ -44,8 +44,13 @@ export const sqsErrors = {
   invalidAttributeValue: (message: string) => new AwsApiError('InvalidAttributeValue', 400, message),
   invalidParameterValue: (message: string) => new AwsApiError('InvalidParameterValue', 400, message),
   receiptHandleIsInvalid: (handle: string) =>
-    new AwsApiError('ReceiptHandleIsInvalid', 404, `The input receipt handle "${handle}" is not a valid receipt handle.`),
-  messageNotInflight: () => new AwsApiError('MessageNotInflight', 400, 'The message referred to is not in flight.'),
+    new AwsApiError(
+      'ReceiptHandleIsInvalid',
+      404,
+      `The input receipt handle "${handle}" is not a valid receipt handle.`,
+    ),
+  messageNotInflight: () =>
+    new AwsApiError('MessageNotInflight', 400, 'The message referred to is not in flight.'),
   purgeInProgress: (url: string) =>
     new AwsApiError(
       'PurgeQueueInProgress',
@@ -53,10 +58,23 @@ export const sqsErrors = {
       `Only one PurgeQueue operation on ${url} is allowed every 60 seconds.`,
     ),
   emptyBatch: () =>
-    new AwsApiError('EmptyBatchRequest', 400, 'There should be at least one SendMessageBatchRequestEntry in the request.'),
+    new AwsApiError(
+      'EmptyBatchRequest',
+      400,
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+    ),
   tooManyEntries: (n: number) =>
-    new AwsApiError('TooManyEntriesInBatchRequest', 400, `Maximum number of entries per request are 10. You have sent ${n}.`),
-  idsNotDistinct: () => new AwsApiError('BatchEntryIdsNotDistinct', 400, 'Two or more batch entries in the request have the same Id.'),
+    new AwsApiError(
+      'TooManyEntriesInBatchRequest',
+      400,
+      `Maximum number of entries per request are 10. You have sent ${n}.`,
+    ),
+  idsNotDistinct: () =>
+    new AwsApiError(
+      'BatchEntryIdsNotDistinct',
+      400,
+      'Two or more batch entries in the request have the same Id.',
+    ),
   invalidBatchEntryId: () =>
     new AwsApiError(
       'InvalidBatchEntryId',
@@ -64,16 +82,22 @@ export const sqsErrors = {
       'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
     ),
   invalidMessageContents: () =>
-    new AwsApiError('InvalidMessageContents', 400, 'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF'),
+    new AwsApiError(
+      'InvalidMessageContents',
+      400,
+      'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    ),
   missingParameter: (name: string) =>
     new AwsApiError('MissingParameter', 400, `The request must contain the parameter ${name}.`),
   throttled: () => new AwsApiError('RequestThrottled', 403, 'Request is throttled.'),
-  internal: () => new AwsApiError('InternalError', 500, 'We encountered an internal error. Please try again.'),
+  internal: () =>
+    new AwsApiError('InternalError', 500, 'We encountered an internal error. Please try again.'),
 } as const;
 
 /** Lambda errors (status codes from the Lambda API model, messages as the live service words them). */
 export const lambdaErrors = {
-  functionNotFound: (arn: string) => new AwsApiError('ResourceNotFoundException', 404, `Function not found: ${arn}`),
+  functionNotFound: (arn: string) =>
+    new AwsApiError('ResourceNotFoundException', 404, `Function not found: ${arn}`),
   resourceNotFound: (message = 'The resource you requested does not exist.') =>
     new AwsApiError('ResourceNotFoundException', 404, message),
   invalidParameter: (message: string) => new AwsApiError('InvalidParameterValueException', 400, message),

@@ -25,7 +25,8 @@ export class LatencyHistogram {
     this.count++;
     this.sum += v;
     if (v > this.max) this.max = v;
-    for (let i = 0; i < this.#thresholds.length; i++) if (v > (this.#thresholds[i] as number)) this.#over[i]!++;
+    for (let i = 0; i < this.#thresholds.length; i++)
+      if (v > (this.#thresholds[i] as number)) this.#over[i] = (this.#over[i] as number) + 1;
   }
 
   /** The q-quantile (0..1), accurate to about 1%. */
@@ -120,7 +121,8 @@ export class ApiCounter {
   /** Snapshot as plain objects. */
   toJSON(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [op, m] of [...this.#counts].sort(([a], [b]) => a.localeCompare(b))) out[op] = Object.fromEntries(m);
+    for (const [op, m] of [...this.#counts].sort(([a], [b]) => a.localeCompare(b)))
+      out[op] = Object.fromEntries(m);
     return out;
   }
 }

@@ -63,7 +63,10 @@ export function rateAt(spec: TrafficSpec, t: number): number {
     }
     case 'sine':
       if (!within(t, spec.start, spec.end)) return 0;
-      return Math.max(0, spec.mean + spec.amplitude * Math.sin((2 * Math.PI * (t + (spec.phase ?? 0))) / spec.period));
+      return Math.max(
+        0,
+        spec.mean + spec.amplitude * Math.sin((2 * Math.PI * (t + (spec.phase ?? 0))) / spec.period),
+      );
     case 'square': {
       if (!within(t, spec.start, spec.end)) return 0;
       const x = (((t - (spec.start ?? 0)) % spec.period) + spec.period) % spec.period;
@@ -77,7 +80,8 @@ export function rateAt(spec: TrafficSpec, t: number): number {
 
 /** Exact message counts that fall into the second [t, t+1): dumps and replayed intervals. */
 function exactCountIn(spec: TrafficSpec, t: number): { count: number; from: number; to: number } | undefined {
-  if (spec.kind === 'dump') return t <= spec.at && spec.at < t + 1 ? { count: spec.count, from: spec.at, to: spec.at } : undefined;
+  if (spec.kind === 'dump')
+    return t <= spec.at && spec.at < t + 1 ? { count: spec.count, from: spec.at, to: spec.at } : undefined;
   if (spec.kind === 'replay') {
     const start = spec.start ?? 0;
     const len = spec.interval === 'second' ? 1 : 60;
@@ -97,7 +101,12 @@ function exactCountIn(spec: TrafficSpec, t: number): { count: number; from: numb
  * Arrival times (epoch ms, sorted) for the second starting at `t` seconds after `origin`.
  * Poisson counts for rate components, exact counts for dumps and replays.
  */
-export function arrivalsForSecond(specs: readonly TrafficSpec[], origin: number, t: number, rng: Rng): number[] {
+export function arrivalsForSecond(
+  specs: readonly TrafficSpec[],
+  origin: number,
+  t: number,
+  rng: Rng,
+): number[] {
   const out: number[] = [];
   let rate = 0;
   for (const s of specs) {

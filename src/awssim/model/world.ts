@@ -6,7 +6,7 @@ import type { Scheduler } from '../engine/scheduler.ts';
 import { CloudWatchView, type Datapoint, type SqsMetricName } from './cloudwatch.ts';
 import { AwsApiError, lambdaErrors, sqsErrors, unreservedFloorMessage } from './errors.ts';
 import { Esm } from './esm.ts';
-import { type Admission, sample, SimFunction, TokenBucket } from './lambda.ts';
+import { type Admission, SimFunction, sample, TokenBucket } from './lambda.ts';
 import { ApiCounter, LatencyHistogram, type TimelinePoint } from './metrics.ts';
 import { defaultBehaviour, type FunctionBehaviour, type ModelParams } from './params.ts';
 import { type InFlight, type QueueHost, SimQueue } from './queue.ts';
@@ -229,12 +229,14 @@ export class World implements QueueHost {
   call<T>(op: string, fn: () => T): T {
     const fault = this.faults.get(op) ?? this.faults.get('*');
     try {
-      if (fault?.throttle) throw op.startsWith('sqs:') ? sqsErrors.throttled() : lambdaErrors.tooManyRequests();
+      if (fault?.throttle)
+        throw op.startsWith('sqs:') ? sqsErrors.throttled() : lambdaErrors.tooManyRequests();
       if (fault?.errorRate && this.#rng.faults.chance(fault.errorRate))
         throw op.startsWith('sqs:') ? sqsErrors.internal() : lambdaErrors.service();
       if (op.startsWith('lambda:')) {
         const bucket = op === 'lambda:GetFunction' ? this.#getFunction : this.#controlPlane;
-        if (!bucket.take(this.now)) throw lambdaErrors.tooManyRequests(Math.max(1, Math.ceil(bucket.waitMs(this.now) / 1000)));
+        if (!bucket.take(this.now))
+          throw lambdaErrors.tooManyRequests(Math.max(1, Math.ceil(bucket.waitMs(this.now) / 1000)));
       }
       const out = fn();
       this.api.add(op, 'ok');
@@ -268,9 +270,18 @@ export class World implements QueueHost {
   #validateAttributes(attrs: Record<string, string>, forCreate: boolean): Map<string, string> {
     const out = new Map<string, string>();
     for (const [k, v] of Object.entries(attrs)) {
-      if (k === 'FifoQueue' || k === 'ContentBasedDeduplication' || k === 'DeduplicationScope' || k === 'FifoThroughputLimit') {
+      if (
+        k === 'FifoQueue' ||
+        k === 'ContentBasedDeduplication' ||
+        k === 'DeduplicationScope' ||
+        k === 'FifoThroughputLimit'
+      ) {
         if (forCreate && k === 'FifoQueue' && v === 'false') continue;
-        throw new AwsApiError('UnsupportedOperation', 400, 'awssim models standard queues only; FIFO attributes are not supported.');
+        throw new AwsApiError(
+          'UnsupportedOperation',
+          400,
+          'awssim models standard queues only; FIFO attributes are not supported.',
+        );
       }
       if (!SETTABLE.has(k)) throw sqsErrors.invalidAttributeName(k);
       const range = RANGES[k];
@@ -284,7 +295,9 @@ export class World implements QueueHost {
         try {
           p = JSON.parse(v) as typeof p;
         } catch {
-          throw sqsErrors.invalidAttributeValue(`Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.`);
+          throw sqsErrors.invalidAttributeValue(
+            `Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.`,
+          );
         }
         const mrc = Number(p.maxReceiveCount);
         if (typeof p.deadLetterTargetArn !== 'string' || !Number.isInteger(mrc) || mrc < 1 || mrc > 1000)
@@ -301,7 +314,11 @@ export class World implements QueueHost {
     return out;
   }
 
-  createQueue(name: string | undefined, attributes: Record<string, string> = {}, tags: Record<string, string> = {}): SimQueue {
+  createQueue(
+    name: string | undefined,
+    attributes: Record<string, string> = {},
+    tags: Record<string, string> = {},
+  ): SimQueue {
     if (!name) throw sqsErrors.missingParameter('QueueName');
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
       throw sqsErrors.invalidParameterValue(
@@ -310,12 +327,19 @@ export class World implements QueueHost {
     const given = this.#validateAttributes(attributes, true);
     const existing = this.queues.get(name);
     if (existing) {
-      for (const [k, v] of given) if ((existing.attributes.get(k) ?? QUEUE_DEFAULTS[k]) !== v) throw sqsErrors.queueNameExists(name);
+      for (const [k, v] of given)
+        if ((existing.attributes.get(k) ?? QUEUE_DEFAULTS[k]) !== v) throw sqsErrors.queueNameExists(name);
       return existing;
     }
     const attrs = new Map(Object.entries(QUEUE_DEFAULTS));
     for (const [k, v] of given) attrs.set(k, v);
-    const q = new SimQueue(this, name, `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`, attrs, new LatencyHistogram(this.params.sloMs));
+    const q = new SimQueue(
+      this,
+      name,
+      `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`,
+      attrs,
+      new LatencyHistogram(this.params.sloMs),
+    );
     for (const [k, v] of Object.entries(tags)) q.tags.set(k, v);
     this.queues.set(name, q);
     return q;
@@ -332,7 +356,8 @@ export class World implements QueueHost {
 
   /** Attribute names validated the way GetQueueAttributes does. */
   checkAttributeNames(names: readonly string[]): void {
-    for (const n of names) if (n !== 'All' && !VALID_QUEUE_ATTRS.has(n)) throw sqsErrors.invalidAttributeName(n);
+    for (const n of names)
+      if (n !== 'All' && !VALID_QUEUE_ATTRS.has(n)) throw sqsErrors.invalidAttributeName(n);
   }
 
   /** Counts as the SQS API reports them now: `attributeLagMs` old, with `attributeWobble` noise. */
@@ -352,7 +377,8 @@ export class World implements QueueHost {
       }
     }
     const w = this.params.attributeWobble;
-    const wob = (x: number): number => (w > 0 ? Math.max(0, Math.round(x * (1 + w * this.#rng.wobble.normal()))) : x);
+    const wob = (x: number): number =>
+      w > 0 ? Math.max(0, Math.round(x * (1 + w * this.#rng.wobble.normal()))) : x;
     return { visible: wob(v[0]), inFlight: wob(v[1]), delayed: wob(v[2]) };
   }
 
@@ -372,14 +398,25 @@ export class World implements QueueHost {
   }
 
   /** Stores and enqueues one message sent through the API; returns its id. */
-  sendMessage(q: SimQueue, body: string, delaySeconds: number | undefined, attributes?: Record<string, MessageAttributeValue>): StoredMessage {
+  sendMessage(
+    q: SimQueue,
+    body: string,
+    delaySeconds: number | undefined,
+    attributes?: Record<string, MessageAttributeValue>,
+  ): StoredMessage {
     const max = Number(q.attributes.get('MaximumMessageSize') ?? '1048576');
     if (body.length === 0) throw sqsErrors.missingParameter('MessageBody');
     if (Buffer.byteLength(body) > max)
-      throw sqsErrors.invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`);
+      throw sqsErrors.invalidParameterValue(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`,
+      );
     // biome-ignore lint/suspicious/noControlCharactersInRegex: SQS forbids exactly these characters
-    if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(body)) throw sqsErrors.invalidMessageContents();
-    if (delaySeconds !== undefined && (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900))
+    if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(body))
+      throw sqsErrors.invalidMessageContents();
+    if (
+      delaySeconds !== undefined &&
+      (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)
+    )
       throw sqsErrors.invalidParameterValue(
         `Value ${delaySeconds} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided.`,
       );
@@ -395,7 +432,11 @@ export class World implements QueueHost {
     const m = this.messages.get(seq);
     if (m) return m;
     const hex = seq.toString(16).padStart(12, '0');
-    return { body: `{"awssim":"traffic","seq":${seq}}`, attributes: undefined, messageId: `00000000-0000-4000-8000-${hex}` };
+    return {
+      body: `{"awssim":"traffic","seq":${seq}}`,
+      attributes: undefined,
+      messageId: `00000000-0000-4000-8000-${hex}`,
+    };
   }
 
   /** Receives up to `max` messages, each its own in-flight group so its visibility can change alone. */
@@ -421,7 +462,10 @@ export class World implements QueueHost {
         resolve(got);
       };
       const waiter = (): void => {
-        if (q.deleted) return done([]);
+        if (q.deleted) {
+          done([]);
+          return;
+        }
         const got = this.receiveNow(q, max, visibilityMs);
         if (got.length > 0) done(got);
       };
@@ -440,7 +484,8 @@ export class World implements QueueHost {
   fromReceiptHandle(q: SimQueue, handle: string | undefined): { b: InFlight | undefined; i: number } {
     if (!handle) throw sqsErrors.missingParameter('ReceiptHandle');
     const parts = Buffer.from(handle, 'base64').toString('utf8').split(':');
-    if (parts.length !== 5 || parts[0] !== 'awssim' || parts[1] !== q.name) throw sqsErrors.receiptHandleIsInvalid(handle);
+    if (parts.length !== 5 || parts[0] !== 'awssim' || parts[1] !== q.name)
+      throw sqsErrors.receiptHandleIsInvalid(handle);
     const id = Number(parts[2]);
     const i = Number(parts[3]);
     const b = this.wireInFlight.get(id);
@@ -553,7 +598,15 @@ export class World implements QueueHost {
     let pollers = 0;
     for (const e of this.esms.values()) if (e.enabled) pollers += Math.floor(e.target);
     this.timeline.push({ t: k, visible, inFlight, delayed, concurrency, reserved, pollers, ...this.#tick });
-    this.#tick = { arrivals: 0, deleted: 0, invocations: 0, throttles: 0, errors: 0, coldStarts: 0, dlqMoves: 0 };
+    this.#tick = {
+      arrivals: 0,
+      deleted: 0,
+      invocations: 0,
+      throttles: 0,
+      errors: 0,
+      coldStarts: 0,
+      dlqMoves: 0,
+    };
   }
   readonly #prevTotals = new Map<string, [number, number, number]>();
 
@@ -566,9 +619,15 @@ export class World implements QueueHost {
 
   /** Resolves a function name, ARN or partial ARN. */
   functionNameOf(ref: string | undefined): string {
-    if (!ref) throw lambdaErrors.validation('1 validation error detected: Value null at \'functionName\' failed to satisfy constraint: Member must not be null');
+    if (!ref)
+      throw lambdaErrors.validation(
+        "1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null",
+      );
     const r = decodeURIComponent(ref);
-    const m = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(r);
+    const m =
+      /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(
+        r,
+      );
     if (!m?.[1] || m[1].length > 64)
       throw lambdaErrors.validation(
         `1 validation error detected: Value '${r}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
@@ -590,18 +649,26 @@ export class World implements QueueHost {
 
   createFunction(input: Record<string, unknown>): SimFunction {
     const name = this.functionNameOf(input.FunctionName as string | undefined);
-    if (typeof input.Role !== 'string' || !/^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/.test(input.Role))
+    if (
+      typeof input.Role !== 'string' ||
+      !/^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/.test(input.Role)
+    )
       throw lambdaErrors.validation(
         `1 validation error detected: Value '${String(input.Role)}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+`,
       );
-    if (typeof input.Code !== 'object' || input.Code === null) throw lambdaErrors.invalidParameter('Code is required');
+    if (typeof input.Code !== 'object' || input.Code === null)
+      throw lambdaErrors.invalidParameter('Code is required');
     if (this.functions.has(name)) throw lambdaErrors.conflict(`Function already exist: ${name}`);
     const timeout = (input.Timeout as number | undefined) ?? 3;
     const memory = (input.MemorySize as number | undefined) ?? 128;
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 900)
-      throw lambdaErrors.validation(`1 validation error detected: Value '${timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900`);
+      throw lambdaErrors.validation(
+        `1 validation error detected: Value '${timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900`,
+      );
     if (!Number.isInteger(memory) || memory < 128 || memory > 10_240)
-      throw lambdaErrors.validation(`1 validation error detected: Value '${memory}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240`);
+      throw lambdaErrors.validation(
+        `1 validation error detected: Value '${memory}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240`,
+      );
     const code = input.Code as { ZipFile?: string; ImageUri?: string };
     const zip = typeof code.ZipFile === 'string' ? Buffer.from(code.ZipFile, 'base64') : Buffer.alloc(0);
     const { createHash } = process.getBuiltinModule('node:crypto');
@@ -691,9 +758,14 @@ export class World implements QueueHost {
   }
 
   putProvisioned(f: SimFunction, qualifier: string | undefined, value: number | undefined): void {
-    if (!qualifier) throw lambdaErrors.validation("1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null");
+    if (!qualifier)
+      throw lambdaErrors.validation(
+        "1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null",
+      );
     if (qualifier === '$LATEST')
-      throw lambdaErrors.invalidParameter('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
+      throw lambdaErrors.invalidParameter(
+        'Provisioned Concurrency Configs cannot be applied to unpublished function versions.',
+      );
     if (value === undefined || !Number.isInteger(value) || value < 1)
       throw lambdaErrors.validation(
         `1 validation error detected: Value '${String(value)}' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1`,
@@ -712,8 +784,12 @@ export class World implements QueueHost {
   }
 
   provisionedOf(f: SimFunction, qualifier: string | undefined): SimFunction {
-    if (!qualifier) throw lambdaErrors.validation("1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null");
-    if (f.provisioned === 0 || f.provisionedQualifier !== qualifier) throw lambdaErrors.provisionedNotFound(f.name);
+    if (!qualifier)
+      throw lambdaErrors.validation(
+        "1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null",
+      );
+    if (f.provisioned === 0 || f.provisionedQualifier !== qualifier)
+      throw lambdaErrors.provisionedNotFound(f.name);
     return f;
   }
 
@@ -727,7 +803,10 @@ export class World implements QueueHost {
 
   createEsm(input: Record<string, unknown>): Esm {
     const arn = input.EventSourceArn;
-    if (typeof arn !== 'string') throw lambdaErrors.invalidParameter('Unrecognized event source, must be kinesis, dynamodb stream or sqs.');
+    if (typeof arn !== 'string')
+      throw lambdaErrors.invalidParameter(
+        'Unrecognized event source, must be kinesis, dynamodb stream or sqs.',
+      );
     if (!arn.startsWith('arn:aws:sqs:'))
       throw lambdaErrors.invalidParameter('awssim models SQS event sources only.');
     const f = this.fn(input.FunctionName as string | undefined);
@@ -750,7 +829,10 @@ export class World implements QueueHost {
       enabled: input.Enabled !== false,
       maximumConcurrency,
       now: this.now,
-      initialConcurrency: Math.min(this.params.esmInitialConcurrency, maximumConcurrency ?? Number.POSITIVE_INFINITY),
+      initialConcurrency: Math.min(
+        this.params.esmInitialConcurrency,
+        maximumConcurrency ?? Number.POSITIVE_INFINITY,
+      ),
       extra: {
         ...(input.FunctionResponseTypes ? { FunctionResponseTypes: input.FunctionResponseTypes } : {}),
         ...(input.FilterCriteria ? { FilterCriteria: input.FilterCriteria } : {}),
@@ -761,17 +843,25 @@ export class World implements QueueHost {
     return e;
   }
 
-  #esmSettings(input: Record<string, unknown>, prev: Esm | undefined): { batchSize: number; windowMs: number; maximumConcurrency: number | undefined } {
+  #esmSettings(
+    input: Record<string, unknown>,
+    prev: Esm | undefined,
+  ): { batchSize: number; windowMs: number; maximumConcurrency: number | undefined } {
     const batchSize = (input.BatchSize as number | undefined) ?? prev?.batchSize ?? 10;
-    const window = (input.MaximumBatchingWindowInSeconds as number | undefined) ?? (prev ? prev.windowMs / 1000 : 0);
+    const window =
+      (input.MaximumBatchingWindowInSeconds as number | undefined) ?? (prev ? prev.windowMs / 1000 : 0);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
-      throw lambdaErrors.invalidParameter(`BatchSize must be between 1 and 10000 for SQS event sources, got ${batchSize}.`);
+      throw lambdaErrors.invalidParameter(
+        `BatchSize must be between 1 and 10000 for SQS event sources, got ${batchSize}.`,
+      );
     if (!Number.isInteger(window) || window < 0 || window > 300)
       throw lambdaErrors.validation(
         `1 validation error detected: Value '${window}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300`,
       );
     if (batchSize > 10 && window < 1)
-      throw lambdaErrors.invalidParameter('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+      throw lambdaErrors.invalidParameter(
+        'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+      );
     let maximumConcurrency = prev?.maximumConcurrency;
     if (input.ScalingConfig !== undefined) {
       const sc = input.ScalingConfig as { MaximumConcurrency?: number } | null;
@@ -797,7 +887,8 @@ export class World implements QueueHost {
     e.batchSize = s.batchSize;
     e.windowMs = s.windowMs;
     e.maximumConcurrency = s.maximumConcurrency;
-    if (input.FunctionResponseTypes !== undefined) e.extra.FunctionResponseTypes = input.FunctionResponseTypes;
+    if (input.FunctionResponseTypes !== undefined)
+      e.extra.FunctionResponseTypes = input.FunctionResponseTypes;
     if (input.FilterCriteria !== undefined) e.extra.FilterCriteria = input.FilterCriteria;
     const wasEnabled = e.enabled;
     if (typeof input.Enabled === 'boolean') e.enabled = input.Enabled;
@@ -874,7 +965,10 @@ export class World implements QueueHost {
       idle--;
       e.busy++;
       e.claimed += claim;
-      const wait = e.windowMs > 0 && q.visible < e.batchSize ? Math.max(this.params.receiveLatencyMs, e.windowMs) : this.params.receiveLatencyMs;
+      const wait =
+        e.windowMs > 0 && q.visible < e.batchSize
+          ? Math.max(this.params.receiveLatencyMs, e.windowMs)
+          : this.params.receiveLatencyMs;
       this.sched.after(wait, () => this.#receive(e, claim));
     }
     if (idle > 0) q.armWake();

@@ -66,7 +66,11 @@ export function lambdaError(e: AwsApiError, requestId: string): WireResponse {
 
 /** A successful SQS response. */
 export function sqsOk(body: unknown, requestId: string): WireResponse {
-  return { status: 200, headers: { 'content-type': JSON10, 'x-amzn-requestid': requestId }, body: JSON.stringify(body ?? {}) };
+  return {
+    status: 200,
+    headers: { 'content-type': JSON10, 'x-amzn-requestid': requestId },
+    body: JSON.stringify(body ?? {}),
+  };
 }
 
 /** A successful Lambda response (no body for 204). */

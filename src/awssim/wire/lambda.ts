@@ -1,8 +1,8 @@
 // Lambda over REST-JSON: routes the dated paths of the Lambda API model to the model and renders
 // FunctionConfiguration, EventSourceMappingConfiguration and friends.
 
-import type { Esm } from '../model/esm.ts';
 import { AwsApiError } from '../model/errors.ts';
+import type { Esm } from '../model/esm.ts';
 import type { SimFunction } from '../model/lambda.ts';
 import { ACCOUNT_ID, REGION, type World } from '../model/world.ts';
 
@@ -14,7 +14,12 @@ export interface LambdaRequest {
   readonly body: Record<string, unknown>;
 }
 
-type Handler = (world: World, m: string[], r: LambdaRequest, baseUrl: string) => { status: number; body: unknown };
+type Handler = (
+  world: World,
+  m: string[],
+  r: LambdaRequest,
+  baseUrl: string,
+) => { status: number; body: unknown };
 
 function esmView(world: World, e: Esm): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -87,7 +92,10 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     method: 'DELETE',
     re: /^\/2015-03-31\/functions\/([^/]+)\/?$/,
     op: 'DeleteFunction',
-    run: (w, m) => (w.deleteFunction(w.fn(m[1])), { status: 204, body: undefined }),
+    run: (w, m) => {
+      w.deleteFunction(w.fn(m[1]));
+      return { status: 204, body: undefined };
+    },
   },
   {
     method: 'GET',
@@ -95,7 +103,10 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     op: 'GetFunctionConcurrency',
     run: (w, m) => {
       const f = w.fn(m[1]);
-      return { status: 200, body: f.reserved === undefined ? {} : { ReservedConcurrentExecutions: f.reserved } };
+      return {
+        status: 200,
+        body: f.reserved === undefined ? {} : { ReservedConcurrentExecutions: f.reserved },
+      };
     },
   },
   {
@@ -103,7 +114,10 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/,
     op: 'PutFunctionConcurrency',
     run: (w, m, r) => {
-      const v = w.putFunctionConcurrency(w.fn(m[1]), r.body.ReservedConcurrentExecutions as number | undefined);
+      const v = w.putFunctionConcurrency(
+        w.fn(m[1]),
+        r.body.ReservedConcurrentExecutions as number | undefined,
+      );
       return { status: 200, body: { ReservedConcurrentExecutions: v } };
     },
   },
@@ -111,7 +125,10 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     method: 'DELETE',
     re: /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/,
     op: 'DeleteFunctionConcurrency',
-    run: (w, m) => (w.deleteFunctionConcurrency(w.fn(m[1])), { status: 204, body: undefined }),
+    run: (w, m) => {
+      w.deleteFunctionConcurrency(w.fn(m[1]));
+      return { status: 204, body: undefined };
+    },
   },
   {
     method: 'GET',
@@ -139,7 +156,10 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
       const p = page(all, r);
       return {
         status: 200,
-        body: { EventSourceMappings: p.items.map((e) => esmView(w, e)), ...(p.next ? { NextMarker: p.next } : {}) },
+        body: {
+          EventSourceMappings: p.items.map((e) => esmView(w, e)),
+          ...(p.next ? { NextMarker: p.next } : {}),
+        },
       };
     },
   },
@@ -175,26 +195,42 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     op: 'PutProvisionedConcurrencyConfig',
     run: (w, m, r) => {
       const f = w.fn(m[1]);
-      w.putProvisioned(f, r.query.get('Qualifier') ?? undefined, r.body.ProvisionedConcurrentExecutions as number | undefined);
-      return { status: 202, body: { ...provisionedView(f), Status: 'IN_PROGRESS', AvailableProvisionedConcurrentExecutions: 0 } };
+      w.putProvisioned(
+        f,
+        r.query.get('Qualifier') ?? undefined,
+        r.body.ProvisionedConcurrentExecutions as number | undefined,
+      );
+      return {
+        status: 202,
+        body: { ...provisionedView(f), Status: 'IN_PROGRESS', AvailableProvisionedConcurrentExecutions: 0 },
+      };
     },
   },
   {
     method: 'GET',
     re: /^\/2019-09-30\/functions\/([^/]+)\/provisioned-concurrency\/?$/,
     op: 'GetProvisionedConcurrencyConfig',
-    run: (w, m, r) => ({ status: 200, body: provisionedView(w.provisionedOf(w.fn(m[1]), r.query.get('Qualifier') ?? undefined)) }),
+    run: (w, m, r) => ({
+      status: 200,
+      body: provisionedView(w.provisionedOf(w.fn(m[1]), r.query.get('Qualifier') ?? undefined)),
+    }),
   },
   {
     method: 'DELETE',
     re: /^\/2019-09-30\/functions\/([^/]+)\/provisioned-concurrency\/?$/,
     op: 'DeleteProvisionedConcurrencyConfig',
-    run: (w, m, r) => (w.deleteProvisioned(w.fn(m[1]), r.query.get('Qualifier') ?? undefined), { status: 204, body: undefined }),
+    run: (w, m, r) => {
+      w.deleteProvisioned(w.fn(m[1]), r.query.get('Qualifier') ?? undefined);
+      return { status: 204, body: undefined };
+    },
   },
 ];
 
 /** Finds the operation for a request, or undefined when the path is not a Lambda path. */
-export function lambdaOperation(method: string, path: string): { op: string; m: string[]; run: Handler } | undefined {
+export function lambdaOperation(
+  method: string,
+  path: string,
+): { op: string; m: string[]; run: Handler } | undefined {
   for (const r of routes) {
     if (r.method !== method) continue;
     const m = r.re.exec(path);
@@ -204,10 +240,18 @@ export function lambdaOperation(method: string, path: string): { op: string; m: 
 }
 
 /** Handles one Lambda request; throws AwsApiError for API errors. */
-export function handleLambda(world: World, r: LambdaRequest, baseUrl: string): { op: string; status: number; body: unknown } {
+export function handleLambda(
+  world: World,
+  r: LambdaRequest,
+  baseUrl: string,
+): { op: string; status: number; body: unknown } {
   const found = lambdaOperation(r.method, r.path);
   if (!found)
-    throw new AwsApiError('ResourceNotFoundException', 404, `awssim does not implement ${r.method} ${r.path}`);
+    throw new AwsApiError(
+      'ResourceNotFoundException',
+      404,
+      `awssim does not implement ${r.method} ${r.path}`,
+    );
   const out = world.call(`lambda:${found.op}`, () => found.run(world, found.m, r, baseUrl));
   return { op: found.op, ...out };
 }

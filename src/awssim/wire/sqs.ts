@@ -10,7 +10,12 @@ type Req = Record<string, unknown>;
 type Entry = { Id?: string } & Record<string, unknown>;
 
 const ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
-const SYSTEM_ATTRS = ['SenderId', 'SentTimestamp', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'];
+const SYSTEM_ATTRS = [
+  'SenderId',
+  'SentTimestamp',
+  'ApproximateReceiveCount',
+  'ApproximateFirstReceiveTimestamp',
+];
 
 /** Checks a batch request's entries the way SQS does before looking at any of them. */
 function checkBatch(entries: unknown): Entry[] {
@@ -25,7 +30,8 @@ function checkBatch(entries: unknown): Entry[] {
   return entries as Entry[];
 }
 
-const intOrUndefined = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
+const intOrUndefined = (v: unknown): number | undefined =>
+  v === undefined || v === null ? undefined : Number(v);
 
 /** Runs one entry of a batch, turning its error into a `Failed` entry. */
 function perEntry<T>(e: Entry, fn: () => T, ok: T[], failed: unknown[]): void {
@@ -33,7 +39,12 @@ function perEntry<T>(e: Entry, fn: () => T, ok: T[], failed: unknown[]): void {
     ok.push(fn());
   } catch (err) {
     const x = err as { code?: string; message?: string; fault?: string };
-    failed.push({ Id: e.Id, SenderFault: x.fault !== 'Receiver', Code: x.code ?? 'InternalError', Message: x.message ?? '' });
+    failed.push({
+      Id: e.Id,
+      SenderFault: x.fault !== 'Receiver',
+      Code: x.code ?? 'InternalError',
+      Message: x.message ?? '',
+    });
   }
 }
 
@@ -66,7 +77,11 @@ function renderMessage(world: World, b: InFlight, i: number, req: Req): Record<s
   if (m.attributes && names.length > 0) {
     const pick: Record<string, MessageAttributeValue> = {};
     for (const [k, v] of Object.entries(m.attributes))
-      if (names.some((n) => n === 'All' || n === '.*' || n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -1)))))
+      if (
+        names.some(
+          (n) => n === 'All' || n === '.*' || n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -1))),
+        )
+      )
         pick[k] = v;
     if (Object.keys(pick).length > 0) {
       out.MessageAttributes = pick;
@@ -81,7 +96,12 @@ function send(world: World, req: Req): Record<string, unknown> {
   const body = req.MessageBody;
   if (typeof body !== 'string') throw sqsErrors.missingParameter('MessageBody');
   const attrs = req.MessageAttributes as Record<string, MessageAttributeValue> | undefined;
-  const m = world.sendMessage(q, body, intOrUndefined(req.DelaySeconds), attrs && Object.keys(attrs).length > 0 ? attrs : undefined);
+  const m = world.sendMessage(
+    q,
+    body,
+    intOrUndefined(req.DelaySeconds),
+    attrs && Object.keys(attrs).length > 0 ? attrs : undefined,
+  );
   const out: Record<string, unknown> = { MD5OfMessageBody: md5Hex(body), MessageId: m.messageId };
   if (m.attributes) out.MD5OfMessageAttributes = md5OfAttributes(m.attributes);
   return out;
@@ -114,12 +134,15 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const names = [...world.queues.keys()].filter((n) => n.startsWith(prefix)).sort();
         const max = intOrUndefined(req.MaxResults);
         if (max !== undefined && (max < 1 || max > 1000))
-          throw sqsErrors.invalidParameterValue(`Value ${max} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`);
+          throw sqsErrors.invalidParameterValue(
+            `Value ${max} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`,
+          );
         const start = req.NextToken ? Number(Buffer.from(String(req.NextToken), 'base64').toString()) : 0;
         const page = max === undefined ? names.slice(0, 1000) : names.slice(start, start + max);
         const out: Record<string, unknown> = {};
         if (page.length > 0) out.QueueUrls = page.map((n) => `${baseUrl}/000000000000/${n}`);
-        if (max !== undefined && start + max < names.length) out.NextToken = Buffer.from(String(start + max)).toString('base64');
+        if (max !== undefined && start + max < names.length)
+          out.NextToken = Buffer.from(String(start + max)).toString('base64');
         return out;
       });
     case 'GetQueueAttributes':
@@ -148,7 +171,8 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const url = req.QueueUrl;
         const ok: unknown[] = [];
         const failed: unknown[] = [];
-        for (const e of entries) perEntry(e, () => ({ Id: e.Id, ...send(world, { ...e, QueueUrl: url }) }), ok, failed);
+        for (const e of entries)
+          perEntry(e, () => ({ Id: e.Id, ...send(world, { ...e, QueueUrl: url }) }), ok, failed);
         void q;
         return { Successful: ok, Failed: failed };
       });
@@ -160,7 +184,9 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
           throw sqsErrors.invalidParameterValue(
             `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
           );
-        const wait = intOrUndefined(req.WaitTimeSeconds) ?? Number(q.attributes.get('ReceiveMessageWaitTimeSeconds') ?? '0');
+        const wait =
+          intOrUndefined(req.WaitTimeSeconds) ??
+          Number(q.attributes.get('ReceiveMessageWaitTimeSeconds') ?? '0');
         if (!Number.isInteger(wait) || wait < 0 || wait > 20)
           throw sqsErrors.invalidParameterValue(
             `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
@@ -187,13 +213,25 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const ok: unknown[] = [];
         const failed: unknown[] = [];
         for (const e of checkBatch(req.Entries))
-          perEntry(e, () => (world.deleteMessage(q, e.ReceiptHandle as string | undefined), { Id: e.Id }), ok, failed);
+          perEntry(
+            e,
+            () => {
+              world.deleteMessage(q, e.ReceiptHandle as string | undefined);
+              return { Id: e.Id };
+            },
+            ok,
+            failed,
+          );
         return { Successful: ok, Failed: failed };
       });
     case 'ChangeMessageVisibility':
       return world.call('sqs:ChangeMessageVisibility', () => {
         const q = world.queueFromUrl(req.QueueUrl as string | undefined);
-        world.changeVisibility(q, req.ReceiptHandle as string | undefined, intOrUndefined(req.VisibilityTimeout));
+        world.changeVisibility(
+          q,
+          req.ReceiptHandle as string | undefined,
+          intOrUndefined(req.VisibilityTimeout),
+        );
         return {};
       });
     case 'ChangeMessageVisibilityBatch':
@@ -204,7 +242,14 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         for (const e of checkBatch(req.Entries))
           perEntry(
             e,
-            () => (world.changeVisibility(q, e.ReceiptHandle as string | undefined, intOrUndefined(e.VisibilityTimeout)), { Id: e.Id }),
+            () => {
+              world.changeVisibility(
+                q,
+                e.ReceiptHandle as string | undefined,
+                intOrUndefined(e.VisibilityTimeout),
+              );
+              return { Id: e.Id };
+            },
             ok,
             failed,
           );
