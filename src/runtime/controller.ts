@@ -17,7 +17,7 @@ export interface ReconcileResult {
  * Makes the world match the object with `key` (`namespace/name`). Throw to retry with backoff.
  * `signal` aborts when the controller's shutdown grace period is over.
  */
-export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult | undefined | void>;
+export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult | undefined>;
 
 export interface ControllerOptions<T extends KubeObject> {
   /** For logs and metrics. */
