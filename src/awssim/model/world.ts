@@ -368,6 +368,7 @@ export class World implements QueueHost {
     if (lag > 0) {
       const snaps = this.#snapshots.get(q.name) ?? [];
       const want = this.now - lag;
+      if (snaps[0]) v = snaps[0].v;
       for (let i = snaps.length - 1; i >= 0; i--) {
         const s = snaps[i] as { at: number; v: [number, number, number] };
         if (s.at <= want) {

@@ -1,0 +1,263 @@
+// The modelled dynamics of AWS-FACTS.md in virtual time: ESM ramp, MaximumConcurrency, overpull to
+// the DLQ under low reserved concurrency, quotas, provisioned concurrency, determinism.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AwsApiError } from '../index.ts';
+import { parseScenario, type ScenarioInput } from '../scenario.ts';
+import { createSimulation, type Simulation } from '../simulation.ts';
+import type { TimelinePoint } from './metrics.ts';
+
+/** One queue + DLQ + function + ESM, everything else from `over`. */
+function sim(
+  over: Partial<ScenarioInput> & { fn?: Record<string, unknown>; esm?: Record<string, unknown> } = {},
+  seed = 1,
+): Simulation {
+  const { fn, esm, ...rest } = over;
+  const scenario = parseScenario({
+    name: 'test',
+    queues: [
+      { name: 'dlq' },
+      { name: 'q', visibilityTimeout: 30, deadLetter: { queue: 'dlq', maxReceiveCount: 3 } },
+    ],
+    functions: [
+      {
+        name: 'f',
+        timeout: 60,
+        duration: { kind: 'constant', ms: 1000 },
+        coldStart: { kind: 'constant', ms: 0 },
+        ...fn,
+      },
+    ],
+    eventSourceMappings: [{ function: 'f', queue: 'q', batchSize: 10, ...esm }],
+    ...rest,
+  });
+  return createSimulation({ scenario, seed });
+}
+
+const maxOf = (tl: readonly TimelinePoint[], k: keyof TimelinePoint): number =>
+  Math.max(...tl.map((p) => p[k]));
+
+describe('event source mapping scaling', () => {
+  it('starts at 5 concurrent batches and adds up to 300 per minute while messages remain', async () => {
+    const s = sim({ traffic: { q: [{ kind: 'dump', at: 0, count: 2_000_000 }] } });
+    await s.runUntil(2_000);
+    assert.ok(s.esmConcurrency('f') <= 15, `early concurrency ${s.esmConcurrency('f')}`);
+    await s.runUntil(60_000);
+    const oneMinute = s.esmConcurrency('f');
+    assert.ok(oneMinute >= 290 && oneMinute <= 310, `after 60 s: ${oneMinute}`);
+    await s.runUntil(120_000);
+    const twoMinutes = s.esmConcurrency('f');
+    assert.ok(twoMinutes >= 590 && twoMinutes <= 610, `after 120 s: ${twoMinutes}`);
+    await s.runUntil(360_000);
+    assert.ok(
+      s.esmConcurrency('f') > 1000 && s.esmConcurrency('f') <= 1250,
+      `after 360 s: ${s.esmConcurrency('f')}`,
+    );
+    assert.ok(maxOf(s.timeline(), 'concurrency') <= 1000, 'the account limit still holds');
+  });
+
+  it('never goes above 1,250 pollers per mapping', async () => {
+    const s = sim({
+      account: { concurrency: 5000 },
+      traffic: { q: [{ kind: 'dump', at: 0, count: 3_000_000 }] },
+    });
+    await s.runUntil(330_000);
+    assert.equal(s.esmConcurrency('f'), 1250);
+    assert.ok(maxOf(s.timeline(), 'concurrency') <= 1250);
+  });
+
+  it('never runs more than MaximumConcurrency and pulls nothing it would have to throttle', async () => {
+    const s = sim({
+      esm: { maximumConcurrency: 20 },
+      fn: { reservedConcurrency: 20 },
+      traffic: { q: [{ kind: 'constant', rate: 500 }] },
+    });
+    await s.runUntil(300_000);
+    const tl = s.timeline();
+    assert.equal(maxOf(tl, 'concurrency'), 20);
+    assert.equal(maxOf(tl, 'pollers'), 20);
+    assert.equal(s.report().throttles, 0);
+    assert.equal(s.report().messages.dlqMoves, 0);
+  });
+
+  it('shrinks when the queue goes idle', async () => {
+    const s = sim({ traffic: { q: [{ kind: 'constant', rate: 2000, end: 60 }] } });
+    await s.runUntil(60_000);
+    const busy = s.esmConcurrency('f');
+    await s.runUntil(180_000);
+    assert.ok(busy > 100, `busy ${busy}`);
+    assert.equal(s.esmConcurrency('f'), 2);
+  });
+});
+
+describe('throttling and overpull', () => {
+  it('sends messages to the DLQ when reserved concurrency is far below the pollers (overpull)', async () => {
+    const s = sim({
+      fn: { reservedConcurrency: 5 },
+      traffic: { q: [{ kind: 'constant', rate: 200, end: 120 }] },
+    });
+    await s.runUntil(600_000);
+    const r = s.report();
+    assert.ok(r.throttles > 100, `throttles ${r.throttles}`);
+    assert.ok(r.messages.dlqMoves > 100, `dlq moves ${r.messages.dlqMoves}`);
+    assert.equal(s.queueTruth('dlq').visible, r.messages.dlqMoves);
+    assert.ok(maxOf(s.timeline(), 'concurrency') <= 5);
+  });
+
+  it('loses nothing when MaximumConcurrency matches the same reserved concurrency', async () => {
+    const s = sim({
+      fn: { reservedConcurrency: 5 },
+      esm: { maximumConcurrency: 5 },
+      traffic: { q: [{ kind: 'constant', rate: 40, end: 120 }] },
+    });
+    await s.runUntil(600_000);
+    assert.equal(s.report().messages.dlqMoves, 0);
+    assert.equal(s.report().throttles, 0);
+  });
+
+  it('throttles everything at reserved concurrency 0 and lets messages through after it is raised', async () => {
+    const s = sim({ fn: { reservedConcurrency: 0 }, traffic: { q: [{ kind: 'dump', at: 1, count: 100 }] } });
+    await s.runUntil(20_000);
+    assert.equal(s.report().invocations, 0);
+    assert.ok(s.report().throttles > 0);
+    s.putFunctionConcurrency('f', 10);
+    await s.runUntil(120_000);
+    assert.equal(s.report().messages.deleted, 100);
+    assert.equal(s.report().messages.dlqMoves, 0);
+  });
+
+  it('moves failing batches to the DLQ after maxReceiveCount attempts', async () => {
+    const s = sim({ fn: { errorRate: 1 }, traffic: { q: [{ kind: 'dump', at: 0, count: 50 }] } });
+    await s.runUntil(200_000);
+    assert.equal(s.report().messages.dlqMoves, 50);
+    assert.equal(s.report().errors, 15);
+  });
+
+  it('holds unreserved functions to the account pool', async () => {
+    const s = sim({
+      account: { concurrency: 150 },
+      traffic: { q: [{ kind: 'constant', rate: 1000, end: 120 }] },
+    });
+    await s.runUntil(120_000);
+    assert.ok(maxOf(s.timeline(), 'concurrency') <= 150);
+    assert.ok(s.report().throttles > 0);
+  });
+});
+
+describe('concurrency API through the library', () => {
+  it('applies the unreserved-100 rule across functions with AWS wording', () => {
+    const s = createSimulation({
+      scenario: parseScenario({ name: 'two', functions: [{ name: 'a' }, { name: 'b' }] }),
+    });
+    s.putFunctionConcurrency('a', 500);
+    s.putFunctionConcurrency('b', 400);
+    assert.throws(
+      () => s.putFunctionConcurrency('b', 401),
+      (e: unknown) =>
+        e instanceof AwsApiError &&
+        e.code === 'InvalidParameterValueException' &&
+        e.message.includes('below its minimum value of [100]'),
+    );
+    assert.equal(s.getFunctionConcurrency('b'), 400);
+    s.deleteFunctionConcurrency('a');
+    assert.equal(s.getFunctionConcurrency('a'), undefined);
+  });
+
+  it('throttles the 16th control-plane call in a second and recovers a second later', async () => {
+    const s = createSimulation({ scenario: parseScenario({ name: 'cp', functions: [{ name: 'a' }] }) });
+    for (let i = 0; i < 15; i++) s.putFunctionConcurrency('a', i);
+    assert.throws(
+      () => s.putFunctionConcurrency('a', 99),
+      (e: unknown) => e instanceof AwsApiError && e.code === 'TooManyRequestsException' && e.status === 429,
+    );
+    for (let i = 0; i < 100; i++) s.getFunctionConcurrency('a');
+    await s.runFor(1000);
+    assert.equal(s.putFunctionConcurrency('a', 99), 99);
+    const calls = s.report().apiCalls['lambda:PutFunctionConcurrency'];
+    assert.deepEqual(calls, { ok: 16, TooManyRequestsException: 1 });
+  });
+
+  it('integrates reserved concurrency over time', async () => {
+    const s = createSimulation({ scenario: parseScenario({ name: 'rcs', functions: [{ name: 'a' }] }) });
+    s.putFunctionConcurrency('a', 10);
+    await s.runUntil(60_000);
+    s.putFunctionConcurrency('a', 20);
+    await s.runUntil(120_000);
+    assert.equal(s.report().reservedConcurrencySeconds.a, 10 * 60 + 20 * 60);
+  });
+});
+
+describe('cold starts', () => {
+  it('provisioned concurrency removes them', async () => {
+    const base = { coldStart: { kind: 'constant', ms: 500 }, reservedConcurrency: 20 };
+    const cold = sim({ fn: base, traffic: { q: [{ kind: 'constant', rate: 50 }] } });
+    const warm = sim({
+      fn: { ...base, provisionedConcurrency: 20 },
+      traffic: { q: [{ kind: 'constant', rate: 50 }] },
+    });
+    await cold.runUntil(60_000);
+    await warm.runUntil(60_000);
+    assert.ok((cold.report().functions.f?.coldStarts ?? 0) > 0);
+    assert.equal(warm.report().functions.f?.coldStarts, 0);
+    assert.ok(warm.report().latency.p99Ms < cold.report().latency.maxMs);
+  });
+});
+
+describe('determinism', () => {
+  const run = async (seed: number): Promise<string> => {
+    const s = sim(
+      {
+        fn: {
+          duration: { kind: 'lognormal', medianMs: 200, sigma: 0.5 },
+          reservedConcurrency: 30,
+          errorRate: 0.05,
+        },
+        traffic: { q: [{ kind: 'sine', mean: 150, amplitude: 100, period: 120 }] },
+      },
+      seed,
+    );
+    s.every(10_000, (now) => {
+      const backlog = s.queueAttributes('q').visible;
+      if (backlog > 100) s.putFunctionConcurrency('f', 60);
+      void now;
+    });
+    await s.runUntil(300_000);
+    return JSON.stringify({ r: s.report(), t: s.timeline() });
+  };
+
+  it('gives the same results for the same seed and different ones for another seed', async () => {
+    const a = await run(7);
+    const b = await run(7);
+    const c = await run(8);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+  });
+});
+
+describe('observed state', () => {
+  it('reports queue attributes with the configured lag', async () => {
+    const s = sim({
+      model: { attributes: { lagSeconds: 30 } },
+      fn: { reservedConcurrency: 0 },
+      traffic: { q: [{ kind: 'dump', at: 10, count: 1000 }] },
+    });
+    await s.runUntil(20_000);
+    assert.equal(s.queueTruth('q').visible + s.queueTruth('q').inFlight, 1000);
+    assert.equal(s.queueAttributes('q').visible + s.queueAttributes('q').inFlight, 0);
+    await s.runUntil(45_000);
+    assert.equal(s.queueAttributes('q').visible + s.queueAttributes('q').inFlight, 1000);
+  });
+
+  it('publishes CloudWatch minutes one to two minutes after they end', async () => {
+    const s = sim({ traffic: { q: [{ kind: 'constant', rate: 10 }] } });
+    await s.runUntil(60_000 + 59_000);
+    assert.equal(s.cloudWatch('q', 'NumberOfMessagesSent').length, 0);
+    await s.runUntil(60_000 + 121_000);
+    const dps = s.cloudWatch('q', 'NumberOfMessagesSent');
+    assert.ok(dps.length >= 1);
+    const first = dps[0];
+    assert.ok(first && first.sum > 450 && first.sum < 750, `sum ${first?.sum}`);
+    assert.ok(first && first.publishedAt - (first.timestamp + 60_000) >= 60_000);
+  });
+});
