@@ -11,8 +11,11 @@ export const MAX_LATENCY_SAMPLES = 12;
 const SAMPLE_HORIZON_MS = 15 * 60_000;
 /** A gap longer than this between polls is not one interval: start over from this poll. */
 const MAX_INTERVAL_MS = 10 * 60_000;
-/** Time constant of the arrival-rate smoothing. */
-const ARRIVAL_TAU_SECONDS = 60;
+/** Time constants of the arrival-rate smoothing: calm (noise) and saturated (catch up fast). */
+const CALM_TAU_SECONDS = 60;
+const SATURATED_TAU_SECONDS = 20;
+/** Weight of a new anchor of the in-flight time against the one learned before. */
+const ANCHOR_WEIGHT = 0.25;
 /** Calm intervals after which the in-flight time is (re)anchored. */
 const CALM_POLLS_TO_ANCHOR = 2;
 
@@ -88,35 +91,38 @@ export function updateEstimates(
   const inFlight = (snap.inFlight + f0) / 2;
   // Saturated: more messages waited than there are units, at both ends: every unit was busy.
   const saturated = v0 >= Math.max(1, c) && snap.visible >= Math.max(1, c);
-  const alpha = 1 - Math.exp(-dt / ARRIVAL_TAU_SECONDS);
-  const smooth = (sample: number) =>
-    next.arrivalRate === null ? sample : next.arrivalRate + alpha * (sample - next.arrivalRate);
+  const smooth = (sample: number, tau: number) =>
+    next.arrivalRate === null
+      ? sample
+      : next.arrivalRate + (1 - Math.exp(-dt / tau)) * (sample - next.arrivalRate);
 
   if (saturated) {
     next.samples.push([snap.t, c, growth]);
     while (next.samples.length > MAX_LATENCY_SAMPLES) next.samples.shift();
     next.throughputPerUnit = fitThroughput(next.samples) ?? next.throughputPerUnit;
     next.calmPolls = 0;
-    next.inFlightSeconds = null;
     if (next.throughputPerUnit !== null) {
-      next.arrivalRate = smooth(Math.max(0, growth + c * next.throughputPerUnit));
+      next.arrivalRate = smooth(Math.max(0, growth + c * next.throughputPerUnit), SATURATED_TAU_SECONDS);
     }
     return next;
   }
 
   next.calmPolls = previous.calmPolls + 1;
   if (next.arrivalRate === null) return next;
-  if (next.inFlightSeconds === null) {
-    // Little's law, anchored once the queue has settled: in flight = arrival rate x time in flight.
-    if (next.calmPolls >= CALM_POLLS_TO_ANCHOR && inFlight > 0 && next.arrivalRate > 0) {
-      next.inFlightSeconds = inFlight / next.arrivalRate;
-    }
-    return next;
+  // Little's law, anchored once per calm spell after it settles: in flight = arrivals x time in
+  // flight. The time in flight belongs to the function, not the load, so anchors accumulate.
+  if (next.calmPolls === CALM_POLLS_TO_ANCHOR && snap.inFlight > 0 && next.arrivalRate > 0) {
+    const anchor = snap.inFlight / next.arrivalRate;
+    next.inFlightSeconds =
+      next.inFlightSeconds === null
+        ? anchor
+        : next.inFlightSeconds + ANCHOR_WEIGHT * (anchor - next.inFlightSeconds);
   }
+  if (next.inFlightSeconds === null) return next;
   // Calm: arrivals follow the in-flight count (Little's law), and cannot exceed what kept up.
   let arrivals = inFlight / next.inFlightSeconds;
   if (next.throughputPerUnit !== null) arrivals = Math.min(arrivals, c * next.throughputPerUnit);
-  next.arrivalRate = smooth(arrivals);
+  next.arrivalRate = smooth(arrivals, CALM_TAU_SECONDS);
   return next;
 }
 

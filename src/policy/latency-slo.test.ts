@@ -1,0 +1,170 @@
+// LatencySLO against a small fluid model of an SQS queue drained by a Lambda function: the
+// estimator must find the right concurrency, follow load changes and hold still under steady load.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
+import { decide } from './decide.ts';
+import { spec, T0 } from './fixtures.ts';
+import { fitThroughput } from './latency-slo.ts';
+import { initialPolicyState } from './state.ts';
+import { Reason } from './types.ts';
+
+function slo(extra: Partial<LambdaConcurrencyScalerSpec> = {}): LambdaConcurrencyScalerSpec {
+  return spec({
+    awsLambdaMinConcurrency: 1,
+    awsLamndaMaxConcurrency: 500,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 60 } },
+    ...extra,
+  });
+}
+
+interface World {
+  /** Arrivals per second at second s. */
+  arrivals: (s: number) => number;
+  /** Messages one unit processes per second. */
+  perUnit: number;
+  /** Seconds a message is in flight. */
+  inFlightSeconds: number;
+}
+
+/** A deterministic pseudo-random sequence in [0, 1) (tests may not use Math.random either). */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+/**
+ * Runs the model second by second and decide() every `poll` seconds, applying decisions. Messages
+ * arrive, wait (visible), are received into free slots (each unit holds perUnit x inFlightSeconds
+ * messages), stay in flight inFlightSeconds, and are deleted: visible + in flight is conserved.
+ */
+function simulate(s: LambdaConcurrencyScalerSpec, world: World, seconds: number, start = 5, poll = 30) {
+  let state = initialPolicyState();
+  let concurrency = start;
+  let visible = 0;
+  const received: number[] = []; // received per second, the last inFlightSeconds seconds
+  const trace: { t: number; concurrency: number; visible: number; reason: string }[] = [];
+  for (let t = 1; t <= seconds; t++) {
+    if (received.length >= world.inFlightSeconds) received.shift(); // processed and deleted
+    visible += world.arrivals(t);
+    const inFlight = received.reduce((a, b) => a + b, 0);
+    const free = Math.max(0, concurrency * world.perUnit * world.inFlightSeconds - inFlight);
+    const take = Math.min(visible, free, concurrency * world.perUnit);
+    visible -= take;
+    received.push(take);
+    if (t % poll === 0) {
+      const now = T0 + t * 1000;
+      const metrics = {
+        visible: Math.round(visible),
+        inFlight: Math.round(received.reduce((a, b) => a + b, 0)),
+        delayed: 0,
+        observedAt: now,
+      };
+      const { decision, nextState } = decide(
+        { spec: s, metrics, currentConcurrency: concurrency },
+        state,
+        now,
+      );
+      state = JSON.parse(JSON.stringify(nextState));
+      if (decision.desired !== null) concurrency = decision.desired;
+      trace.push({ t, concurrency, visible, reason: decision.reason });
+    }
+  }
+  return trace;
+}
+
+const changes = (trace: { concurrency: number }[]) =>
+  trace.slice(1).filter((p, i) => p.concurrency !== trace[i]?.concurrency).length;
+
+describe('the LatencySLO policy', () => {
+  const world: World = { arrivals: () => 50, perUnit: 2, inFlightSeconds: 5 };
+  // 50 messages/s at 2 per unit and 80% utilization need 31.25 units.
+
+  it('learns the throughput and settles near arrivals / (throughput x utilization)', () => {
+    const trace = simulate(slo(), world, 3600);
+    const last = trace.at(-1);
+    assert.ok(last !== undefined);
+    // Never below the need; above it by at most the tolerance plus the bias of a throughput learned
+    // while the pipeline was still filling (which only ever errs towards more concurrency).
+    assert.ok(last.concurrency >= 32 && last.concurrency <= 38, `settled at ${last.concurrency}`);
+    assert.equal(last.visible, 0);
+  });
+
+  it('holds still under steady load once settled', () => {
+    const trace = simulate(slo(), world, 3600);
+    assert.equal(changes(trace.slice(-60)), 0, JSON.stringify(trace.slice(-60).map((p) => p.concurrency)));
+  });
+
+  it('holds still under noisy steady load', () => {
+    const random = lcg(7);
+    const noisy: World = { ...world, arrivals: () => 50 * (0.6 + 0.8 * random()) };
+    const trace = simulate(slo(), noisy, 3600);
+    assert.ok(changes(trace.slice(-60)) <= 1, JSON.stringify(trace.slice(-60).map((p) => p.concurrency)));
+  });
+
+  it('drains a backlog within the stated wait, then follows a doubling of the load', () => {
+    const doubling: World = { ...world, arrivals: (s) => (s < 1800 ? 50 : 100) };
+    const trace = simulate(slo(), doubling, 3600);
+    const last = trace.at(-1);
+    assert.ok(last !== undefined);
+    assert.ok(last.concurrency >= 63 && last.concurrency <= 76, `settled at ${last.concurrency}`);
+    const afterStep = trace.filter((p) => p.t > 1800);
+    const backlogged = afterStep.filter((p) => p.visible > 0).length;
+    assert.ok(backlogged * 30 <= 600, `backlog stayed for ${backlogged * 30}s`);
+  });
+
+  it('comes down when the load falls', () => {
+    const falling: World = { ...world, arrivals: (s) => (s < 1800 ? 50 : 10) };
+    const trace = simulate(slo(), falling, 4800);
+    const last = trace.at(-1);
+    assert.ok(last !== undefined);
+    assert.ok(last.concurrency >= 6 && last.concurrency <= 10, `settled at ${last.concurrency}`);
+  });
+
+  it('probes upwards while it does not yet know the throughput and messages wait', () => {
+    const s = slo();
+    const at = (sec: number) => T0 + sec * 1000;
+    const first = decide(
+      {
+        spec: s,
+        metrics: { visible: 500, inFlight: 10, delayed: 0, observedAt: at(0) },
+        currentConcurrency: 5,
+      },
+      initialPolicyState(),
+      at(0),
+    );
+    assert.equal(first.decision.reason, Reason.LatencySLOLearning);
+    assert.equal(first.decision.desired, 10);
+  });
+});
+
+describe('fitThroughput', () => {
+  it('recovers the throughput per unit from growth at several concurrencies', () => {
+    // growth = 50 - 2c
+    const samples: [number, number, number][] = [5, 10, 20].map((c, i) => [i, c, 50 - 2 * c]);
+    assert.ok(Math.abs((fitThroughput(samples) ?? 0) - 2) < 1e-9);
+  });
+
+  it('refuses to guess when every interval ran at the same concurrency', () => {
+    assert.equal(
+      fitThroughput([
+        [0, 10, 5],
+        [1, 10, 7],
+      ]),
+      null,
+    );
+  });
+
+  it('refuses a fit that says more concurrency drains slower', () => {
+    assert.equal(
+      fitThroughput([
+        [0, 10, 5],
+        [1, 20, 9],
+      ]),
+      null,
+    );
+  });
+});
