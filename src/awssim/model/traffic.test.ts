@@ -76,9 +76,11 @@ describe('arrivalsForSecond', () => {
   it('replays per-minute counts exactly', () => {
     const spec: TrafficSpec = { kind: 'replay', interval: 'minute', counts: [125, 0, 61] };
     const rng = new Rng(1);
-    const perMinute = [0, 0, 0, 0];
-    for (let t = 0; t < 240; t++)
-      perMinute[Math.floor(t / 60)] += arrivalsForSecond([spec], 0, t, rng).length;
+    const perMinute = new Array<number>(4).fill(0);
+    for (let t = 0; t < 240; t++) {
+      const m = Math.floor(t / 60);
+      perMinute[m] = (perMinute[m] ?? 0) + arrivalsForSecond([spec], 0, t, rng).length;
+    }
     assert.deepEqual(perMinute, [125, 0, 61, 0]);
   });
 });
