@@ -182,7 +182,7 @@ describe('fallback when metrics fail', () => {
     assert.ok(concurrency.every((c) => c === 10));
     assert.match(
       decisions.at(-1)?.message ?? '',
-      /metrics unavailable \(6 in a row\): AccessDenied; holding 10/,
+      /metrics unavailable \(6 in a row\): AccessDenied; keeping 10/,
     );
   });
 

@@ -70,15 +70,23 @@ function onMetricsFailure(
     };
   }
   const pending = concurrency === null ? '' : `; fallback to ${concurrency} after ${failureThreshold}`;
+  // Holding never keeps a value outside the bounds (say, after the spec changed them).
+  const held = current === null ? null : clamp(current, config.minConcurrency, config.maxConcurrency);
+  const limitedBy = held?.limit ? [held.limit] : [];
+  const desired = held !== null && held.value !== current ? held.value : null;
   return {
     decision: {
-      desired: null,
+      desired,
       recommendation: base,
       reason: Reason.MetricsUnavailableHold,
-      message: `${head}${pending}; holding ${current ?? 'unset'}`,
-      limitedBy: [],
+      message: `${head}${pending}${held === null ? '; leaving it unset' : outcome(current, held.value, limitedBy)}`,
+      limitedBy,
     },
-    nextState: { ...state, metricFailures: failures },
+    nextState: {
+      ...state,
+      metricFailures: failures,
+      lastScaleTime: desired === null ? state.lastScaleTime : now,
+    },
   };
 }
 
