@@ -9,6 +9,8 @@ export interface SimEvent {
   cancelled: boolean;
 }
 
+const less = (a: SimEvent, b: SimEvent): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
 /** Discrete-event scheduler over simulated epoch milliseconds. */
 export class Scheduler {
   #now: number;
@@ -77,10 +79,6 @@ export class Scheduler {
     return this.#heap.length;
   }
 
-  #less(a: SimEvent, b: SimEvent): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
   #push(ev: SimEvent): void {
     const h = this.#heap;
     let i = h.length;
@@ -88,7 +86,7 @@ export class Scheduler {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p] as SimEvent;
-      if (!this.#less(ev, parent)) break;
+      if (!less(ev, parent)) break;
       h[i] = parent;
       i = p;
     }
@@ -106,9 +104,9 @@ export class Scheduler {
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && this.#less(h[r] as SimEvent, h[l] as SimEvent)) c = r;
+      if (r < n && less(h[r] as SimEvent, h[l] as SimEvent)) c = r;
       const child = h[c] as SimEvent;
-      if (!this.#less(child, last)) break;
+      if (!less(child, last)) break;
       h[i] = child;
       i = c;
     }

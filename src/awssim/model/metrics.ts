@@ -5,7 +5,7 @@ const GROWTH = Math.log(1.01);
 
 /** A log-bucketed latency histogram (1% relative precision) with exact count, max and SLO counters. */
 export class LatencyHistogram {
-  readonly #buckets = new Map<number, number>();
+  #buckets = new Float64Array(2048);
   readonly #thresholds: readonly number[];
   readonly #over: number[];
   count = 0;
@@ -21,7 +21,12 @@ export class LatencyHistogram {
   record(ms: number): void {
     const v = Math.max(0, ms);
     const b = Math.floor(Math.log1p(v) / GROWTH);
-    this.#buckets.set(b, (this.#buckets.get(b) ?? 0) + 1);
+    if (b >= this.#buckets.length) {
+      const grown = new Float64Array(b * 2);
+      grown.set(this.#buckets);
+      this.#buckets = grown;
+    }
+    this.#buckets[b] = (this.#buckets[b] as number) + 1;
     this.count++;
     this.sum += v;
     if (v > this.max) this.max = v;
@@ -33,10 +38,9 @@ export class LatencyHistogram {
   quantile(q: number): number {
     if (this.count === 0) return 0;
     const rank = Math.ceil(q * this.count);
-    const keys = [...this.#buckets.keys()].sort((a, b) => a - b);
     let seen = 0;
-    for (const k of keys) {
-      seen += this.#buckets.get(k) ?? 0;
+    for (let k = 0; k < this.#buckets.length; k++) {
+      seen += this.#buckets[k] as number;
       if (seen >= rank) return Math.min(this.max, Math.expm1((k + 0.5) * GROWTH));
     }
     return this.max;
@@ -48,7 +52,7 @@ export class LatencyHistogram {
     if (i >= 0) return this.#over[i] as number;
     const cut = Math.floor(Math.log1p(ms) / GROWTH);
     let n = 0;
-    for (const [k, c] of this.#buckets) if (k > cut) n += c;
+    for (let k = cut + 1; k < this.#buckets.length; k++) n += this.#buckets[k] as number;
     return n;
   }
 
