@@ -45,6 +45,7 @@ export {
 export { decide } from './decide.ts';
 export { cloudWatchVisible } from './metrics.ts';
 export { initialPolicyState, restorePolicyState } from './state.ts';
+/** The decision reasons under a name that does not clash with the API's condition `Reason`. */
 export {
   type Datapoint,
   type DecideResult,
@@ -56,6 +57,7 @@ export {
   type PolicyState,
   type QueueMetrics,
   Reason,
+  Reason as DecisionReason,
   type RecommendationSample,
   type ScaleEvent,
 } from './types.ts';
