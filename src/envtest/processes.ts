@@ -1,0 +1,195 @@
+// The project's programs as child processes, started the way a user starts them (npm run awssim,
+// npm run manager): used by the end-to-end tests and the playground. Each returns once the program
+// is ready and can be stopped gracefully (SIGTERM) or killed (SIGKILL).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './index.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A running program with its captured output. */
+export interface Running {
+  readonly child: ChildProcess;
+  /** Everything it wrote so far (stdout and stderr interleaved). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null if killed). */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL, no goodbye. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+function start(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [join(repoRoot, script), ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  return {
+    child,
+    output: () => out,
+    async stop(graceMs = 10_000) {
+      if (exited()) return child.exitCode;
+      const done = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await done;
+      clearTimeout(timer);
+      return child.exitCode;
+    },
+    async kill() {
+      if (exited()) return;
+      const done = once(child, 'exit');
+      child.kill('SIGKILL');
+      await done;
+    },
+  };
+}
+
+async function waitForOutput(
+  running: Running,
+  pattern: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(running.output());
+    if (match !== null) return match;
+    if (running.child.exitCode !== null || Date.now() > deadline) {
+      await running.kill();
+      throw new Error(`${what} did not become ready:\n${running.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The standard AWS environment pointing every SDK client at `endpoint`, with test credentials. */
+export function awsEnv(endpoint: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+export interface Awssim extends Running {
+  /** http://127.0.0.1:PORT */
+  readonly endpoint: string;
+  /** GET/POST/DELETE on the admin API (`/_awssim/...`). */
+  admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** Starts `npm run awssim` (real clock) on a free port with a scenario file. */
+export async function startAwssim(options: { scenario: string; seed?: number }): Promise<Awssim> {
+  const args = ['--port', '0', '--scenario', options.scenario, '--clock', 'real'];
+  if (options.seed !== undefined) args.push('--seed', String(options.seed));
+  const running = start('src/cmd/awssim.ts', args, process.env);
+  const match = await waitForOutput(running, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000, 'awssim');
+  const endpoint = match[1] ?? '';
+  return {
+    ...running,
+    endpoint,
+    async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const response = await fetch(`${endpoint}/_awssim${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      if (!response.ok)
+        throw new Error(`awssim ${method} ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+  };
+}
+
+export interface Manager extends Running {
+  /** http://127.0.0.1:PORT/metrics */
+  readonly metricsUrl: string;
+  /** http://127.0.0.1:PORT (healthz, readyz) */
+  readonly healthUrl: string;
+}
+
+/** Starts `npm run manager` against a kubeconfig, with AWS pointed at `awsEndpoint`. */
+export async function startManager(options: {
+  kubeconfig: string;
+  awsEndpoint: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<Manager> {
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const running = start(
+    'src/cmd/manager.ts',
+    [
+      '--kubeconfig',
+      options.kubeconfig,
+      '--metrics-bind-address',
+      `127.0.0.1:${metricsPort}`,
+      '--health-probe-bind-address',
+      `127.0.0.1:${healthPort}`,
+      ...(options.args ?? []),
+    ],
+    awsEnv(options.awsEndpoint, options.env),
+  );
+  const healthUrl = `http://127.0.0.1:${healthPort}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ok = await fetch(`${healthUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (running.child.exitCode !== null || Date.now() > deadline) {
+      await running.kill();
+      throw new Error(`manager did not start:\n${running.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { ...running, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, healthUrl };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
