@@ -30,6 +30,18 @@ function outcome(current: number | null, final: number, limits: readonly Limit[]
   return `; setting ${final}${by}`;
 }
 
+/** A recommendation the state can store: finite (huge stays huge), never NaN or -0. */
+function finite(n: number, otherwise: number): number {
+  if (Number.isNaN(n)) return otherwise;
+  return Math.min(Math.max(n, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER) + 0;
+}
+
+/** The observed concurrency; a value that is not a count is treated as unknown (unset). */
+function observedConcurrency(input: DecisionInput): number | null {
+  const c = input.currentConcurrency;
+  return c !== null && Number.isFinite(c) && c >= 0 ? Math.round(c) + 0 : null;
+}
+
 function driftNote(input: DecisionInput): string {
   const { currentConcurrency: current, lastApplied } = input;
   if (lastApplied === undefined || lastApplied === null || current === lastApplied) return '';
@@ -44,7 +56,7 @@ function onMetricsFailure(
   error: string,
   now: number,
 ): DecideResult {
-  const current = input.currentConcurrency;
+  const current = observedConcurrency(input);
   const failures = state.metricFailures + 1;
   const { failureThreshold, concurrency } = config.fallback;
   const base = current ?? config.minConcurrency;
@@ -108,6 +120,7 @@ function recommend(
   current: number | null,
   base: number,
   latency: LatencyEstimates | null,
+  observedAt: number,
 ): { rec: Recommendation; latency: LatencyEstimates | null } {
   const policy = config.policy;
   switch (policy.type) {
@@ -119,7 +132,7 @@ function recommend(
       const estimates = updateEstimates(
         latency ?? initialLatencyEstimates(),
         {
-          t: backlog.observedAt,
+          t: observedAt,
           visible: backlog.visible,
           inFlight: backlog.inFlight,
           delayed: backlog.delayed,
@@ -148,19 +161,21 @@ function idleFor(config: PolicyConfig, idleSince: number | null, now: number): n
 export function decide(input: DecisionInput, state: PolicyState, now: number): DecideResult {
   const config = input.config ?? resolvePolicyConfig(input.spec);
   const { minConcurrency: min, maxConcurrency: max } = config;
-  const current = input.currentConcurrency;
+  const current = observedConcurrency(input);
   const base = current ?? min;
   const backlog = readBacklog(input.metrics, config.metrics, now);
   if (!backlog.ok) return onMetricsFailure(input, config, state, backlog.error, now);
 
-  const observedAt = Math.min(backlog.observedAt, now);
+  // A reading from the future, or without a time, counts as read now. (`+ 0` turns -0 into 0
+  // here and below: JSON cannot keep -0, and the state must survive a round trip unchanged.)
+  const observedAt = (Number.isFinite(backlog.observedAt) ? Math.min(backlog.observedAt, now) : now) + 0;
   const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
   const idleSince = empty ? (state.idleSince ?? observedAt) : null;
 
   // 1. recommend
-  const { rec, latency } = recommend(config, backlog, current, base, state.latency);
+  const { rec, latency } = recommend(config, backlog, current, base, state.latency, observedAt);
   const limitedBy: Limit[] = rec.limit === null ? [] : [rec.limit];
-  let recommendation = rec.recommendation;
+  let recommendation = finite(rec.recommendation, base);
   let reason = rec.reason;
   let message = rec.message;
   const idle = idleFor(config, idleSince, now);
@@ -198,7 +213,7 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
 
   // 5. clamp
   const bounded = clamp(value, min, max);
-  const final = bounded.value;
+  const final = bounded.value + 0;
   if (bounded.limit !== null) limitedBy.push(bounded.limit);
 
   const changed = current === null || final !== current;

@@ -64,6 +64,19 @@ export function fitThroughput(samples: readonly [number, number, number][]): num
   return Number.isFinite(throughput) && throughput > 0 ? throughput : null;
 }
 
+/** Drops any estimate that is not a finite, positive number (the state must stay plain JSON). */
+function sane(e: LatencyEstimates): LatencyEstimates {
+  const ok = (n: number | null) => (n !== null && Number.isFinite(n) && n > 0 ? n : null);
+  return {
+    ...e,
+    samples: e.samples.filter((s) => s.every(Number.isFinite)),
+    throughputPerUnit: ok(e.throughputPerUnit),
+    arrivalRate:
+      e.arrivalRate === null || !Number.isFinite(e.arrivalRate) ? null : Math.max(0, e.arrivalRate) + 0,
+    inFlightSeconds: ok(e.inFlightSeconds),
+  };
+}
+
 /**
  * Folds one snapshot into the estimates. `concurrency` is what is observed now; the concurrency in
  * effect during the interval is what was decided at the previous poll (`last[4]`). When the two
@@ -74,6 +87,10 @@ export function updateEstimates(
   snap: Snapshot,
   concurrency: number,
 ): LatencyEstimates {
+  return sane(fold(previous, snap, concurrency));
+}
+
+function fold(previous: LatencyEstimates, snap: Snapshot, concurrency: number): LatencyEstimates {
   const next: LatencyEstimates = {
     ...previous,
     samples: previous.samples.filter(([t]) => t > snap.t - SAMPLE_HORIZON_MS && t <= snap.t),

@@ -13,7 +13,8 @@ export function isMetricsError(m: QueueMetrics | MetricsError): m is MetricsErro
   return 'error' in m;
 }
 
-const count = (n: number) => (Number.isFinite(n) && n > 0 ? n : 0);
+/** A count as the engine reads it: not a number or negative → 0; finite, however large. */
+const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.min(n, Number.MAX_SAFE_INTEGER) : 0);
 
 /**
  * Combines CloudWatch datapoints of the last `windowSeconds` before `now`. `Average` is what a
@@ -57,6 +58,8 @@ export function readBacklog(
   }
   const inFlight = count(metrics.inFlight);
   const delayed = count(metrics.delayed);
-  const backlog = visible + (config.includeInFlight ? inFlight : 0) + (config.includeDelayed ? delayed : 0);
+  const backlog = count(
+    visible + (config.includeInFlight ? inFlight : 0) + (config.includeDelayed ? delayed : 0),
+  );
   return { ok: true, backlog, visible, inFlight, delayed, observedAt: metrics.observedAt };
 }

@@ -319,6 +319,8 @@ describe('scale-down rate policies, for any backlog sequence', () => {
           }));
           const { steps } = run(s, 1000, polls);
           for (const [j, end] of steps.entries()) {
+            // The HPA checks its limit when it scales down: look at every decision that did.
+            if (end.after === null || end.before === null || end.after >= end.before) continue;
             // Concurrency just before the period that ends at this decision.
             const first = steps.findIndex((st) => st.now > end.now - p.periodSeconds * 1000);
             const start = steps[first]?.before ?? 1000;
@@ -327,6 +329,36 @@ describe('scale-down rate policies, for any backlog sequence', () => {
             const removed = start - (end.after ?? start);
             assert.ok(removed <= allowed, `step ${j}: removed ${removed} of ${start}, allowed ${allowed}`);
           }
+        },
+      ),
+      RUNS,
+    );
+  });
+});
+
+describe('decide, for nonsense readings', () => {
+  it('never throws and keeps bounds and JSON-safe state for NaN, negative or infinite numbers', () => {
+    const odd = fc.constantFrom(Number.NaN, -1, Number.POSITIVE_INFINITY, -0, 1e308, 0.5);
+    fc.assert(
+      fc.property(
+        anySpec,
+        odd,
+        odd,
+        odd,
+        odd,
+        fc.option(odd),
+        (s, visible, inFlight, delayed, at, current) => {
+          const metrics = { visible, inFlight, delayed, observedAt: at };
+          const { decision, nextState } = decide(
+            { spec: s, metrics, currentConcurrency: current },
+            initialPolicyState(),
+            T0,
+          );
+          const max = s.awsLamndaMaxConcurrency ?? 0;
+          if (decision.desired !== null) {
+            assert.ok(decision.desired >= s.awsLambdaMinConcurrency && decision.desired <= max);
+          }
+          assert.deepEqual(JSON.parse(JSON.stringify(nextState)), nextState);
         },
       ),
       RUNS,
