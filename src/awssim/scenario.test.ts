@@ -86,6 +86,9 @@ describe('bundled burst scenario', () => {
     assert.ok(arrivals(90, 150) > 250, `burst rate ${arrivals(90, 150)}`);
     assert.ok(arrivals(200, 300) < 10, `after rate ${arrivals(200, 300)}`);
     assert.ok(sim.report().throttles > 0, 'the initial reservation of 10 is too small for the burst');
-    assert.ok(Math.max(...tl.map((p) => p.visible + p.inFlight)) > 1000, 'the backlog rises during the burst');
+    assert.ok(
+      Math.max(...tl.map((p) => p.visible + p.inFlight)) > 1000,
+      'the backlog rises during the burst',
+    );
   });
 });

@@ -107,6 +107,26 @@ describe('awssim server in real time', () => {
   });
 });
 
+describe('awssim server in virtual time', () => {
+  it('moves time only when the admin API advances it', async () => {
+    const h = await startHarness({ scenario, clock: 'virtual' });
+    try {
+      const url = (await h.sqs.send(new GetQueueUrlCommand({ QueueName: 'in' }))).QueueUrl as string;
+      await h.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x' }));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(h.sim.report().messages.deleted, 0);
+      const r = await fetch(`${h.server.url}/_awssim/advance`, {
+        method: 'POST',
+        body: JSON.stringify({ ms: 5000 }),
+      });
+      assert.deepEqual(((await r.json()) as { elapsedMs: number }).elapsedMs, 5000);
+      assert.equal(h.sim.report().messages.deleted, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('awssim CLI', () => {
   it('prints one ready line with the real port and exits 0 on SIGTERM', async () => {
     const child = spawn(

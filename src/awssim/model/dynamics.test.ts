@@ -102,6 +102,7 @@ describe('throttling and overpull', () => {
     assert.ok(r.throttles > 100, `throttles ${r.throttles}`);
     assert.ok(r.messages.dlqMoves > 100, `dlq moves ${r.messages.dlqMoves}`);
     assert.equal(s.queueTruth('dlq').visible, r.messages.dlqMoves);
+    assert.equal(s.timeline().at(-1)?.dlqDepth, r.messages.dlqMoves);
     assert.ok(maxOf(s.timeline(), 'concurrency') <= 5);
   });
 
@@ -176,6 +177,22 @@ describe('concurrency API through the library', () => {
     assert.equal(s.putFunctionConcurrency('a', 99), 99);
     const calls = s.report().apiCalls['lambda:PutFunctionConcurrency'];
     assert.deepEqual(calls, { ok: 16, TooManyRequestsException: 1 });
+  });
+
+  it('applies faults declared in the scenario from the start', () => {
+    const s = createSimulation({
+      scenario: parseScenario({
+        name: 'faulty',
+        functions: [{ name: 'a' }],
+        faults: { 'lambda:PutFunctionConcurrency': { throttle: true } },
+      }),
+    });
+    assert.throws(
+      () => s.putFunctionConcurrency('a', 5),
+      (e: unknown) => e instanceof AwsApiError && e.status === 429,
+    );
+    s.clearFaults();
+    assert.equal(s.putFunctionConcurrency('a', 5), 5);
   });
 
   it('integrates reserved concurrency over time', async () => {

@@ -92,9 +92,12 @@ export interface TimelinePoint {
   readonly t: number;
   readonly arrivals: number;
   readonly deleted: number;
+  /** Visible messages summed over the queues that are not dead-letter queues. */
   readonly visible: number;
   readonly inFlight: number;
   readonly delayed: number;
+  /** Messages in dead-letter queues (visible, in flight or delayed); the three levels above exclude them. */
+  readonly dlqDepth: number;
   /** Running invocations across functions. */
   readonly concurrency: number;
   /** Sum of reserved concurrency of functions that have one. */

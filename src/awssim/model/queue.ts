@@ -19,7 +19,7 @@ export interface InFlight {
   readonly seq: number[];
   readonly rc: number[];
   readonly first: number[];
-  readonly deleted: Uint8Array;
+  readonly deleted: number[];
   live: number;
   visibleAt: number;
   returned: boolean;
@@ -194,9 +194,11 @@ export class SimQueue {
 
   /**
    * Receives up to `max` messages as one in-flight group hidden for `visibilityMs`
-   * (returned messages first). Returns undefined when nothing is visible.
+   * (returned messages first). Returns undefined when nothing is visible. Without `scheduleReturn`
+   * the caller must delete the group or call `scheduleReturn` (event source mappings skip the event
+   * for batches they will delete before the timeout, which keeps the event heap small).
    */
-  take(max: number, visibilityMs: number, now: number): InFlight | undefined {
+  take(max: number, visibilityMs: number, now: number, scheduleReturn = true): InFlight | undefined {
     this.promote(now);
     const n = Math.min(max, this.visible);
     if (n <= 0) return undefined;
@@ -207,7 +209,7 @@ export class SimQueue {
       seq: new Array(n),
       rc: new Array(n),
       first: new Array(n),
-      deleted: new Uint8Array(n),
+      deleted: new Array<number>(n).fill(0),
       live: n,
       visibleAt: now + visibilityMs,
       returned: false,
@@ -223,8 +225,14 @@ export class SimQueue {
     this.inFlight += n;
     this.receivedTotal += n;
     this.groups.add(b);
-    b.ev = this.#host.sched.at(b.visibleAt, () => this.returnToQueue(b));
+    if (scheduleReturn) this.scheduleReturn(b);
     return b;
+  }
+
+  /** Schedules the group's return at its visibility timeout (callers that delete in time may skip it). */
+  scheduleReturn(b: InFlight): void {
+    if (b.ev === undefined && !b.returned)
+      b.ev = this.#host.sched.at(b.visibleAt, () => this.returnToQueue(b));
   }
 
   /** Changes when an in-flight group becomes visible again. */

@@ -560,11 +560,20 @@ export class World implements QueueHost {
     let visible = 0;
     let inFlight = 0;
     let delayed = 0;
+    let dlqDepth = 0;
+    const dlqs = new Set<string>();
+    for (const q of this.queues.values()) {
+      const r = q.redrive;
+      if (r) dlqs.add(r.deadLetterTargetArn);
+    }
     for (const q of this.queues.values()) {
       q.promote(now);
-      visible += q.visible;
-      inFlight += q.inFlight;
-      delayed += q.delayed.length;
+      if (dlqs.has(q.arn)) dlqDepth += q.visible + q.inFlight + q.delayed.length;
+      else {
+        visible += q.visible;
+        inFlight += q.inFlight;
+        delayed += q.delayed.length;
+      }
       const oldest = q.oldestVisibleSentAt();
       const prev = this.#prevTotals.get(q.name) ?? [0, 0, 0];
       this.cloudWatch.sample(
@@ -598,7 +607,17 @@ export class World implements QueueHost {
     }
     let pollers = 0;
     for (const e of this.esms.values()) if (e.enabled) pollers += Math.floor(e.target);
-    this.timeline.push({ t: k, visible, inFlight, delayed, concurrency, reserved, pollers, ...this.#tick });
+    this.timeline.push({
+      t: k,
+      visible,
+      inFlight,
+      delayed,
+      dlqDepth,
+      concurrency,
+      reserved,
+      pollers,
+      ...this.#tick,
+    });
     this.#tick = {
       arrivals: 0,
       deleted: 0,
@@ -983,7 +1002,7 @@ export class World implements QueueHost {
       e.busy--;
       return;
     }
-    const b = q.take(e.batchSize, q.visibilityTimeoutMs, this.now);
+    const b = q.take(e.batchSize, q.visibilityTimeoutMs, this.now, false);
     if (!b) {
       e.busy--;
       this.#fill(e);
@@ -998,6 +1017,7 @@ export class World implements QueueHost {
     const r = f.admit(now, unreservedFree, this.params.environmentIdleMs);
     if (r === 'reserved' || r === 'account' || r === 'scaling') {
       // Throttled: the batch stays invisible until its visibility timeout; the poller backs off.
+      b.queue.scheduleReturn(b);
       f.throttles++;
       this.throttlesTotal++;
       this.#tick.throttles++;
@@ -1023,6 +1043,7 @@ export class World implements QueueHost {
     const timedOut = dur > timeoutMs;
     const failed = timedOut || this.#rng.errors.chance(beh.errorRate);
     const reservedAtStart = f.reserved === undefined;
+    if (failed || now + Math.min(dur, timeoutMs) >= b.visibleAt) b.queue.scheduleReturn(b);
     this.sched.after(Math.min(dur, timeoutMs), () => {
       f.release(kind, this.now);
       if (reservedAtStart) this.#unreservedRunning--;
@@ -1030,11 +1051,10 @@ export class World implements QueueHost {
         f.errors++;
         this.errorsTotal++;
         this.#tick.errors++;
-      } else q(b).deleteAll(b, this.now);
+      } else b.queue.deleteAll(b, this.now);
       e.busy--;
       this.#fill(e);
     });
-    const q = (x: InFlight): SimQueue => x.queue;
   }
 
   /** Reserved concurrency·seconds summed over functions (including deleted ones) up to now. */
