@@ -1,6 +1,7 @@
 // Condition bookkeeping with apimachinery/Flux semantics, as pure functions over arrays: the
 // transition time moves only when the status really changes, and kstatus' "abnormal-true"
 // conditions (Reconciling, Stalled) are present only while they are true.
+import { metaTime } from './time.ts';
 
 /** A metav1.Condition. */
 export interface Condition {
@@ -19,10 +20,7 @@ export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
 /** kstatus conditions that must be absent rather than False. */
 export const ABNORMAL_TRUE_TYPES: readonly string[] = ['Reconciling', 'Stalled'];
 
-/** `now` (ms since epoch) as metav1.Time: RFC 3339 in UTC without fractional seconds. */
-export function metaTime(now: number): string {
-  return new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { metaTime };
 
 /**
  * Returns `conditions` with `input` set (order kept, new types appended). The transition time is

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { isConflict, isNotFound, type KubeClient } from './kube.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
+import { microTime } from './time.ts';
 
 /** The Lease fields leader election uses (coordination.k8s.io/v1 LeaseSpec). */
 export interface LeaseSpec {
@@ -62,10 +63,7 @@ export interface LeaderElectionOptions {
  */
 export type ElectionOutcome = 'cancelled' | 'stopped' | 'lost';
 
-/** `ms` since the epoch as a Kubernetes MicroTime (RFC 3339 with six fractional digits, UTC). */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+export { microTime };
 
 /** One candidate for a Lease. */
 export class LeaderElector {
