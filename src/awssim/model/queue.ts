@@ -38,6 +38,8 @@ export interface QueueHost {
   onDelete(q: SimQueue, seq: number, sentAt: number): void;
   /** Called when messages are dropped (purge, delete queue, DLQ target missing). */
   onDrop(seq: number): void;
+  /** Called when an in-flight group's visibility timeout expired. */
+  onReturned(b: InFlight): void;
 }
 
 const slot = newSlot();
@@ -268,6 +270,7 @@ export class SimQueue {
     b.returned = true;
     this.#host.sched.cancel(b.ev);
     this.groups.delete(b);
+    this.#host.onReturned(b);
     if (b.live === 0) return;
     const redrive = this.redrive;
     const dlq = redrive ? this.#host.queueByArn(redrive.deadLetterTargetArn) : undefined;

@@ -201,6 +201,9 @@ export class World implements QueueHost {
   onDrop(seq: number): void {
     this.messages.delete(seq);
   }
+  onReturned(b: InFlight): void {
+    this.wireInFlight.delete(b.id);
+  }
 
   // ---- account ----
   get accountLimit(): number {
