@@ -17,7 +17,7 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionConcurrency, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
-import { decide, initialPolicyState, type PolicyState, resolvePolicyConfig } from '../policy/index.ts';
+import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
 import type { Clock } from '../runtime/clock.ts';
 import {
   type ConditionInput,
@@ -120,10 +120,7 @@ export class ScalerReconciler {
     try {
       const aws = await this.#deps.aws(scaler);
       const observed = await this.#gather(scaler, spec, aws, now);
-      const state =
-        this.#states.get(uidOf(scaler))?.state ??
-        (previous.policyState as PolicyState | undefined) ??
-        initialPolicyState();
+      const state = this.#states.get(uidOf(scaler))?.state ?? restorePolicyState(previous.policyState);
       const { decision, nextState } = decide(
         {
           spec,

@@ -13,13 +13,23 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where the control-plane binaries are: $LCS_CONTROL_PLANE_DIR, or build/cache them now. */
-export async function controlPlaneBinaries(): Promise<string> {
+/**
+ * Where the control-plane binaries are: $LCS_CONTROL_PLANE_DIR, or build/cache them now
+ * (with `progress`, the build's progress lines go to this process's stderr).
+ */
+export async function controlPlaneBinaries(options: { progress?: boolean } = {}): Promise<string> {
   const fromEnv = process.env.LCS_CONTROL_PLANE_DIR;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const { stdout } = await run('bash', [join(repoRoot, 'hack/control-plane/build.sh')], {
-    maxBuffer: 64 * 1024 * 1024,
+  const build = spawn('bash', [join(repoRoot, 'hack/control-plane/build.sh')], {
+    stdio: ['ignore', 'pipe', options.progress === true ? 'inherit' : 'ignore'],
   });
+  let stdout = '';
+  build.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
+  if (code !== 0)
+    throw new Error(`building the control plane failed (exit ${code}); run make control-plane to see why`);
   const dir = stdout.trim().split('\n').at(-1) ?? '';
   if (!existsSync(join(dir, 'kube-apiserver')))
     throw new Error(`control plane build printed no usable directory: ${dir}`);

@@ -3,7 +3,7 @@
 // The six original spec keys are kept verbatim, including the misspelled awsLamndaMaxConcurrency.
 import { z } from 'zod';
 import { State } from './conditions.ts';
-import { policySpecShape } from './policy-spec.ts';
+import { policySpecRules, policySpecShape } from './policy-spec.ts';
 import { matches, withRules } from './rules.ts';
 
 /** Largest value of a Kubernetes int32 field, the original operator's integer type. */
@@ -99,6 +99,7 @@ export const specSchema = withRules(
         'set only one of awsLamndaMaxConcurrency (original spelling) and awsLambdaMaxConcurrency, not both',
       check: (s) => s.awsLamndaMaxConcurrency === undefined || s.awsLambdaMaxConcurrency === undefined,
     },
+    ...policySpecRules,
     // One rule per spelling, so the message names the field the user actually wrote.
     ...(['awsLamndaMaxConcurrency', 'awsLambdaMaxConcurrency'] as const).map((max) => ({
       rule: `!has(self.${max}) || self.awsLambdaMinConcurrency <= self.${max}`,
