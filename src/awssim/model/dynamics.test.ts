@@ -252,6 +252,23 @@ describe('determinism', () => {
   });
 });
 
+describe('virtual clock', () => {
+  it('awaits asynchronous callbacks before moving time on', async () => {
+    const s = createSimulation();
+    const seen: number[] = [];
+    s.every(1000, async () => {
+      await new Promise((r) => setImmediate(r));
+      seen.push(s.elapsedMs());
+    });
+    s.schedule(2500, () => {
+      seen.push(-1);
+    });
+    await s.runUntil(4000);
+    assert.deepEqual(seen, [1000, 2000, -1, 3000, 4000]);
+    assert.equal(s.elapsedMs(), 4000);
+  });
+});
+
 describe('observed state', () => {
   it('reports queue attributes with the configured lag', async () => {
     const s = sim({
