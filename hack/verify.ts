@@ -14,7 +14,9 @@ const step = (what: string, file: string, args: string[]) => {
 step('generate', process.execPath, [join(root, 'hack/generate.ts')]);
 step('typecheck', bin('tsc'), ['-p', 'tsconfig.json']);
 step('lint and format', bin('biome'), ['check', '--error-on-warnings', '.']);
-const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root }).toString();
+const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+  cwd: root,
+}).toString();
 if (dirty.trim() !== '') {
   console.error(`verify: the tree is dirty after regenerating; commit or regenerate these:\n${dirty}`);
   execFileSync('git', ['--no-pager', 'diff', '--stat'], { cwd: root, stdio: 'inherit' });

@@ -80,9 +80,6 @@ export function maxConcurrency(spec: MaxFields): number {
   return spec.awsLambdaMaxConcurrency ?? spec.awsLamndaMaxConcurrency ?? Number.NaN;
 }
 
-const MAX_CEL =
-  '(has(self.awsLambdaMaxConcurrency) ? self.awsLambdaMaxConcurrency : self.awsLamndaMaxConcurrency)';
-
 export const specSchema = withRules(
   z
     .object({ ...originalSpecShape, ...policySpecShape })
