@@ -14,6 +14,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseScenario } from './scenario.ts';
 import { clientConfig, type Harness, startHarness } from './testing/harness.ts';
 
@@ -66,6 +67,16 @@ describe('awssim server in real time', () => {
       ApproximateNumberOfMessages: '0',
       ApproximateNumberOfMessagesNotVisible: '0',
     });
+  });
+
+  it('answers STS GetCallerIdentity with the simulated account', async () => {
+    const sts = new STSClient(clientConfig(h.server.url));
+    try {
+      const id = await sts.send(new GetCallerIdentityCommand({}));
+      assert.equal(id.Account, '000000000000');
+    } finally {
+      sts.destroy();
+    }
   });
 
   it('serves health, report and timeline as JSON under /_awssim', async () => {
