@@ -225,6 +225,29 @@ const invalid = {
     apiMessage: /spec\.awsLamndaMaxConcurrency in body should be less than or equal to 2147483647/,
     path: 'spec.awsLamndaMaxConcurrency',
   },
+  'region that is not a Region name': {
+    patch: { region: 'Virginia' },
+    apiMessage:
+      /spec\.region: Invalid value: "Virginia": region must be an AWS Region name such as us-east-1/,
+    path: 'spec.region',
+  },
+  'role to assume that is not a role ARN': {
+    patch: { credentials: { roleArn: 'arn:aws:iam::123456789012:user/bob' } },
+    apiMessage:
+      /spec\.credentials\.roleArn: Invalid value: ".*": credentials\.roleArn must be an IAM role ARN/,
+    path: 'spec.credentials.roleArn',
+  },
+  'external id without a role': {
+    patch: { credentials: { externalId: 'shared-secret-id' } },
+    apiMessage:
+      /spec\.credentials\.externalId: Invalid value: .*credentials\.externalId is only used with credentials\.roleArn/,
+    path: 'spec.credentials.externalId',
+  },
+  'unknown onDelete behaviour': {
+    patch: { onDelete: 'Zero' },
+    apiMessage: /spec\.onDelete: Unsupported value: "Zero": supported values: "Restore", "Retain"/,
+    path: 'spec.onDelete',
+  },
 } satisfies Record<string, InvalidCase>;
 
 describe('an invalid LambdaConcurrencyScaler', () => {

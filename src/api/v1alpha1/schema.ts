@@ -3,6 +3,7 @@
 // The six original spec keys are kept verbatim, including the misspelled awsLamndaMaxConcurrency.
 import { z } from 'zod';
 import { State } from './conditions.ts';
+import { lifecycleSpecShape } from './lifecycle-spec.ts';
 import { policySpecRules, policySpecShape } from './policy-spec.ts';
 import { matches, withRules } from './rules.ts';
 
@@ -82,7 +83,7 @@ export function maxConcurrency(spec: MaxFields): number {
 
 export const specSchema = withRules(
   z
-    .object({ ...originalSpecShape, ...policySpecShape })
+    .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape })
     .meta({ description: 'What to scale, within which bounds, and how.' }),
   [
     {

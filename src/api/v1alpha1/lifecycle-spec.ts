@@ -1,0 +1,100 @@
+// Optional spec fields for running the operator in production (issue 6): whose AWS identity and
+// which Region a scaler uses, how it shares account headroom, what happens on deletion, and a
+// dry-run mode. Leaving them all out keeps the original behaviour (the operator's own identity).
+import { z } from 'zod';
+import { matches, withRules } from './rules.ts';
+
+/** What the operator does to the function's reserved concurrency when the scaler is deleted. */
+export const OnDelete = { Restore: 'Restore', Retain: 'Retain' } as const;
+export type OnDelete = (typeof OnDelete)[keyof typeof OnDelete];
+
+const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+const secretKey = (description: string) =>
+  withRules(z.string().min(1).max(253).meta({ description }), [
+    matches(SECRET_KEY, 'a Secret key must consist of letters, digits, -, _ or .'),
+  ]).optional();
+
+const credentialsSchema = withRules(
+  z
+    .object({
+      secretRef: z
+        .object({
+          name: z
+            .string()
+            .min(1)
+            .max(253)
+            .meta({ description: "Name of a Secret in the scaler's own namespace holding static AWS keys." }),
+          namespace: z.string().max(63).optional().meta({
+            description:
+              "Must be left out or equal to the scaler's namespace: the operator reads Secrets only from the scaler's own namespace.",
+          }),
+          accessKeyIdKey: secretKey('Key of the access key id in the Secret. Default: AWS_ACCESS_KEY_ID.'),
+          secretAccessKeyKey: secretKey(
+            'Key of the secret access key in the Secret. Default: AWS_SECRET_ACCESS_KEY.',
+          ),
+          sessionTokenKey: secretKey(
+            'Key of an optional session token in the Secret. Default: AWS_SESSION_TOKEN.',
+          ),
+        })
+        .optional()
+        .meta({
+          description:
+            "Static AWS keys from a Secret in the scaler's namespace. A rotated Secret takes effect at the next poll. Prefer roleArn or the operator's own IAM role (IRSA / EKS Pod Identity).",
+        }),
+      roleArn: withRules(
+        z.string().max(2048).meta({
+          description:
+            "An IAM role to assume (sts:AssumeRole) with the operator's identity, or with secretRef's keys when given. Credentials are cached and refreshed before they expire.",
+        }),
+        [
+          matches(
+            ROLE_ARN,
+            'credentials.roleArn must be an IAM role ARN (arn:aws:iam::123456789012:role/name)',
+          ),
+        ],
+      ).optional(),
+      externalId: z
+        .string()
+        .min(2)
+        .max(1224)
+        .optional()
+        .meta({ description: "The external id the role's trust policy requires, if any." }),
+    })
+    .meta({
+      description:
+        "Whose AWS identity this scaler uses. Default: the operator's own (the AWS default credential chain: IRSA, EKS Pod Identity, environment, or the original lambdaconcurrencyscaler-secret).",
+    }),
+  [
+    {
+      rule: '!has(self.externalId) || has(self.roleArn)',
+      message: 'credentials.externalId is only used with credentials.roleArn',
+      fieldPath: '.externalId',
+      check: (c) => c.externalId === undefined || c.roleArn !== undefined,
+    },
+  ],
+);
+
+/** Spread into the LambdaConcurrencyScaler spec object. */
+export const lifecycleSpecShape = {
+  region: withRules(
+    z.string().max(32).meta({
+      description: "The AWS Region of the queue and the function. Default: the operator's AWS_REGION.",
+    }),
+    [matches(REGION, 'region must be an AWS Region name such as us-east-1')],
+  ).optional(),
+  credentials: credentialsSchema.optional(),
+  priority: z.int().min(0).max(1000).optional().meta({
+    description:
+      'When scalers in one account want more reserved concurrency than the account can give while keeping 100 unreserved, higher priorities are served first, equal ones share fairly. 0-1000. Default: 0.',
+  }),
+  onDelete: z.enum(['Restore', 'Retain']).optional().meta({
+    description:
+      'On deletion of the scaler, Restore puts back the reserved concurrency the function had before the operator first changed it (or removes the limit if it had none); Retain leaves the last value. Default: Restore.',
+  }),
+  dryRun: z.boolean().optional().meta({
+    description: 'Decide and report (status, events, metrics) without changing the function. Default: false.',
+  }),
+};
