@@ -1,0 +1,142 @@
+// What-if: runs the user's own LambdaConcurrencyScaler(s) against a traffic profile in virtual time
+// with the operator's decision code, prints a table and writes a chart per scaler.
+//   npm run simulate -- --scaler my-scaler.yaml --traffic traffic.yaml [--duration 6h] [--seed N]
+//   npm run simulate -- --traffic traffic.yaml --compare a.yaml b.yaml …
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { maxConcurrency } from '../api/v1alpha1/index.ts';
+import { ScenarioError } from '../awssim/index.ts';
+import { num, runChart, table } from '../sim/chart.ts';
+import { type RunResult, runOnce } from '../sim/run.ts';
+import { loadScaler, type ScalerFile, ScalerFileError } from '../sim/scaler.ts';
+import { loadWorkload, WorkloadError } from '../sim/workload.ts';
+
+const USAGE = `usage: npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC.yaml [options]
+       npm run simulate -- --traffic TRAFFIC.yaml --compare A.yaml B.yaml ...
+options:
+  --duration D   simulated time, e.g. 90m, 6h, 3600 (seconds); default: the traffic file's, else 1h
+  --seed N       random seed (default 1)
+  --slo D        a message slower than this (sent → deleted) violates the SLO; default: the
+                 scaler's policy.latencySLO.maxWaitSeconds if set, else 60s
+  --out DIR      where charts go (default: simulate-out)`;
+
+/** Parses 90s, 15m, 6h, 1d or a plain number of seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`${flag}: "${text}" is not a duration (examples: 90s, 15m, 6h)`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const seconds = (s: number) => (s < 10 ? num(s, 1) : num(s));
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      scaler: { type: 'string', multiple: true },
+      traffic: { type: 'string' },
+      compare: { type: 'boolean' },
+      duration: { type: 'string' },
+      seed: { type: 'string' },
+      slo: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const files = [...(values.scaler ?? []), ...(values.compare ? positionals : [])];
+  if (!values.compare && positionals.length > 0)
+    throw new UsageError(`unexpected argument ${positionals[0]} (use --compare to run several scalers)`);
+  if (files.length === 0) throw new UsageError('give --scaler FILE (or --compare FILE FILE ...)');
+  if (values.traffic === undefined) throw new UsageError('give --traffic FILE');
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${values.seed}" is not an integer`);
+
+  const scalers: ScalerFile[] = files.map(loadScaler);
+  const workload = loadWorkload(values.traffic);
+  const duration =
+    values.duration === undefined ? workload.durationSeconds : parseDuration(values.duration, '--duration');
+  const outDir = values.out ?? 'simulate-out';
+  mkdirSync(outDir, { recursive: true });
+
+  console.log(
+    `traffic ${workload.name}: ${duration} s simulated, seed ${seed}; each scaler's queue and function are mapped onto the simulated queue "${workload.queue}" and function "${workload.fn}"`,
+  );
+  const rows: string[][] = [];
+  const results: RunResult[] = [];
+  for (const s of scalers) {
+    const sloSeconds =
+      values.slo !== undefined
+        ? parseDuration(values.slo, '--slo')
+        : (s.spec.policy?.latencySLO?.maxWaitSeconds ?? 60);
+    const bounds = { min: s.spec.awsLambdaMinConcurrency, max: maxConcurrency(s.spec) };
+    const r = await runOnce({
+      workload,
+      strategy: { kind: 'policy', label: s.name, spec: s.spec },
+      seed,
+      durationSeconds: duration,
+      sloSeconds,
+      bounds,
+    });
+    results.push(r);
+    const chart = join(outDir, `${s.name}.svg`);
+    writeFileSync(chart, runChart(r, `${s.name} on ${workload.name} (seed ${seed})`));
+    const m = r.metrics;
+    rows.push([
+      s.name,
+      s.spec.policy?.type ?? 'Step',
+      `${num(m.pctOverSlo, 2)}% (> ${sloSeconds} s)`,
+      seconds(m.p50Seconds),
+      seconds(m.p99Seconds),
+      num(m.throttles),
+      num(m.dlqMoves),
+      num(m.capacityHours, 1),
+      `${num(m.actions)}`,
+      num(Object.values(m.apiCalls).reduce((a, b) => a + b, 0)),
+      `$${num(m.costPerMonth, 3)}`,
+      chart,
+    ]);
+  }
+  console.log(
+    table(
+      [
+        'scaler',
+        'policy',
+        'messages over SLO',
+        'p50 s',
+        'p99 s',
+        'throttles',
+        'DLQ moves',
+        'capacity-hours',
+        'scaling actions',
+        'API calls',
+        'API $/month',
+        'chart',
+      ],
+      rows,
+    ),
+  );
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof ScalerFileError || e instanceof WorkloadError || e instanceof ScenarioError) {
+    console.error(`error: ${e.message}`);
+    process.exitCode = 2;
+  } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+  } else throw e;
+}
