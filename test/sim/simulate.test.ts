@@ -1,0 +1,98 @@
+// The what-if CLI end to end: a real process on the example files, a short run, the table and the
+// chart; and bad files rejected with the field named.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const root = resolve(import.meta.dirname, '../..');
+const cli = join(root, 'src/cmd/simulate.ts');
+const scaler = join(root, 'bench/examples/orders-scaler.yaml');
+const traffic = join(root, 'bench/examples/orders-traffic.yaml');
+
+async function simulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('npm run simulate', () => {
+  it('runs the example scaler on the example traffic and prints the table and writes the chart', async () => {
+    // Arrange
+    const out = mkdtempSync(join(tmpdir(), 'simulate-'));
+    // Act
+    const r = await simulate(['--scaler', scaler, '--traffic', traffic, '--duration', '20m', '--out', out]);
+    // Assert
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1200 s simulated, seed 1/);
+    assert.match(
+      r.stdout,
+      /\| scaler \| policy \| messages over SLO \| p50 s \| p99 s \| throttles \| DLQ moves \| capacity-hours \|/,
+    );
+    const row = r.stdout.split('\n').find((l) => l.startsWith('| orders |'));
+    assert.ok(row, r.stdout);
+    const cells = row.split('|').map((c) => c.trim());
+    assert.equal(cells[2], 'Step');
+    assert.match(cells[3] ?? '', /^\d+\.\d\d% \(> 60 s\)$/);
+    const svg = readFileSync(join(out, 'orders.svg'), 'utf8');
+    assert.match(svg, /^<svg /);
+    assert.match(svg, /reserved/);
+    assert.match(svg, /needed \(truth\)/);
+  });
+
+  it('compares several scalers side by side in one table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    const tt = join(dir, 'tt.yaml');
+    writeFileSync(
+      tt,
+      readFileSync(scaler, 'utf8')
+        .replace('name: orders', 'name: orders-tt')
+        .concat('  policy: { type: TargetTracking, targetTracking: { targetBacklogPerConcurrency: 20 } }\n'),
+    );
+    const r = await simulate([
+      '--traffic',
+      traffic,
+      '--duration',
+      '15m',
+      '--out',
+      dir,
+      '--compare',
+      scaler,
+      tt,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\| orders \| Step \|/);
+    assert.match(r.stdout, /\| orders-tt \| TargetTracking \|/);
+  });
+
+  it('rejects a scaler the API server would reject, naming the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      readFileSync(scaler, 'utf8').replace('awsLambdaMinConcurrency: 10', 'awsLambdaMinConcurrency: 500'),
+    );
+    const r = await simulate(['--scaler', bad, '--traffic', traffic, '--out', dir]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /spec\.awsLambdaMinConcurrency: awsLambdaMinConcurrency must be less than or equal to awsLamndaMaxConcurrency/,
+    );
+  });
+
+  it('rejects a traffic file with a bad field, naming it as the user wrote it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    const bad = join(dir, 'traffic.yaml');
+    writeFileSync(bad, readFileSync(traffic, 'utf8').replace('kind: lognormal', 'kind: gaussian'));
+    const r = await simulate(['--scaler', scaler, '--traffic', bad, '--out', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /function\.duration\.kind/);
+  });
+});
