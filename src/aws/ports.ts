@@ -49,8 +49,8 @@ export interface AccountConcurrency {
 export interface FunctionPort {
   /** Reads the reserved concurrency through GetFunction (its own 100 requests/s bucket). */
   concurrency(functionName: string): Promise<FunctionConcurrency>;
-  /** PutFunctionConcurrency. */
-  putConcurrency(functionName: string, reserved: number): Promise<void>;
+  /** PutFunctionConcurrency; `priority` orders it in the shared control-plane bucket (limiter.ts). */
+  putConcurrency(functionName: string, reserved: number, priority?: number): Promise<void>;
   /** DeleteFunctionConcurrency (back to the unreserved pool). */
   deleteConcurrency(functionName: string): Promise<void>;
   /** Every event source mapping of the function (all pages). */

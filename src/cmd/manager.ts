@@ -165,6 +165,17 @@ const reconciler = new ScalerReconciler({
       contentType: 'application/merge-patch+json',
     });
   },
+  async setFinalizers(scaler, finalizers) {
+    const { namespace, name, resourceVersion } = scaler.metadata;
+    return kube.request<LambdaConcurrencyScaler>(
+      'PATCH',
+      `${base}/namespaces/${namespace}/${PLURAL}/${name}`,
+      {
+        body: { metadata: { finalizers, resourceVersion } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
+  },
   event: recordEvent,
   aws: async () => aws.for({ key: 'default' }),
   clock: systemClock,

@@ -95,6 +95,10 @@ describe('ScalerReconciler', () => {
         writes.push(status);
         object = { ...s, status };
       },
+      setFinalizers: async (s, finalizers) => {
+        object = { ...s, metadata: { ...s.metadata, finalizers } };
+        return object;
+      },
       event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
       aws: async () => ({ queues: aws, functions: aws }),
       clock,
@@ -124,6 +128,7 @@ describe('ScalerReconciler', () => {
   it('writes no status and calls no Put when nothing changed', async () => {
     aws.reserved = 5;
     aws.backlog = 0;
+    await poll(); // records the function's original value
     await poll();
     const afterFirst = writes.length;
     await poll();
@@ -135,7 +140,11 @@ describe('ScalerReconciler', () => {
   it('still checkpoints the policy history of an idle scaler every five minutes', async () => {
     aws.reserved = 5;
     for (let i = 0; i < 12; i++) await poll(); // six minutes of 30 s polls
-    assert.equal(writes.length, 2, 'the first write, then one checkpoint after five minutes');
+    assert.equal(
+      writes.length,
+      3,
+      'the original value, the first decision, then one checkpoint after five minutes',
+    );
   });
 
   it('reads the event source mappings once, not every poll', async () => {
@@ -200,10 +209,79 @@ describe('ScalerReconciler', () => {
   it('notices an out-of-band change and continues from the observed value', async () => {
     aws.backlog = 500;
     await poll();
+    await poll();
     assert.equal(aws.reserved, 10);
     aws.reserved = 17;
     await poll();
     assert.ok(events.some((e) => e.startsWith('Warning Drift') && e.includes('10 → 17')));
     assert.equal(aws.reserved, 20, 'one step from the observed 17, capped at max');
+  });
+
+  it('records the original value before its first change and restores it on deletion', async () => {
+    aws.reserved = 7;
+    aws.backlog = 500;
+    await poll();
+    assert.deepEqual(aws.puts, [], 'nothing changes before the original value is recorded');
+    assert.equal(object.status?.originalConcurrency?.reserved, 7);
+    assert.ok(object.metadata.finalizers?.includes('aws.operators.jittakal.io/restore-concurrency'));
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, [12, 17]);
+    object = { ...object, metadata: { ...object.metadata, deletionTimestamp: '2026-11-27T00:10:00Z' } };
+    await reconciler.reconcile('default/sample');
+    assert.equal(aws.reserved, 7, 'restored');
+    assert.deepEqual(object.metadata.finalizers, []);
+    assert.ok(events.some((e) => e.startsWith('Normal Restored') && e.includes('reserved concurrency 7')));
+  });
+
+  it('removes the limit on deletion when the function had none, and keeps it with onDelete: Retain', async () => {
+    aws.backlog = 500;
+    await poll();
+    await poll();
+    assert.equal(aws.reserved, 10);
+    const deleting = {
+      ...object,
+      metadata: { ...object.metadata, deletionTimestamp: '2026-11-27T00:10:00Z' },
+    };
+    object = { ...deleting, spec: { ...deleting.spec, onDelete: 'Retain' } };
+    await reconciler.reconcile('default/sample');
+    assert.equal(aws.reserved, 10, 'Retain keeps the last value');
+    object = deleting;
+    object.metadata.finalizers = ['aws.operators.jittakal.io/restore-concurrency'];
+    await reconciler.reconcile('default/sample');
+    assert.equal(aws.reserved, undefined, 'Restore removes the limit the function did not have');
+    assert.equal(aws.calls.delete, 1);
+  });
+
+  it('decides and reports without touching the function in dry-run', async () => {
+    object = scaler({ dryRun: true });
+    aws.reserved = 5;
+    aws.backlog = 500;
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, []);
+    assert.equal(object.status?.desiredConcurrency, 10);
+    assert.equal(object.status?.conditions?.find((c) => c.type === 'ConcurrencyApplied')?.reason, 'DryRun');
+    assert.ok(
+      events.some(
+        (e) => e.startsWith('Normal DryRun') && e.includes('would set reserved concurrency 5 → 10'),
+      ),
+    );
+  });
+
+  it('never takes the account below 100 unreserved: caps, says so once, and keeps within bounds', async () => {
+    aws.reserved = 5;
+    aws.backlog = 500;
+    aws.accountConcurrency = async () => ({ limit: 1000, unreserved: 103 });
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, [8], 'unreserved 103 + 5 held - 100 = 8');
+    const constrained = object.status?.conditions?.find((c) => c.type === 'Constrained');
+    assert.match(
+      constrained?.message ?? '',
+      /wanted 10 but the account has 103 unreserved of 1000 and must keep 100 unreserved: capped at 8/,
+    );
+    await poll();
+    assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
   });
 });

@@ -6,18 +6,27 @@ import {
   type Condition,
   ConditionType,
   EventReason,
+  FINALIZER,
   type LambdaConcurrencyScaler,
   type LambdaConcurrencyScalerSpec,
   type LambdaConcurrencyScalerStatus,
   maxConcurrency,
+  OnDelete,
   PAUSED_ANNOTATION,
   parseSpec,
   Reason,
   State,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
+import { Priority } from '../aws/limiter.ts';
 import type { FunctionConcurrency, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
-import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
+import {
+  type Decision,
+  decide,
+  type PolicyState,
+  resolvePolicyConfig,
+  restorePolicyState,
+} from '../policy/index.ts';
 import type { Clock } from '../runtime/clock.ts';
 import {
   type ConditionInput,
@@ -40,6 +49,8 @@ export interface ReconcilerDeps {
   get(key: string): LambdaConcurrencyScaler | undefined;
   /** Merge-patches `status`; must be a no-op-free single write. */
   patchStatus(scaler: LambdaConcurrencyScaler, status: LambdaConcurrencyScalerStatus): Promise<void>;
+  /** Replaces the scaler's finalizers (optimistically, on its resourceVersion); returns the new object. */
+  setFinalizers(scaler: LambdaConcurrencyScaler, finalizers: string[]): Promise<LambdaConcurrencyScaler>;
   /** Records a Kubernetes Event about the scaler; never throws. */
   event(scaler: LambdaConcurrencyScaler, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** AWS ports for the scaler's identity and Region. */
@@ -86,16 +97,18 @@ export class ScalerReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
-    const scaler = this.#deps.get(key);
+    let scaler = this.#deps.get(key);
     if (scaler === undefined) {
       this.#forget(key);
       return {};
     }
-    if (scaler.metadata.deletionTimestamp !== undefined) return {};
+    const finalizers = scaler.metadata.finalizers ?? [];
+    if (scaler.metadata.deletionTimestamp !== undefined) {
+      return finalizers.includes(FINALIZER) ? this.#finalize(scaler) : {};
+    }
     const now = this.#deps.clock.now();
-    const generation = scaler.metadata.generation ?? 0;
     const previous = scaler.status ?? {};
-    const report = new StatusBuilder(previous, generation, now);
+    const report = new StatusBuilder(previous, scaler.metadata.generation ?? 0, now);
 
     const parsed = parseSpec(scaler.spec);
     if (!parsed.ok) {
@@ -116,10 +129,18 @@ export class ScalerReconciler {
       return { requeueAfterMs: intervalMs };
     }
     report.unpaused();
+    if (!finalizers.includes(FINALIZER))
+      scaler = await this.#deps.setFinalizers(scaler, [...finalizers, FINALIZER]);
 
     try {
       const aws = await this.#deps.aws(scaler);
       const observed = await this.#gather(scaler, spec, aws, now);
+      if (previous.originalConcurrency === undefined) {
+        // Record what to restore on deletion before the first change, in its own status write.
+        report.original(observed.fn.reserved);
+        await this.#write(scaler, report);
+        return { requeueAfterMs: 1 };
+      }
       const state = this.#states.get(uidOf(scaler))?.state ?? restorePolicyState(previous.policyState);
       const { decision, nextState } = decide(
         {
@@ -135,42 +156,7 @@ export class ScalerReconciler {
       report.policy(nextState, decision.desired ?? observed.fn.reserved ?? null);
       if (observed.metrics !== undefined) report.backlog(observed.metrics);
       else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
-
-      const current = observed.fn.reserved;
-      if (
-        previous.appliedConcurrency !== undefined &&
-        current !== undefined &&
-        current !== previous.appliedConcurrency
-      ) {
-        this.#deps.event(
-          scaler,
-          'Warning',
-          EventReason.Drift,
-          `Reserved concurrency changed outside the operator: ${previous.appliedConcurrency} → ${current}; continuing from ${current}`,
-        );
-      }
-      const desired = decision.desired === null ? undefined : this.#bounded(decision.desired, spec);
-      if (desired !== undefined && desired !== current) {
-        await aws.functions.putConcurrency(spec.awsLambdaName, desired);
-        const up = current === undefined || desired > current;
-        const from = current === undefined ? 'unreserved' : String(current);
-        this.#deps.event(
-          scaler,
-          'Normal',
-          up ? EventReason.ScaledUp : EventReason.ScaledDown,
-          `Reserved concurrency ${from} → ${desired}: ${decision.message}`,
-        );
-        this.#deps.metrics?.actions.inc({
-          ...labels(scaler),
-          direction: up ? 'up' : 'down',
-          reason: decision.reason,
-        });
-        report.scaled(desired, decision.reason, decision.message);
-      } else {
-        report.steady(current, decision.message);
-      }
-      this.#deps.metrics?.desired.set(labels(scaler), desired ?? current ?? 0);
-      this.#deps.metrics?.applied.set(labels(scaler), report.status.concurrency ?? 0);
+      await this.#apply(scaler, spec, aws, observed.fn.reserved, decision, report);
       await this.#write(scaler, report);
       return { requeueAfterMs: intervalMs };
     } catch (error) {
@@ -185,6 +171,112 @@ export class ScalerReconciler {
       await this.#write(scaler, report);
       throw error; // the work queue backs off
     }
+  }
+
+  /** Notices drift, keeps the account's headroom, and writes the decision (unless dry-run). */
+  async #apply(
+    scaler: LambdaConcurrencyScaler,
+    spec: LambdaConcurrencyScalerSpec,
+    aws: AwsPorts,
+    current: number | undefined,
+    decision: Decision,
+    report: StatusBuilder,
+  ): Promise<void> {
+    const applied = scaler.status?.appliedConcurrency;
+    if (applied !== undefined && current !== undefined && current !== applied && spec.dryRun !== true) {
+      const message = `Reserved concurrency changed outside the operator: ${applied} → ${current}; continuing from ${current}`;
+      this.#deps.event(scaler, 'Warning', EventReason.Drift, message);
+    }
+    let desired = decision.desired === null ? undefined : this.#bounded(decision.desired, spec);
+    if (desired !== undefined && desired > (current ?? 0)) {
+      const account = await aws.functions.accountConcurrency();
+      // Lambda keeps 100 unreserved in every account; asking for more fails (AWS-FACTS.md).
+      const allowed =
+        account === undefined ? Number.POSITIVE_INFINITY : account.unreserved + (current ?? 0) - 100;
+      if (desired > allowed) {
+        const message = `wanted ${desired} but the account has ${account?.unreserved} unreserved of ${account?.limit} and must keep 100 unreserved: capped at ${Math.max(allowed, current ?? 0)}`;
+        if (report.constrained(message))
+          this.#deps.event(scaler, 'Warning', EventReason.Constrained, message);
+        desired =
+          allowed >= spec.awsLambdaMinConcurrency && allowed > (current ?? 0)
+            ? Math.floor(allowed)
+            : undefined;
+      } else report.unconstrained();
+    } else report.unconstrained();
+    const labelsUp = (up: boolean) => ({
+      ...labels(scaler),
+      direction: up ? 'up' : 'down',
+      reason: decision.reason,
+    });
+    if (desired !== undefined && desired !== current) {
+      const up = current === undefined || desired > current;
+      const from = current === undefined ? 'unreserved' : String(current);
+      if (spec.dryRun === true) {
+        this.#deps.event(
+          scaler,
+          'Normal',
+          EventReason.DryRun,
+          `Dry run: would set reserved concurrency ${from} → ${desired}: ${decision.message}`,
+        );
+        report.dryRun(current, desired, decision.message);
+      } else {
+        await aws.functions.putConcurrency(spec.awsLambdaName, desired);
+        const reason = up ? EventReason.ScaledUp : EventReason.ScaledDown;
+        this.#deps.event(
+          scaler,
+          'Normal',
+          reason,
+          `Reserved concurrency ${from} → ${desired}: ${decision.message}`,
+        );
+        this.#deps.metrics?.actions.inc(labelsUp(up));
+        report.scaled(desired, decision.reason, decision.message);
+      }
+    } else {
+      report.steady(current, spec.dryRun === true);
+    }
+    this.#deps.metrics?.desired.set(labels(scaler), desired ?? current ?? 0);
+    this.#deps.metrics?.applied.set(labels(scaler), report.status.concurrency ?? 0);
+  }
+
+  /** On deletion: restore what the function had before the operator (unless Retain), then let go. */
+  async #finalize(scaler: LambdaConcurrencyScaler): Promise<ReconcileResult> {
+    const spec = scaler.spec;
+    const original = scaler.status?.originalConcurrency;
+    const restore = (spec.onDelete ?? OnDelete.Restore) === OnDelete.Restore && spec.dryRun !== true;
+    if (restore && original !== undefined) {
+      try {
+        const aws = await this.#deps.aws(scaler);
+        const fn = await aws.functions.concurrency(spec.awsLambdaName);
+        if (original.reserved === undefined) {
+          if (fn.reserved !== undefined) await aws.functions.deleteConcurrency(spec.awsLambdaName);
+        } else if (fn.reserved !== original.reserved) {
+          await aws.functions.putConcurrency(spec.awsLambdaName, original.reserved, Priority.ScaleDown);
+        }
+        const to =
+          original.reserved === undefined
+            ? 'no reserved concurrency'
+            : `reserved concurrency ${original.reserved}`;
+        this.#deps.event(
+          scaler,
+          'Normal',
+          EventReason.Restored,
+          `Restored ${to} on ${spec.awsLambdaName}, as before the operator`,
+        );
+      } catch (error) {
+        if (!(error instanceof AwsError) || error.errorClass === ErrorClass.Transient) throw error;
+        // Nothing left to restore (or no way to): do not hold the deletion hostage.
+        this.#deps.event(
+          scaler,
+          'Warning',
+          EventReason.Restored,
+          `Could not restore the function: ${error.message}`,
+        );
+      }
+    }
+    const finalizers = (scaler.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    await this.#deps.setFinalizers(scaler, finalizers);
+    this.#invalidate(scaler);
+    return {};
   }
 
   /** Clamps into the user's bounds once more, whatever the policy said: never outside them. */
@@ -395,9 +487,43 @@ class StatusBuilder {
     this.#ok(to);
   }
 
-  steady(current: number | undefined, _message: string): void {
+  steady(current: number | undefined, dryRun: boolean): void {
     if (current !== undefined) this.status.concurrency = current;
-    this.#ok(current);
+    if (dryRun) this.#dryRunApplied(current);
+    else this.#ok(current);
+  }
+
+  dryRun(current: number | undefined, desired: number, message: string): void {
+    if (current !== undefined) this.status.concurrency = current;
+    this.status.desiredConcurrency = desired;
+    this.status.lastScaleReason = `DryRun: ${message}`;
+    this.#dryRunApplied(current);
+  }
+
+  #dryRunApplied(current: number | undefined): void {
+    this.status.state = State.Adjusted;
+    const message = `Dry run: decisions are reported, the function is not changed (it has ${current ?? 'no'} reserved concurrency)`;
+    this.#set({ type: ConditionType.ConcurrencyApplied, status: 'False', reason: Reason.DryRun, message });
+    this.#set({ type: ConditionType.Ready, status: 'True', reason: Reason.DryRun, message });
+    this.#remove(ConditionType.Stalled);
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  original(reserved: number | undefined): void {
+    this.status.originalConcurrency =
+      reserved === undefined ? { recordedAt: iso(this.#now) } : { reserved, recordedAt: iso(this.#now) };
+    if (reserved !== undefined) this.status.concurrency = reserved;
+  }
+
+  /** Sets Constrained; true when it is new (worth an event). */
+  constrained(message: string): boolean {
+    const was = this.status.conditions?.find((c) => c.type === ConditionType.Constrained);
+    this.#set({ type: ConditionType.Constrained, status: 'True', reason: Reason.AccountHeadroom, message });
+    return was?.status !== 'True';
+  }
+
+  unconstrained(): void {
+    this.#remove(ConditionType.Constrained);
   }
 
   #ok(current: number | undefined): void {

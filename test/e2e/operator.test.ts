@@ -245,8 +245,10 @@ describe('the operator, end to end', () => {
     assert.equal(await reserved('unrelated-function'), undefined, 'never touched');
   });
 
-  it('deletes cleanly', async () => {
+  it('deletes cleanly and gives the function back the reserved concurrency it had before (none)', async () => {
+    assert.equal(await reserved(), 4);
     await cp.kubectl(['delete', 'lcs', '--all', '-n', ns, '--timeout=30s']);
+    assert.equal(await reserved(), undefined, 'restored: no reserved concurrency, as before the operator');
     const left = await cp.kubectl(['get', 'lcs', '-n', ns, '-o', 'name']);
     assert.equal(left.trim(), '');
     assert.equal((await fetch(`${manager.healthUrl}/healthz`)).status, 200, 'the manager is still healthy');

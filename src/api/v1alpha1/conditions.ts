@@ -58,6 +58,7 @@ export const EventReason = {
   Stalled: 'Stalled',
   Recovered: 'Recovered',
   Restored: 'Restored',
+  DryRun: 'DryRun',
   Paused: 'Paused',
   MetricsUnavailable: 'MetricsUnavailable',
 } as const;
