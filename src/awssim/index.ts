@@ -1,4 +1,4 @@
-// Public library API of awssim, the local AWS (SQS + Lambda) simulator. Nothing here imports the
+// Public library API of awssim, the local AWS (SQS + Lambda + STS) simulator. Nothing here imports the
 // operator's code; the operator's tests, benchmark and what-if simulator import this.
 
 export { Rng } from './engine/rng.ts';
@@ -13,12 +13,14 @@ export {
   type FunctionBehaviour,
   type ModelParams,
 } from './model/params.ts';
+export type { CallerIdentity, RoleSpec, Session } from './model/sts.ts';
 export type { TrafficSpec } from './model/traffic.ts';
 export { ACCOUNT_ID, type Fault, type QueueCounts, REGION } from './model/world.ts';
 export {
   bundledScenario,
   loadScenario,
   parseScenario,
+  roleSchema,
   type Scenario,
   ScenarioError,
   type ScenarioInput,

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { EXTERNAL_ID_RE, ROLE_ARN_RE } from './model/sts.ts';
 import { parseCountsCsv } from './model/traffic.ts';
 
 const nonNeg = z.number().nonnegative();
@@ -71,6 +72,16 @@ const fault = z.strictObject({
 
 const queueName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1–80 letters, digits, "-" or "_"');
 const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');
+
+/** A role that STS AssumeRole may assume (scenario `roles:` and `POST /_awssim/roles`). */
+export const roleSchema = z.strictObject({
+  arn: z.string().regex(ROLE_ARN_RE, 'must be an IAM role ARN: arn:aws:iam::<12 digits>:role/<name>'),
+  externalId: z
+    .string()
+    .regex(EXTERNAL_ID_RE, 'must be 2–1224 characters of letters, digits and +=,.@:/-_')
+    .optional(),
+  maxSessionDuration: int.min(3600).max(43_200).optional(),
+});
 
 /** The scenario file schema (YAML), as documented in docs/simulator.md. */
 export const scenarioSchema = z.strictObject({
@@ -145,6 +156,7 @@ export const scenarioSchema = z.strictObject({
     .default([]),
   traffic: z.record(z.string(), z.array(traffic)).default({}),
   faults: z.record(z.string(), fault).default({}),
+  roles: z.array(roleSchema).default([]),
 });
 
 /** A validated scenario. */
@@ -170,14 +182,13 @@ const pathOf = (path: readonly PropertyKey[]): string =>
     '',
   ) || '(root)';
 
+/** A zod error as `path: message` lines. */
+export const zodIssues = (e: z.ZodError): string[] => e.issues.map((i) => `${pathOf(i.path)}: ${i.message}`);
+
 /** Validates a parsed scenario object; `baseDir` resolves replay files. */
 export function parseScenario(raw: unknown, source = 'scenario', baseDir = process.cwd()): Scenario {
   const r = scenarioSchema.safeParse(raw);
-  if (!r.success)
-    throw new ScenarioError(
-      source,
-      r.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
-    );
+  if (!r.success) throw new ScenarioError(source, zodIssues(r.error));
   const s = r.data;
   const issues: string[] = [];
   const queues = new Set(s.queues.map((q) => q.name));
@@ -216,6 +227,11 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
       f.provisionedConcurrency > f.reservedConcurrency
     )
       issues.push(`functions[${i}].provisionedConcurrency: must not exceed reservedConcurrency`);
+  });
+  const roleArns = new Set<string>();
+  s.roles.forEach((role, i) => {
+    if (roleArns.has(role.arn)) issues.push(`roles[${i}].arn: role "${role.arn}" is declared twice`);
+    roleArns.add(role.arn);
   });
   if (issues.length > 0) throw new ScenarioError(source, issues);
   return s;

@@ -1,16 +1,28 @@
-// The HTTP face of the simulator: SQS (AWS JSON 1.0) and Lambda (REST-JSON) on one loopback
-// endpoint, plus an admin JSON API under /_awssim/ that no AWS path can reach.
+// The HTTP face of the simulator: SQS (AWS JSON 1.0), Lambda (REST-JSON) and STS (awsQuery) on one
+// loopback endpoint, plus an admin JSON API under /_awssim/ that no AWS path can reach.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
+import { accessKeyIdOf } from './model/sts.ts';
 import type { Fault } from './model/world.ts';
+import { roleSchema, zodIssues } from './scenario.ts';
 import type { Simulation } from './simulation.ts';
-import { asApiError, lambdaError, lambdaOk, sqsError, sqsOk, type WireResponse } from './wire/errors.ts';
+import {
+  asApiError,
+  lambdaError,
+  lambdaOk,
+  sqsError,
+  sqsOk,
+  stsError,
+  stsOk,
+  type WireResponse,
+} from './wire/errors.ts';
 import { handleLambda, lambdaOperation } from './wire/lambda.ts';
 import { handleSqs } from './wire/sqs.ts';
+import { handleSts, stsRequest } from './wire/sts.ts';
 
 /** A listening simulator endpoint. */
 export interface AwsSimServer {
@@ -41,12 +53,6 @@ const json = (status: number, body: unknown): WireResponse => ({
   body: JSON.stringify(body, null, 2),
 });
 
-const stsIdentity = (requestId: string): WireResponse => ({
-  status: 200,
-  headers: { 'content-type': 'text/xml' },
-  body: `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/awssim</Arn><UserId>AIDAAWSSIMUSER</UserId><Account>000000000000</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
-});
-
 async function route(sim: Simulation, req: IncomingMessage, body: string): Promise<WireResponse> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const baseUrl = `http://${req.headers.host ?? '127.0.0.1'}`;
@@ -55,9 +61,11 @@ async function route(sim: Simulation, req: IncomingMessage, body: string): Promi
   if (url.pathname.startsWith('/_awssim/')) return admin(sim, method, url, body);
   sim.sync();
   const world = sim.world;
+  const caller = accessKeyIdOf(req.headers.authorization, url.searchParams);
   const target = req.headers['x-amz-target'];
   if (method === 'POST' && typeof target === 'string' && target.startsWith('AmazonSQS.')) {
     const op = target.slice('AmazonSQS.'.length);
+    world.sts.recordCall(caller, `sqs:${op}`);
     const delay = world.faultLatency(`sqs:${op}`);
     if (delay > 0) await sleep(delay);
     try {
@@ -67,10 +75,20 @@ async function route(sim: Simulation, req: IncomingMessage, body: string): Promi
       return sqsError(asApiError(e, 'sqs'), requestId);
     }
   }
-  if (method === 'POST' && url.pathname === '/' && /Action=GetCallerIdentity/.test(body))
-    return stsIdentity(requestId);
+  const sts = stsRequest(method, url, req.headers['content-type'], body);
+  if (sts) {
+    world.sts.recordCall(caller, `sts:${sts.action}`);
+    const delay = world.faultLatency(`sts:${sts.action}`);
+    if (delay > 0) await sleep(delay);
+    try {
+      return stsOk(sts.action, handleSts(world, sts.action, sts.params, caller, Date.now()), requestId);
+    } catch (e) {
+      return stsError(asApiError(e, 'sts'), requestId);
+    }
+  }
   const lop = lambdaOperation(method, url.pathname);
   if (lop) {
+    world.sts.recordCall(caller, `lambda:${lop.op}`);
     const delay = world.faultLatency(`lambda:${lop.op}`);
     if (delay > 0) await sleep(delay);
     try {
@@ -144,6 +162,27 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
       if (typeof b.enabled === 'boolean') sim.setTrafficEnabled(b.enabled);
       if (typeof b.queue === 'string' && Array.isArray(b.specs)) sim.setTraffic(b.queue, b.specs as never);
       return json(200, { enabled: sim.world.trafficEnabled, traffic: Object.fromEntries(sim.world.traffic) });
+    }
+    if (path === '/roles') {
+      if (method === 'POST') {
+        const raw = JSON.parse(body === '' ? '{}' : body) as unknown;
+        const list = Array.isArray(raw) ? raw : [raw];
+        const r = roleSchema.array().safeParse(list);
+        if (!r.success) return json(400, { error: zodIssues(r.error).join('; ') });
+        for (const role of r.data) sim.addRole(role);
+      } else if (method === 'DELETE') {
+        const arn = url.searchParams.get('arn');
+        if (arn === null) return json(400, { error: 'DELETE /_awssim/roles needs ?arn=ROLE_ARN' });
+        if (!sim.removeRole(arn)) return json(404, { error: `no role ${arn}` });
+      } else if (method !== 'GET') return json(405, { error: `${method} /_awssim/roles` });
+      return json(200, sim.world.sts.toJSON());
+    }
+    if (path === '/callers') {
+      if (method === 'DELETE') {
+        sim.world.sts.resetCalls();
+        return json(200, {});
+      }
+      if (method === 'GET') return json(200, sim.callers({ byRole: url.searchParams.get('by') === 'role' }));
     }
     if (method === 'POST' && path === '/advance') {
       if (sim.clock !== 'virtual') return json(409, { error: 'advance needs --clock virtual' });

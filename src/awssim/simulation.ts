@@ -5,6 +5,7 @@ import { RealTimeDriver, Scheduler, type WallClock } from './engine/scheduler.ts
 import type { Datapoint, SqsMetricName } from './model/cloudwatch.ts';
 import type { LatencySummary, TimelinePoint } from './model/metrics.ts';
 import { defaultBehaviour, defaultParams, type FunctionBehaviour, type ModelParams } from './model/params.ts';
+import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
 import { type Fault, type QueueCounts, World } from './model/world.ts';
 import type { Scenario } from './scenario.ts';
@@ -255,6 +256,29 @@ export class Simulation {
     else this.world.faults.delete(op);
   }
 
+  /** Declares (or replaces) a role that STS AssumeRole may assume; throws on a malformed ARN. */
+  addRole(role: RoleSpec): void {
+    this.world.sts.addRole(role);
+  }
+
+  /** Removes a role (credentials already handed out keep working); false if it was not declared. */
+  removeRole(arn: string): boolean {
+    return this.world.sts.removeRole(arn);
+  }
+
+  /**
+   * AWS calls made through the HTTP endpoint, by access key id → `service:Operation` → count.
+   * With `byRole`, calls made with AssumeRole session keys are summed under the role ARN.
+   */
+  callers(opts: { byRole?: boolean } = {}): Record<string, Record<string, number>> {
+    return this.world.sts.calls(opts.byRole ?? false);
+  }
+
+  /** The role ARN behind an AssumeRole session's access key id (undefined for other keys). */
+  roleOfAccessKey(accessKeyId: string): string | undefined {
+    return this.world.sts.sessions.get(accessKeyId)?.roleArn;
+  }
+
   /** Sets how a function behaves when invoked (takes effect on the next invocation). */
   setBehaviour(fn: string, b: Partial<FunctionBehaviour>): void {
     const f = this.world.fn(fn);
@@ -405,4 +429,5 @@ function applyScenario(w: World, sc: Scenario): void {
   }
   for (const [q, specs] of Object.entries(sc.traffic)) w.setTraffic(q, specs as TrafficSpec[]);
   for (const [op, f] of Object.entries(sc.faults)) w.faults.set(op, f as Fault);
+  for (const r of sc.roles) w.sts.addRole(r);
 }

@@ -120,3 +120,25 @@ export const lambdaErrors = {
 /** The message AWS uses when a reservation would leave fewer than the minimum unreserved. */
 export const unreservedFloorMessage = (floor: number): string =>
   `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`;
+
+/** STS errors (awsQuery codes as the live service returns them; STS words validation like Coral). */
+export const stsErrors = {
+  accessDenied: (caller: string, roleArn: string) =>
+    new AwsApiError(
+      'AccessDenied',
+      403,
+      `User: ${caller} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    ),
+  validation: (message: string) => new AwsApiError('ValidationError', 400, message),
+  /** A constraint violation, worded as STS's "1 validation error detected" messages. */
+  constraint: (field: string, value: string | null, constraint: string) =>
+    new AwsApiError(
+      'ValidationError',
+      400,
+      `1 validation error detected: Value ${value === null ? 'null' : `'${value}'`} at '${field}' failed to satisfy constraint: ${constraint}`,
+    ),
+  invalidAction: (action: string) =>
+    new AwsApiError('InvalidAction', 400, `Could not find operation ${action} for version 2011-06-15`),
+  throttled: () => new AwsApiError('Throttling', 400, 'Rate exceeded'),
+  internal: () => new AwsApiError('InternalFailure', 500, 'An internal error occurred (simulated fault).'),
+} as const;

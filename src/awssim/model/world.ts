@@ -4,12 +4,13 @@
 import { Rng } from '../engine/rng.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import { CloudWatchView, type Datapoint, type SqsMetricName } from './cloudwatch.ts';
-import { AwsApiError, lambdaErrors, sqsErrors, unreservedFloorMessage } from './errors.ts';
+import { AwsApiError, lambdaErrors, sqsErrors, stsErrors, unreservedFloorMessage } from './errors.ts';
 import { Esm } from './esm.ts';
 import { type Admission, SimFunction, sample, TokenBucket } from './lambda.ts';
 import { ApiCounter, LatencyHistogram, type TimelinePoint } from './metrics.ts';
 import { defaultBehaviour, type FunctionBehaviour, type ModelParams } from './params.ts';
 import { type InFlight, type QueueHost, SimQueue } from './queue.ts';
+import { Sts } from './sts.ts';
 import { arrivalsForSecond, type TrafficSpec } from './traffic.ts';
 
 /** Account and Region the simulator pretends to be. */
@@ -117,6 +118,8 @@ export class World implements QueueHost {
   readonly api = new ApiCounter();
   readonly latency: LatencyHistogram;
   readonly cloudWatch = new CloudWatchView();
+  /** Roles, AssumeRole sessions and calls by access key id. */
+  readonly sts: Sts;
 
   readonly queues = new Map<string, SimQueue>();
   readonly functions = new Map<string, SimFunction>();
@@ -153,6 +156,7 @@ export class World implements QueueHost {
     this.origin = sched.now();
     this.#accountLimit = params.accountConcurrency;
     this.latency = new LatencyHistogram(params.sloMs);
+    this.sts = new Sts(seed);
     const s = (n: string): Rng => Rng.stream(seed, n);
     this.#rng = {
       traffic: s('traffic'),
@@ -232,10 +236,13 @@ export class World implements QueueHost {
   call<T>(op: string, fn: () => T): T {
     const fault = this.faults.get(op) ?? this.faults.get('*');
     try {
-      if (fault?.throttle)
-        throw op.startsWith('sqs:') ? sqsErrors.throttled() : lambdaErrors.tooManyRequests();
-      if (fault?.errorRate && this.#rng.faults.chance(fault.errorRate))
-        throw op.startsWith('sqs:') ? sqsErrors.internal() : lambdaErrors.service();
+      const errors = op.startsWith('sqs:')
+        ? { throttled: sqsErrors.throttled, internal: sqsErrors.internal }
+        : op.startsWith('sts:')
+          ? { throttled: stsErrors.throttled, internal: stsErrors.internal }
+          : { throttled: () => lambdaErrors.tooManyRequests(), internal: lambdaErrors.service };
+      if (fault?.throttle) throw errors.throttled();
+      if (fault?.errorRate && this.#rng.faults.chance(fault.errorRate)) throw errors.internal();
       if (op.startsWith('lambda:')) {
         const bucket = op === 'lambda:GetFunction' ? this.#getFunction : this.#controlPlane;
         if (!bucket.take(this.now))

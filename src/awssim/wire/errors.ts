@@ -1,5 +1,5 @@
 // Renders model errors in each protocol's wire format: SQS AWS JSON 1.0 (with the awsQuery
-// compatibility header) and Lambda REST-JSON (X-Amzn-ErrorType).
+// compatibility header), Lambda REST-JSON (X-Amzn-ErrorType) and STS awsQuery (XML).
 
 import { AwsApiError } from '../model/errors.ts';
 
@@ -28,12 +28,11 @@ const SQS_QUERY_CODES: Record<string, string> = {
 const JSON10 = 'application/x-amz-json-1.0';
 
 /** Any thrown value as an AwsApiError (unexpected errors become InternalError/ServiceException). */
-export function asApiError(e: unknown, service: 'sqs' | 'lambda'): AwsApiError {
+export function asApiError(e: unknown, service: 'sqs' | 'lambda' | 'sts'): AwsApiError {
   if (e instanceof AwsApiError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return service === 'sqs'
-    ? new AwsApiError('InternalError', 500, `awssim internal error: ${message}`)
-    : new AwsApiError('ServiceException', 500, `awssim internal error: ${message}`);
+  const code = { sqs: 'InternalError', lambda: 'ServiceException', sts: 'InternalFailure' }[service];
+  return new AwsApiError(code, 500, `awssim internal error: ${message}`);
 }
 
 /** SQS error: `__type` with the model namespace, `x-amzn-query-error: Code;Sender`. */
@@ -79,5 +78,36 @@ export function lambdaOk(status: number, body: unknown, requestId: string): Wire
     status,
     headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
     body: status === 204 ? '' : JSON.stringify(body ?? {}),
+  };
+}
+
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** Escapes text for an XML element. */
+export const xmlEscape = (v: string): string =>
+  v.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
+
+/** STS (awsQuery) error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`. */
+export function stsError(e: AwsApiError, requestId: string): WireResponse {
+  return {
+    status: e.status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body:
+      `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${e.fault}</Type><Code>${xmlEscape(e.code)}</Code>` +
+      `<Message>${xmlEscape(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+/** A successful STS response: `<{Action}Response><{Action}Result>…</{Action}Result><ResponseMetadata/>`. */
+export function stsOk(action: string, resultXml: string, requestId: string): WireResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body:
+      `<${action}Response xmlns="${STS_NS}"><${action}Result>${resultXml}</${action}Result>` +
+      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
   };
 }
