@@ -1,11 +1,10 @@
 // The manager program: flags → options → wiring. It is the composition root: the only place that
 // reads argv and the environment, and builds loggers, clocks, clients, limiters and servers.
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import {
   API_VERSION,
   GROUP,
@@ -15,14 +14,24 @@ import {
   VERSION,
 } from '../api/v1alpha1/index.ts';
 import { AwsClientFactory } from '../aws/clients.ts';
+import { IdentityResolver } from '../aws/identity.ts';
 import { AwsMetrics } from '../aws/metrics.ts';
 import { ScalerMetrics } from '../controller/metrics.ts';
 import { ScalerReconciler } from '../controller/reconciler.ts';
-import { systemClock } from '../runtime/clock.ts';
-import { Controller } from '../runtime/controller.ts';
-import { Informer } from '../runtime/informer.ts';
-import { type KubeClient, kubeClient } from '../runtime/kube.ts';
-import { RuntimeMetrics } from '../runtime/metrics.ts';
+import {
+  Controller,
+  EventRecorder,
+  HealthServer,
+  Informer,
+  type KubeClient,
+  type KubeObject,
+  kubeClient,
+  Manager,
+  RuntimeMetrics,
+  StatusPatcher,
+  systemClock,
+  terminationSignal,
+} from '../runtime/index.ts';
 
 const usage = `Usage: npm run manager -- [flags]
 
@@ -95,12 +104,10 @@ else kc.loadFromDefault();
 const kube: KubeClient = kubeClient(kc);
 
 const registry = new Registry();
-collectDefaultMetrics({ register: registry });
 const runtimeMetrics = new RuntimeMetrics(registry);
 const awsMetrics = new AwsMetrics(registry);
 const scalerMetrics = new ScalerMetrics(registry);
 
-const stop = new AbortController();
 const identity = `${hostname()}_${process.pid}`;
 const namespaces = flags.namespaces?.split(',').filter((n) => n !== '') ?? [];
 const base = `/apis/${GROUP}/${VERSION}`;
@@ -117,53 +124,41 @@ const informer = new Informer({
   metrics: runtimeMetrics,
 });
 
+const defaultRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
 const aws = new AwsClientFactory({
-  defaultRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  defaultRegion,
   clock: systemClock,
   metrics: awsMetrics,
   controlPlaneRps: Number(flags['lambda-control-plane-rps']),
-  signal: stop.signal,
 });
 
-/** Writes a core/v1 Event about a scaler; failures are logged and counted, never thrown. */
-function recordEvent(
-  scaler: LambdaConcurrencyScaler,
-  type: 'Normal' | 'Warning',
-  reason: string,
-  message: string,
-): void {
-  const { namespace, name, uid } = scaler.metadata;
-  const now = new Date().toISOString();
-  const event = {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { generateName: `${name}.`, namespace },
-    involvedObject: { apiVersion: API_VERSION, kind: 'LambdaConcurrencyScaler', name, namespace, uid },
-    type,
-    reason,
-    message,
-    source: { component: 'lambda-con-scaler-operator' },
-    reportingComponent: 'lambda-con-scaler-operator',
-    reportingInstance: identity,
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-  };
-  log.info({ scaler: `${namespace}/${name}`, type, reason }, message);
-  kube.request('POST', `/api/v1/namespaces/${namespace}/events`, { body: event }).catch((error: unknown) => {
-    runtimeMetrics.eventFailures.inc({ reason });
-    log.warn({ err: (error as Error).message, reason }, 'could not record event');
-  });
-}
+const identities = new IdentityResolver({
+  now: () => systemClock.now(),
+  async readSecret(namespace, name) {
+    const secret = await kube.request<{
+      data?: Record<string, string>;
+      metadata: { resourceVersion: string };
+    }>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+    const data = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    return { data, resourceVersion: secret.metadata.resourceVersion };
+  },
+});
+
+const recorder = new EventRecorder({
+  client: kube,
+  reportingController: `${GROUP}/lambda-concurrency-scaler`,
+  reportingInstance: identity,
+  logger: log,
+  metrics: runtimeMetrics,
+});
+const statusPatcher = new StatusPatcher(kube, { apiVersion: API_VERSION, plural: PLURAL, namespaced: true });
 
 const reconciler = new ScalerReconciler({
   get: (key) => informer.get(key) as LambdaConcurrencyScaler | undefined,
   async patchStatus(scaler, status: LambdaConcurrencyScalerStatus) {
-    const { namespace, name } = scaler.metadata;
-    await kube.request('PATCH', `${base}/namespaces/${namespace}/${PLURAL}/${name}/status`, {
-      body: { status },
-      contentType: 'application/merge-patch+json',
-    });
+    await statusPatcher.patch(scaler as unknown as KubeObject, status);
   },
   async setFinalizers(scaler, finalizers) {
     const { namespace, name, resourceVersion } = scaler.metadata;
@@ -176,15 +171,23 @@ const reconciler = new ScalerReconciler({
       },
     );
   },
-  event: recordEvent,
-  aws: async () => aws.for({ key: 'default' }),
+  event(scaler, type, reason, message) {
+    log.info({ scaler: `${scaler.metadata.namespace}/${scaler.metadata.name}`, type, reason }, message);
+    void recorder.record(scaler as unknown as KubeObject, type, reason, message);
+  },
+  async aws(scaler) {
+    const region = scaler.spec.region ?? defaultRegion;
+    return aws.for(await identities.resolve(scaler.metadata.namespace, scaler.spec, region), region);
+  },
   clock: systemClock,
   log,
   metrics: scalerMetrics,
 });
 
-/** Only spec, annotation, finalizer and deletion changes are worth a reconcile: the operator's own
- * status writes come back as watch events and must not trigger an extra poll of AWS. */
+/**
+ * Only spec, annotation, finalizer and deletion changes are worth a reconcile: the operator's own
+ * status writes come back as watch events and must not trigger an extra poll of AWS.
+ */
 const seen = new Map<string, string>();
 const controller = new Controller({
   name: 'lambdaconcurrencyscaler',
@@ -213,55 +216,43 @@ const controller = new Controller({
   },
 });
 
-let ready = false;
-function serve(
-  address: { host: string; port: number } | undefined,
-  routes: Record<string, () => Promise<[number, string, string]>>,
-): Server | undefined {
-  if (address === undefined) return undefined;
-  const server = createServer((req, res) => {
-    const route = routes[(req.url ?? '/').split('?')[0] ?? '/'];
-    if (route === undefined) {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    route().then(
-      ([status, type, body]) => res.writeHead(status, { 'content-type': type }).end(body),
-      (error: unknown) => res.writeHead(500).end(String(error)),
-    );
-  });
-  server.listen(address.port, address.host, () => {
-    const a = server.address();
-    log.info({ address: typeof a === 'object' && a !== null ? `${a.address}:${a.port}` : a }, 'listening');
-  });
-  return server;
-}
-const metricsServer = serve(listenAddress(flags['metrics-bind-address']), {
-  '/metrics': async () => [200, registry.contentType, await registry.metrics()],
-});
-const healthServer = serve(listenAddress(flags['health-probe-bind-address']), {
-  '/healthz': async () => [200, 'text/plain', 'ok\n'],
-  '/readyz': async () =>
-    ready && informer.hasSynced() ? [200, 'text/plain', 'ok\n'] : [503, 'text/plain', 'not ready\n'],
+const health = new HealthServer({ registry, logger: log });
+const manager = new Manager({
+  informers: [informer],
+  controllers: [controller],
+  health,
+  logger: log,
+  ...(flags['leader-elect']
+    ? {
+        leaderElection: {
+          client: kube,
+          namespace: flags['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+          name: flags['leader-election-id'],
+          identity,
+          logger: log,
+          metrics: runtimeMetrics,
+        },
+      }
+    : {}),
 });
 
-async function shutdown(signal: string): Promise<void> {
-  if (stop.signal.aborted) return;
-  log.info({ signal }, 'shutting down');
-  stop.abort(new Error(`received ${signal}`));
+const servers: HealthServer[] = [];
+const healthAddress = listenAddress(flags['health-probe-bind-address']);
+if (healthAddress !== undefined) {
+  await health.listen(healthAddress.port, healthAddress.host);
+  servers.push(health);
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+const metricsAddress = listenAddress(flags['metrics-bind-address']);
+if (metricsAddress !== undefined) {
+  const metricsServer = new HealthServer({ registry, logger: log, defaultMetrics: false });
+  await metricsServer.listen(metricsAddress.port, metricsAddress.host);
+  servers.push(metricsServer);
+}
 
+const stop = terminationSignal(process, { onRepeat: () => process.exit(1) });
 log.info({ namespaces: namespaces.length === 0 ? 'all' : namespaces, identity }, 'starting manager');
-const informerRun = informer.run(stop.signal);
-ready = true;
-await controller.run(stop.signal);
-await informerRun.catch(() => {});
-await Promise.all(
-  [metricsServer, healthServer].map(
-    (s) => new Promise<void>((r) => (s === undefined ? r() : s.close(() => r()))),
-  ),
-);
-log.info('stopped');
-process.exit(0);
+const outcome = await manager.run(stop);
+await Promise.all(servers.map((s) => s.close()));
+log.info({ outcome }, 'stopped');
+// Lose the Lease → exit non-zero so the Deployment restarts us as a candidate (kubebuilder style).
+process.exit(outcome === 'lost' ? 1 : 0);
