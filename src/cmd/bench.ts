@@ -1,0 +1,231 @@
+// The policy benchmark: every scenario in bench/scenarios × every strategy × N seeds in virtual time,
+// spread over worker threads, then bench/REPORT.md and one chart per scenario.
+//   npm run bench [-- --scenario FILE ...] [--seeds 5] [--report bench/REPORT.md]
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { maxConcurrency } from '../api/v1alpha1/index.ts';
+import { lineChart, type Series } from '../report/svg.ts';
+import {
+  type BenchScenario,
+  chartData,
+  loadBenchScenario,
+  type RunSummary,
+  strategiesFor,
+} from '../sim/bench.ts';
+import { PALETTE } from '../sim/chart.ts';
+import { aggregate, renderReport } from '../sim/report.ts';
+import { runOnce } from '../sim/run.ts';
+import { WorkloadError } from '../sim/workload.ts';
+
+interface Task {
+  file: string;
+  strategy: number;
+  seed: number;
+  chart: boolean;
+}
+
+async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunSummary> {
+  let s = cache.get(t.file);
+  if (s === undefined) {
+    s = loadBenchScenario(t.file);
+    cache.set(t.file, s);
+  }
+  const strategy = strategiesFor(s)[t.strategy];
+  if (strategy === undefined) throw new Error(`no strategy ${t.strategy}`);
+  const started = performance.now();
+  const r = await runOnce({
+    workload: s.workload,
+    strategy,
+    seed: t.seed,
+    sloSeconds: s.sloSeconds,
+    bounds: { min: s.spec.awsLambdaMinConcurrency, max: maxConcurrency(s.spec) },
+  });
+  return {
+    scenario: s.id,
+    strategy: strategy.label,
+    seed: t.seed,
+    wallMs: performance.now() - started,
+    metrics: r.metrics,
+    intervalSeconds: r.intervalSeconds,
+    ...(t.chart ? { chart: chartData(r) } : {}),
+  };
+}
+
+/** Worker thread: runs the tasks it is sent, one at a time. */
+function worker(): void {
+  const cache = new Map<string, BenchScenario>();
+  parentPort?.on('message', async (t: Task) => {
+    try {
+      parentPort?.postMessage({ ok: true, summary: await runTask(t, cache) });
+    } catch (e) {
+      parentPort?.postMessage({ ok: false, error: (e as Error).stack ?? String(e) });
+    }
+  });
+}
+
+async function runAll(tasks: Task[], workers: number): Promise<RunSummary[]> {
+  const results: RunSummary[] = [];
+  let next = 0;
+  let failed: Error | undefined;
+  await Promise.all(
+    Array.from({ length: Math.min(workers, tasks.length) }, async () => {
+      const w = new Worker(new URL(import.meta.url), { workerData: { worker: true } });
+      try {
+        while (next < tasks.length && failed === undefined) {
+          const t = tasks[next++] as Task;
+          const reply = await new Promise<{ ok: boolean; summary?: RunSummary; error?: string }>(
+            (res, rej) => {
+              w.once('message', res);
+              w.once('error', rej);
+              w.postMessage(t);
+            },
+          );
+          if (!reply.ok || reply.summary === undefined) failed = new Error(reply.error);
+          else {
+            results.push(reply.summary);
+            const m = reply.summary.metrics;
+            process.stderr.write(
+              `  ${reply.summary.scenario} · ${reply.summary.strategy} · seed ${t.seed}: ${m.pctOverSlo.toFixed(2)}% over SLO, ${m.capacityHours.toFixed(1)} capacity-h (${(reply.summary.wallMs / 1000).toFixed(1)} s)\n`,
+            );
+          }
+        }
+      } finally {
+        await w.terminate();
+      }
+    }),
+  );
+  if (failed) throw failed;
+  return results;
+}
+
+function scenarioChart(s: BenchScenario, runs: RunSummary[]): string {
+  const series: Series[] = [];
+  runs.forEach((r, i) => {
+    const c = r.chart;
+    if (c === undefined) return;
+    series.push({
+      name: r.strategy,
+      points: c.t.map((t, k) => [t, c.reserved[k] ?? 0] as const),
+      color: PALETTE[i % PALETTE.length] ?? '#000',
+      axis: 'right',
+      step: true,
+    });
+  });
+  const c = runs[0]?.chart;
+  if (c !== undefined) {
+    series.push({
+      name: 'needed (truth)',
+      points: c.t.map((t, k) => [t, c.need[k] ?? 0] as const),
+      color: '#000000',
+      axis: 'right',
+      step: true,
+    });
+    series.push({
+      name: 'arrivals/s (60 s mean)',
+      points: c.t.map((t, k) => [t, c.arrivals[k] ?? 0] as const),
+      color: '#bbbbbb',
+      axis: 'left',
+    });
+  }
+  return lineChart({
+    title: `${s.title}: reserved concurrency by strategy (seed ${runs[0]?.seed ?? ''})`,
+    leftLabel: 'arrivals per second',
+    rightLabel: 'reserved concurrency',
+    series,
+    width: 1100,
+    height: 460,
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', multiple: true },
+      seeds: { type: 'string' },
+      report: { type: 'string' },
+      workers: { type: 'string' },
+      scale: { type: 'boolean' },
+    },
+  });
+  if (values.scale) throw new Error('--scale (operator at scale) is not implemented yet');
+  const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
+  const files =
+    values.scenario?.map((f) => resolve(f)) ??
+    readdirSync(join(root, 'bench/scenarios'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => join(root, 'bench/scenarios', f));
+  const seedCount = values.seeds === undefined ? 5 : Number(values.seeds);
+  if (!Number.isInteger(seedCount) || seedCount < 1)
+    throw new Error(`--seeds: "${values.seeds}" is not a positive integer`);
+  const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
+  const reportPath = resolve(
+    values.report ?? (values.scenario ? 'bench-out/REPORT.md' : join(root, 'bench/REPORT.md')),
+  );
+  const chartsDir = join(dirname(reportPath), 'charts');
+  mkdirSync(chartsDir, { recursive: true });
+  const scenarios = files.map(loadBenchScenario);
+  const tasks: Task[] = [];
+  // Longest scenarios first, so two workers finish together.
+  const order = [...scenarios].sort((a, b) => b.workload.durationSeconds - a.workload.durationSeconds);
+  for (const s of order)
+    strategiesFor(s).forEach((_, i) => {
+      for (const seed of seeds) tasks.push({ file: s.file, strategy: i, seed, chart: seed === seeds[0] });
+    });
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  process.stderr.write(
+    `bench: ${scenarios.length} scenarios × ${strategiesFor(scenarios[0] as BenchScenario).length} strategies × ${seeds.length} seeds = ${tasks.length} runs on ${workers} workers\n`,
+  );
+  const started = performance.now();
+  const summaries = await runAll(tasks, workers);
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  const sections = scenarios.map((s) => {
+    const mine = summaries.filter((r) => r.scenario === s.id);
+    const labels = strategiesFor(s).map((st) => st.label);
+    const aggregates = labels.map((l) => aggregate(mine.filter((r) => r.strategy === l)));
+    const chartRuns = labels
+      .map((l) => mine.find((r) => r.strategy === l && r.chart !== undefined))
+      .filter((r) => r !== undefined);
+    const chartFile = join(chartsDir, `${s.id}.svg`);
+    writeFileSync(chartFile, scenarioChart(s, chartRuns));
+    return {
+      scenario: { ...s, file: relative(dirname(reportPath), s.file) },
+      aggregates,
+      wallSeconds: mine.reduce((a, r) => a + r.wallMs, 0) / 1000,
+      chart: relative(dirname(reportPath), chartFile),
+    };
+  });
+  const cpu = cpus();
+  const report = renderReport({
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${process.platform}/${process.arch}`,
+    node: process.version,
+    seeds,
+    wallSeconds,
+    scenarios: sections,
+    command: values.scenario
+      ? `npm run bench -- --scenario ${values.scenario.map((f) => basename(f)).join(' ')}`
+      : 'npm run bench',
+  });
+  writeFileSync(reportPath, report);
+  process.stderr.write(
+    `bench: wrote ${relative(process.cwd(), reportPath)} in ${wallSeconds.toFixed(1)} s\n`,
+  );
+}
+
+if (!isMainThread && (workerData as { worker?: boolean } | null)?.worker) worker();
+else {
+  try {
+    await main(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof WorkloadError) {
+      console.error(`error: ${e.message}`);
+      process.exitCode = 2;
+    } else throw e;
+  }
+}

@@ -1,0 +1,226 @@
+// Turns the benchmark's runs into bench/REPORT.md: a table per scenario, a chart, and the verdicts
+// of issue 8 item 5 computed from the numbers (PASS/MISS with the reason) — never edited by hand.
+import type { BenchScenario, RunSummary } from './bench.ts';
+import { describeStrategy, ORACLE, ORIGINAL, RECOMMENDED, strategiesFor } from './bench.ts';
+import { num, table } from './chart.ts';
+import type { RunMetrics } from './metrics.ts';
+
+/** Means over seeds, plus the spread of SLO violations and the worst reaction. */
+export interface Aggregate {
+  strategy: string;
+  runs: number;
+  intervalSeconds: number;
+  mean: Omit<RunMetrics, 'apiCalls' | 'worstReactionSeconds'>;
+  pctMin: number;
+  pctMax: number;
+  episodes: number;
+  /** Slowest reaction over all seeds; null if some episode never saw a scale-up. */
+  worstReaction: number | null;
+}
+
+type NumericKey = {
+  [K in keyof RunMetrics]: RunMetrics[K] extends number ? K : never;
+}[keyof RunMetrics];
+const NUMERIC: NumericKey[] = [
+  'sent',
+  'deleted',
+  'pctOverSlo',
+  'overSlo',
+  'p50Seconds',
+  'p99Seconds',
+  'maxSeconds',
+  'throttles',
+  'dlqMoves',
+  'leftover',
+  'capacityHours',
+  'underHours',
+  'overHours',
+  'actions',
+  'actionsPerHour',
+  'demandChangesPerHour',
+  'episodes',
+  'apiCallsPerHour',
+  'costPerMonth',
+];
+
+export function aggregate(runs: readonly RunSummary[]): Aggregate {
+  const first = runs[0];
+  if (first === undefined) throw new Error('no runs to aggregate');
+  const mean = {} as Aggregate['mean'];
+  for (const k of NUMERIC) mean[k] = runs.reduce((a, r) => a + r.metrics[k], 0) / runs.length;
+  const pcts = runs.map((r) => r.metrics.pctOverSlo);
+  let worst: number | null = 0;
+  let episodes = 0;
+  for (const r of runs) {
+    episodes += r.metrics.episodes;
+    if (r.metrics.episodes === 0) continue;
+    const w = r.metrics.worstReactionSeconds;
+    if (w === null) worst = null;
+    else if (worst !== null) worst = Math.max(worst, w);
+  }
+  return {
+    strategy: first.strategy,
+    runs: runs.length,
+    intervalSeconds: first.intervalSeconds,
+    mean,
+    pctMin: Math.min(...pcts),
+    pctMax: Math.max(...pcts),
+    episodes,
+    worstReaction: episodes === 0 ? null : worst,
+  };
+}
+
+export interface Verdict {
+  goal: string;
+  pass: boolean | null;
+  reason: string;
+}
+
+const pp = (x: number) => `${num(x, 2)}%`;
+const ch = (x: number) => `${num(x, 1)} capacity-hours`;
+
+/** Issue 8 item 5, computed. "Same violations" means within 0.1 percentage point. */
+export function verdicts(byStrategy: ReadonlyMap<string, Aggregate>): Verdict[] {
+  const ours = byStrategy.get(RECOMMENDED);
+  const orig = byStrategy.get(ORIGINAL);
+  const oracle = byStrategy.get(ORACLE);
+  if (!ours || !orig || !oracle) return [];
+  const o = ours.mean;
+  const out: Verdict[] = [];
+  const same = Math.abs(o.pctOverSlo - orig.mean.pctOverSlo) <= 0.1;
+  const fewer = o.pctOverSlo < orig.mean.pctOverSlo - 0.1;
+  const noMore = o.capacityHours <= orig.mean.capacityHours;
+  const vsOrig = `${pp(o.pctOverSlo)} over SLO with ${ch(o.capacityHours)}; original ${pp(orig.mean.pctOverSlo)} with ${ch(orig.mean.capacityHours)}`;
+  if ((fewer && noMore) || (same && o.capacityHours < orig.mean.capacityHours))
+    out.push({ goal: 'beats the original', pass: true, reason: vsOrig });
+  else {
+    let why: string;
+    if (fewer) why = 'fewer violations, but it held more capacity than the original did';
+    else if (same) why = 'the same violations, but not with fewer capacity-hours';
+    else why = 'more SLO violations than the original';
+    out.push({ goal: 'beats the original', pass: false, reason: `${why}: ${vsOrig}` });
+  }
+  const ratio =
+    oracle.mean.capacityHours > 0 ? o.capacityHours / oracle.mean.capacityHours : Number.POSITIVE_INFINITY;
+  const capOk = ratio <= 1.25;
+  const sloOk = o.pctOverSlo <= oracle.mean.pctOverSlo + 1;
+  const vsOracle = `${num(ratio, 2)}× the oracle's capacity-hours; ${pp(o.pctOverSlo)} over SLO vs the oracle's ${pp(oracle.mean.pctOverSlo)}`;
+  out.push({
+    goal: 'within 1.25× oracle capacity, ≤ +1 pp violations',
+    pass: capOk && sloOk,
+    reason:
+      capOk && sloOk
+        ? vsOracle
+        : `${[!capOk ? 'too much capacity' : '', !sloOk ? 'too many violations' : ''].filter(Boolean).join(' and ')}: ${vsOracle}${!capOk && o.overHours > o.underHours ? `; over-provisioned ${num(o.overHours, 1)} unit-hours against the need (the scale-down window and utilization target hold capacity after load falls)` : ''}`,
+  });
+  if (ours.episodes === 0)
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: null,
+      reason: 'no backlog crossing in any seed (n/a)',
+    });
+  else if (ours.worstReaction === null)
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: false,
+      reason: `in some of ${ours.episodes} backlog episodes no scale-up came before the backlog cleared`,
+    });
+  else
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: ours.worstReaction <= ours.intervalSeconds,
+      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s; ${ours.episodes} episodes over all seeds)`,
+    });
+  return out;
+}
+
+const mark = (v: Verdict) => (v.pass === null ? 'n/a' : v.pass ? '**PASS**' : '**MISS**');
+
+export interface ReportInput {
+  date: string;
+  machine: string;
+  node: string;
+  seeds: number[];
+  wallSeconds: number;
+  scenarios: { scenario: BenchScenario; aggregates: Aggregate[]; wallSeconds: number; chart: string }[];
+  command: string;
+}
+
+/** The whole REPORT.md. */
+export function renderReport(r: ReportInput): string {
+  const out: string[] = [];
+  out.push(
+    '# Policy benchmark',
+    '',
+    `Generated by \`${r.command}\` on ${r.date} — do not edit by hand. Machine: ${r.machine}; Node ${r.node}.`,
+    `Seeds: ${r.seeds.join(', ')} (every scenario × strategy runs once per seed). Wall time: ${num(r.wallSeconds, 1)} s.`,
+    '',
+    "Every run is virtual time in awssim; policy strategies are the operator's own `decide()` driven the way the",
+    'reconciler drives it (`src/sim/run.ts`). Scenario format, metric definitions and caveats: [README.md](README.md).',
+    '',
+    '## Verdicts (issue 8, item 5) for the recommended policy, LatencySLO (ours)',
+    '',
+  );
+  const rows: string[][] = [];
+  for (const s of r.scenarios) {
+    const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
+    for (const v of verdicts(byName)) rows.push([s.scenario.title, v.goal, mark(v), v.reason]);
+  }
+  out.push(table(['scenario', 'goal', 'verdict', 'measured'], rows), '');
+  const first = r.scenarios[0];
+  if (first) {
+    out.push(
+      '## Strategies',
+      '',
+      'Settings are fixed by rule, not tuned per scenario (shown for the first scenario):',
+      '',
+    );
+    for (const st of strategiesFor(first.scenario)) out.push(`- **${st.label}**: ${describeStrategy(st)}`);
+    out.push('');
+  }
+  for (const s of r.scenarios) {
+    const sc = s.scenario;
+    out.push(
+      `## ${sc.title}`,
+      '',
+      `\`${sc.file}\` — ${sc.description} SLO ${sc.sloSeconds} s; bounds [${sc.spec.awsLambdaMinConcurrency}, ${sc.spec.awsLamndaMaxConcurrency ?? sc.spec.awsLambdaMaxConcurrency}]; ${num(sc.workload.durationSeconds / 3600, 1)} h simulated; wall ${num(s.wallSeconds, 1)} s.`,
+      '',
+    );
+    out.push(
+      table(
+        [
+          'strategy',
+          'over SLO % (min–max)',
+          'p50 s',
+          'p99 s',
+          'throttles',
+          'DLQ moves',
+          'capacity-h',
+          'under / over unit-h',
+          'actions/h (demand changes/h)',
+          'worst reaction s',
+          'API calls/h',
+          'API $/month',
+        ],
+        s.aggregates.map((a) => [
+          a.strategy === RECOMMENDED ? `**${a.strategy}**` : a.strategy,
+          `${num(a.mean.pctOverSlo, 2)} (${num(a.pctMin, 2)}–${num(a.pctMax, 2)})`,
+          num(a.mean.p50Seconds, 1),
+          num(a.mean.p99Seconds, 1),
+          num(a.mean.throttles),
+          num(a.mean.dlqMoves),
+          num(a.mean.capacityHours, 1),
+          `${num(a.mean.underHours, 1)} / ${num(a.mean.overHours, 1)}`,
+          `${num(a.mean.actionsPerHour, 1)} (${num(a.mean.demandChangesPerHour, 1)})`,
+          a.episodes === 0 ? '–' : a.worstReaction === null ? 'never' : num(a.worstReaction),
+          num(a.mean.apiCallsPerHour),
+          `$${num(a.mean.costPerMonth, 3)}`,
+        ]),
+      ),
+      '',
+      `![${sc.title}](${s.chart})`,
+      '',
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
