@@ -35,13 +35,13 @@ describe('HealthServer', () => {
   });
 
   it('serves the given registry with default and runtime metrics', async () => {
-    metrics.leaderStatus.set({ lease: 'x' }, 1);
+    metrics.leaderStatus.set({ name: 'x' }, 1);
     const res = await fetch(`${base}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = await res.text();
     assert.match(text, /^process_cpu_seconds_total /m);
-    assert.match(text, /^leader_election_master_status\{lease="x"\} 1$/m);
+    assert.match(text, /^leader_election_master_status\{name="x"\} 1$/m);
   });
 
   it('answers 404 elsewhere and can share a registry with a second server', async () => {

@@ -120,6 +120,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Resolves once synced; rejects if `signal` aborts first. */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.hasSynced()) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = (): void => reject(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -236,6 +237,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const local = new AbortController();
     const onAbort = (): void => local.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    // An abort that came before the listener would otherwise leave this watch running.
+    if (signal.aborted) local.abort(signal.reason);
     let resourceVersion = fromResourceVersion;
     let lastActivity = this.#o.clock.now();
     let idle = false;

@@ -163,6 +163,8 @@ async function* lines(stream: ReadableStream<Uint8Array>, signal: AbortSignal): 
   signal.addEventListener('abort', cancel, { once: true });
   let buffered = '';
   try {
+    // The signal may have aborted between the response and the first next() of this generator.
+    if (signal.aborted) return;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;

@@ -117,6 +117,7 @@ export class LeaderElector {
     const leading = new AbortController();
     const onCancel = (): void => leading.abort(signal.reason);
     signal.addEventListener('abort', onCancel, { once: true });
+    if (signal.aborted) leading.abort(signal.reason);
     this.#log.info({ identity: this.identity }, 'acquired lease, started leading');
     const work = Promise.resolve()
       .then(() => this.#o.onStartedLeading(leading.signal))
@@ -143,7 +144,7 @@ export class LeaderElector {
 
   #setLeading(leading: boolean): void {
     this.#leading = leading;
-    this.#o.metrics?.leaderStatus.set({ lease: this.#o.name }, leading ? 1 : 0);
+    this.#o.metrics?.leaderStatus.set({ name: this.#o.name }, leading ? 1 : 0);
   }
 
   #path(withName: boolean): string {

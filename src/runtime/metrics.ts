@@ -4,8 +4,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Every metric the controller machinery reports; one instance per Registry. */
 export class RuntimeMetrics {
-  /** 1 while this process holds the leader Lease, else 0 (label `lease`). */
-  readonly leaderStatus: Gauge<'lease'>;
+  /** 1 while this process holds the leader Lease, else 0 (label `name`: the Lease, as client-go). */
+  readonly leaderStatus: Gauge<'name'>;
   /** Watch restarts by informer and cause (timeout, idle, error, gone). */
   readonly watchRestarts: Counter<'informer' | 'cause'>;
   /** Full relists by informer. */
@@ -23,7 +23,7 @@ export class RuntimeMetrics {
     this.leaderStatus = new Gauge({
       name: 'leader_election_master_status',
       help: 'Whether this instance is the leader (1) or not (0)',
-      labelNames: ['lease'],
+      labelNames: ['name'],
       registers,
     });
     this.watchRestarts = new Counter({

@@ -81,6 +81,54 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
     }
   });
 
+  it('lists in pages (limit/continue) and caches every page', async () => {
+    const ns = await newNamespace(env, 'inf-pages');
+    for (let i = 0; i < 5; i++) await createScaler(env, ns, `p${i}`);
+    const pages: (string | undefined)[] = [];
+    const client: KubeClient = {
+      request: (method, path, options) => {
+        pages.push(options?.query?.continue as string | undefined);
+        return env.client.request(method, path, options);
+      },
+      watch: (path, query, signal) => env.client.watch(path, query, signal),
+    };
+    const informer = new Informer({ name: 'pages', client, paths: [scalersPath(ns)], pageSize: 2, ...fast });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      assert.equal(pages.length, 3, 'five objects in pages of two');
+      assert.equal(pages[0], undefined);
+      assert.ok(pages[1] !== undefined && pages[2] !== undefined, 'later pages carry the continue token');
+      assert.deepEqual(
+        informer.keys().sort(),
+        [0, 1, 2, 3, 4].map((i) => `${ns}/p${i}`),
+      );
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('stops promptly when aborted at any point, even right after syncing', async () => {
+    const ns = await newNamespace(env, 'inf-stop');
+    await createScaler(env, ns, 'x');
+    for (const delayMs of [0, 1, 5, 50]) {
+      const informer = new Informer({ name: 'stop', client: env.client, paths: [scalersPath(ns)], ...fast });
+      const ac = new AbortController();
+      const running = informer.run(ac.signal);
+      await informer.waitForSync(AbortSignal.timeout(10_000));
+      await sleep(delayMs);
+      const t0 = Date.now();
+      ac.abort();
+      await running;
+      assert.ok(
+        Date.now() - t0 < 1000,
+        `run() resolved ${Date.now() - t0} ms after abort (delay ${delayMs})`,
+      );
+    }
+  });
+
   it('keeps delivering across several server-side watch timeouts', async () => {
     const ns = await newNamespace(env, 'inf-timeout');
     const registry = new Registry();
@@ -284,7 +332,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       await createScaler(env, b, 'in-b');
       await eventually(() => assert.ok(rec.has('add:in-b')));
-      assert.deepEqual(informer.keys().sort(), [`${a}/in-a`, `${b}/in-b`]);
+      assert.deepEqual(informer.keys().sort(), [`${a}/in-a`, `${b}/in-b`].sort());
     } finally {
       ac.abort();
       await running;

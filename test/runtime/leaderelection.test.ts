@@ -97,7 +97,7 @@ describe('LeaderElector against a real API server', { timeout: 60_000 }, () => {
       assert.match(lease.spec.renewTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       assert.equal(lease.spec.leaseTransitions, 0);
       if (leader === a)
-        assert.match(await registry.metrics(), /leader_election_master_status\{lease="lcs-leader"\} 1/);
+        assert.match(await registry.metrics(), /leader_election_master_status\{name="lcs-leader"\} 1/);
 
       // Crash: stop renewing without releasing.
       leader.ac.abort();

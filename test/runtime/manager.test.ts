@@ -126,7 +126,7 @@ describe('Manager against a real API server', { timeout: 60_000 }, () => {
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 200);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      assert.match(text, /^leader_election_master_status\{lease="lcs-leader"\} 1$/m);
+      assert.match(text, /^leader_election_master_status\{name="lcs-leader"\} 1$/m);
 
       child.kill('SIGTERM');
       const code = await exited;
