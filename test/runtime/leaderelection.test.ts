@@ -182,4 +182,25 @@ describe('LeaderElector against a real API server', { timeout: 60_000 }, () => {
       await a.outcome;
     }
   });
+  it('steps down when the API server is unreachable for longer than the renew deadline', async () => {
+    const ns = await newNamespace(env, 'le-down');
+    const a = candidate(env, ns, 'a');
+    try {
+      await eventually(() => assert.ok(a.elector.isLeader()), 5000, 20);
+      const t0 = Date.now();
+      const restart = env.cp.restartApiServer(2500);
+      const outcome = await a.outcome;
+      const took = Date.now() - t0;
+      assert.equal(outcome, 'lost', 'a leader that cannot renew must stop acting');
+      assert.equal(a.leadingSignal?.aborted, true);
+      await restart;
+      assert.ok(
+        took <= timing.retryPeriodMs + timing.renewDeadlineMs + 3000,
+        `stepped down after ${took} ms`,
+      );
+    } finally {
+      a.ac.abort();
+      await a.outcome;
+    }
+  });
 });
