@@ -41,7 +41,10 @@ export interface InformerOptions {
   pageSize?: number;
   /** Server-side watch timeout range in seconds, picked at random per watch; default [300, 600]. */
   watchTimeoutSeconds?: [min: number, max: number];
-  /** Restart a watch that delivered no event or bookmark for this long; default 150 s. */
+  /**
+   * Restart a watch that delivered no event or bookmark for this long; default 210 s. kube-apiserver
+   * 1.35 sent the first bookmark on a quiet watch after ~120 s, then one a minute (measured).
+   */
   idleTimeoutMs?: number;
   /** Re-deliver every cached object as onUpdate this often; 0 (default) disables. */
   resyncPeriodMs?: number;
@@ -84,7 +87,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       logger: silentLogger,
       pageSize: 500,
       watchTimeoutSeconds: [300, 600],
-      idleTimeoutMs: 150_000,
+      idleTimeoutMs: 210_000,
       resyncPeriodMs: 0,
       backoffInitialMs: 800,
       backoffMaxMs: 30_000,

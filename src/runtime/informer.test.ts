@@ -1,0 +1,109 @@
+// Informer timing logic with a scripted client and a manual clock: reconnect backoff grows and
+// resets, and handlers see a consistent cache. The real API server tests are in test/runtime.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from './clock.ts';
+import { Informer } from './informer.ts';
+import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from './kube.ts';
+
+const tick = async (n = 5): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
+const obj = (name: string, rv: string): KubeObject => ({
+  metadata: { name, namespace: 'ns', resourceVersion: rv },
+});
+
+/** A client whose list fails `failures` times, then lists `items`; watches stay open until aborted. */
+function scriptedClient(failures: number, items: KubeObject[]) {
+  const calls: number[] = [];
+  let pushEvent: ((e: WatchEvent) => void) | undefined;
+  const client: KubeClient = {
+    async request<T>(): Promise<T> {
+      calls.push(calls.length);
+      if (calls.length <= failures)
+        throw new KubeApiError('boom', { code: 503, reason: 'ServiceUnavailable' });
+      return { items, metadata: { resourceVersion: '10' } } as T;
+    },
+    async watch(_path, _query, signal) {
+      const queue: WatchEvent[] = [];
+      let wake: (() => void) | undefined;
+      pushEvent = (e) => {
+        queue.push(e);
+        wake?.();
+      };
+      signal.addEventListener('abort', () => wake?.(), { once: true });
+      return {
+        async *[Symbol.asyncIterator]() {
+          while (!signal.aborted) {
+            const next = queue.shift();
+            if (next !== undefined) yield next;
+            else await new Promise<void>((r) => (wake = r));
+          }
+        },
+      };
+    },
+  };
+  return { client, calls, push: (e: WatchEvent) => pushEvent?.(e) };
+}
+
+describe('Informer (scripted client, manual clock)', () => {
+  it('backs off 800 ms, 1.6 s, 3.2 s between failing lists, then syncs', async () => {
+    const clock = new ManualClock();
+    const { client, calls } = scriptedClient(3, [obj('a', '1')]);
+    const informer = new Informer({
+      name: 't',
+      client,
+      paths: ['/x'],
+      clock,
+      random: () => 1,
+      idleTimeoutMs: 1e9,
+    });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    await tick();
+    assert.equal(calls.length, 1);
+    for (const delay of [800, 1600, 3200]) {
+      await clock.advance(delay - 1);
+      await tick();
+      const before: number = calls.length;
+      await clock.advance(1);
+      await tick();
+      assert.equal(calls.length, before + 1, `retried exactly after ${delay} ms`);
+    }
+    assert.equal(informer.hasSynced(), true);
+    assert.deepEqual(informer.keys(), ['ns/a']);
+    ac.abort();
+    await running;
+  });
+
+  it('applies watch events to the cache before calling handlers', async () => {
+    const clock = new ManualClock();
+    const { client, push } = scriptedClient(0, []);
+    const informer = new Informer({ name: 't', client, paths: ['/x'], clock, idleTimeoutMs: 1e9 });
+    const seen: string[] = [];
+    informer.addHandler({
+      onAdd: (o) => seen.push(`add ${o.metadata?.name} cached=${informer.get('ns/a') !== undefined}`),
+      onUpdate: (old, o) =>
+        seen.push(`update ${old.metadata?.resourceVersion}→${o.metadata?.resourceVersion}`),
+      onDelete: (o) => seen.push(`delete ${o.metadata?.name} cached=${informer.get('ns/a') !== undefined}`),
+    });
+    informer.addHandler({
+      onAdd: () => {
+        throw new Error('a broken handler must not stop the others');
+      },
+    });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    await informer.waitForSync();
+    await tick();
+    push({ type: 'ADDED', object: obj('a', '11') });
+    push({ type: 'MODIFIED', object: obj('a', '12') });
+    push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '13' } } });
+    push({ type: 'DELETED', object: obj('a', '14') });
+    await tick();
+    assert.deepEqual(seen, ['add a cached=true', 'update 11→12', 'delete a cached=false']);
+    ac.abort();
+    await running;
+  });
+});
