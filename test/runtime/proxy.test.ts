@@ -20,7 +20,7 @@ import {
 } from './helpers.ts';
 
 /** A TCP proxy to the API server that can reset or freeze every open connection. */
-class Proxy {
+class TcpProxy {
   readonly #server: Server;
   readonly #pairs = new Set<{ client: Socket; upstream: Socket }>();
   frozen = false;
@@ -77,11 +77,11 @@ class Proxy {
 
 describe('Informer through a misbehaving network', { timeout: 60_000 }, () => {
   let env: Env;
-  let proxy: Proxy;
+  let proxy: TcpProxy;
   let client: ReturnType<typeof kubeClient>;
   before(async () => {
     env = await startEnv();
-    proxy = new Proxy(new URL(env.cp.server));
+    proxy = new TcpProxy(new URL(env.cp.server));
     const port = await proxy.listen();
     const kc = new KubeConfig();
     kc.loadFromOptions({
