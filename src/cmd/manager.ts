@@ -49,6 +49,7 @@ Flags:
   --health-probe-bind-address ADDR   host:port of /healthz and /readyz (default :8081)
   --workers N                        concurrent reconciles (default 4)
   --lambda-control-plane-rps N       Lambda control-plane budget per account and Region (default 10; AWS allows 15)
+  --secret-cache-seconds N          how long a credentials Secret is cached; a rotation shows within this (default 30)
   --log-level LEVEL                  trace, debug, info, warn, error (default info)
   --help                             this text
 `;
@@ -65,6 +66,7 @@ const { values: flags } = parseArgs({
     workers: { type: 'string', default: '4' },
     'lambda-control-plane-rps': { type: 'string', default: '10' },
     'log-level': { type: 'string', default: 'info' },
+    'secret-cache-seconds': { type: 'string', default: '30' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -134,6 +136,7 @@ const aws = new AwsClientFactory({
 
 const identities = new IdentityResolver({
   now: () => systemClock.now(),
+  secretTtlMs: Number(flags['secret-cache-seconds']) * 1000,
   async readSecret(namespace, name) {
     const secret = await kube.request<{
       data?: Record<string, string>;
