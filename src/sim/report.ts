@@ -146,6 +146,32 @@ export interface ReportInput {
   command: string;
 }
 
+/**
+ * Lines computed from the numbers: who had the fewest violations, who matched that most cheaply,
+ * and how much of the recommended policy's violations were dead-lettered (overpulled, throttled) batches.
+ */
+function findings(aggs: readonly Aggregate[]): string[] {
+  const real = aggs.filter((a) => a.strategy !== ORACLE);
+  const best = [...real].sort((a, b) => a.mean.pctOverSlo - b.mean.pctOverSlo)[0];
+  if (best === undefined) return [];
+  const near = real
+    .filter((a) => a.mean.pctOverSlo <= best.mean.pctOverSlo + 1)
+    .sort((a, b) => a.mean.capacityHours - b.mean.capacityHours)[0];
+  const lines = [
+    `- Fewest SLO violations (oracle aside): ${best.strategy}, ${pp(best.mean.pctOverSlo)} with ${ch(best.mean.capacityHours)}.`,
+  ];
+  if (near !== undefined && near.strategy !== best.strategy)
+    lines.push(
+      `- Within 1 pp of that with the least capacity: ${near.strategy}, ${pp(near.mean.pctOverSlo)} with ${ch(near.mean.capacityHours)}.`,
+    );
+  const ours = aggs.find((a) => a.strategy === RECOMMENDED);
+  if (ours !== undefined && ours.mean.overSlo > 0)
+    lines.push(
+      `- ${RECOMMENDED}: ${num((100 * ours.mean.dlqMoves) / ours.mean.overSlo, 0)}% of its SLO violations are messages dead-lettered after repeated throttled (overpulled) receives; ${num(ours.mean.throttles)} throttled invocations per run.`,
+    );
+  return lines;
+}
+
 /** The whole REPORT.md. */
 export function renderReport(r: ReportInput): string {
   const out: string[] = [];
@@ -186,6 +212,7 @@ export function renderReport(r: ReportInput): string {
       `\`${sc.file}\` — ${sc.description} SLO ${sc.sloSeconds} s; bounds [${sc.spec.awsLambdaMinConcurrency}, ${sc.spec.awsLamndaMaxConcurrency ?? sc.spec.awsLambdaMaxConcurrency}]; ${num(sc.workload.durationSeconds / 3600, 1)} h simulated; wall ${num(s.wallSeconds, 1)} s.`,
       '',
     );
+    out.push(...findings(s.aggregates), '');
     out.push(
       table(
         [
