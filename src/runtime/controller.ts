@@ -30,6 +30,11 @@ export interface ControllerOptions<T extends KubeObject> {
   queue?: WorkQueueOptions;
   /** Which keys an object event enqueues; default its own key. Return [] to filter it out. */
   keysFor?: (obj: T) => string[];
+  /**
+   * Whether a watched update enqueues (e.g. `userChanged` from predicates.ts, to ignore the echo of
+   * our own status writes). Adds, deletes and periodic resyncs always enqueue. Default: all do.
+   */
+  updatePredicate?: (old: T, obj: T) => boolean;
   /** How long in-flight reconciles may run after stop before their signal aborts; default 30 s. */
   shutdownGraceMs?: number;
   clock?: Clock;
@@ -58,7 +63,10 @@ export class Controller<T extends KubeObject = KubeObject> {
     };
     options.informer.addHandler({
       onAdd: enqueue,
-      onUpdate: (_old, obj) => enqueue(obj),
+      onUpdate: (old, obj) => {
+        // A resync re-delivers the same object: always let it through, it is the safety net.
+        if (old === obj || (options.updatePredicate?.(old, obj) ?? true)) enqueue(obj);
+      },
       onDelete: enqueue,
     });
   }

@@ -41,6 +41,15 @@ export {
   terminationSignal,
 } from './manager.ts';
 export { RuntimeMetrics } from './metrics.ts';
+export {
+  annotationsChanged,
+  anyOf,
+  deletionOrFinalizersChanged,
+  generationChanged,
+  labelsChanged,
+  type UpdatePredicate,
+  userChanged,
+} from './predicates.ts';
 export { mergePatch, objectPath, type ResourceRef, StatusPatcher } from './status.ts';
 export { metaTime, microTime } from './time.ts';
 export { WorkQueue, type WorkQueueOptions } from './workqueue.ts';

@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { API_VERSION, PLURAL } from '../../src/api/v1alpha1/groupversion.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { RuntimeMetrics } from '../../src/runtime/metrics.ts';
+import { userChanged } from '../../src/runtime/predicates.ts';
+import { StatusPatcher } from '../../src/runtime/status.ts';
 import {
   createScaler,
   deleteScaler,
@@ -183,5 +186,44 @@ describe('Controller against a real API server', { timeout: 60_000 }, () => {
     ac.abort();
     await running;
     assert.ok(abortedAfter >= 190 && abortedAfter < 2000, `aborted after ${abortedAfter} ms`);
+  });
+  it('with userChanged, its own status writes do not trigger reconciles but user changes do', async () => {
+    const ns = await newNamespace(env, 'ctl-echo');
+    await createScaler(env, ns, 'echo');
+    const informer = informerFor(ns);
+    const patcher = new StatusPatcher(env.client, {
+      apiVersion: API_VERSION,
+      plural: PLURAL,
+      namespaced: true,
+    });
+    let reconciles = 0;
+    const controller = new Controller({
+      name: 'echo',
+      informer,
+      updatePredicate: userChanged,
+      reconcile: async (key) => {
+        reconciles++;
+        const obj = informer.get(key);
+        if (obj !== undefined) await patcher.patch(obj, { state: 'ADJUSTED', concurrency: reconciles });
+      },
+    });
+    const ac = new AbortController();
+    const running = Promise.all([informer.run(ac.signal), controller.run(ac.signal)]);
+    try {
+      await eventually(() => assert.equal(reconciles, 1));
+      await eventually(() =>
+        assert.equal((informer.get(`${ns}/echo`)?.status as { concurrency?: number })?.concurrency, 1),
+      );
+      await sleep(300);
+      assert.equal(reconciles, 1, 'the status write came back as an update and was filtered');
+      await env.client.request('PATCH', `${scalersPath(ns)}/echo`, {
+        body: { metadata: { annotations: { 'aws.operators.jittakal.io/paused': 'true' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(() => assert.equal(reconciles, 2));
+    } finally {
+      ac.abort();
+      await running;
+    }
   });
 });
