@@ -126,16 +126,26 @@ export class LambdaFunctions implements FunctionPort {
   readonly #buckets: LambdaBuckets;
   readonly #deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[] | undefined };
   readonly #signal: AbortSignal | undefined;
+  readonly #now: () => number;
+  /** GetAccountSettings spends the shared bucket: one answer serves every scaler for a while. */
+  #account: { at: number; value: Promise<AccountConcurrency | undefined> } | undefined;
+  static readonly ACCOUNT_TTL_MS = 10_000;
 
   constructor(
     lambda: LambdaClient,
     buckets: LambdaBuckets,
-    deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[]; signal?: AbortSignal },
+    deps: {
+      metrics?: AwsMetrics | undefined;
+      secrets?: readonly string[];
+      signal?: AbortSignal;
+      now: () => number;
+    },
   ) {
     this.#lambda = lambda;
     this.#buckets = buckets;
     this.#deps = deps;
     this.#signal = deps.signal;
+    this.#now = deps.now;
   }
 
   #cp(priority: number) {
@@ -223,7 +233,19 @@ export class LambdaFunctions implements FunctionPort {
     return all;
   }
 
-  async accountConcurrency(): Promise<AccountConcurrency | undefined> {
+  accountConcurrency(): Promise<AccountConcurrency | undefined> {
+    const now = this.#now();
+    if (this.#account === undefined || now - this.#account.at >= LambdaFunctions.ACCOUNT_TTL_MS) {
+      const value = this.#readAccount();
+      this.#account = { at: now, value };
+      value.catch(() => {
+        if (this.#account?.value === value) this.#account = undefined;
+      });
+    }
+    return this.#account.value;
+  }
+
+  async #readAccount(): Promise<AccountConcurrency | undefined> {
     try {
       const out = await instrumented(
         this.#deps,

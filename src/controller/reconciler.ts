@@ -89,6 +89,8 @@ export class ScalerReconciler {
   readonly #queues = new Map<string, Cached<{ url: string; arn: string }>>();
   /** Whether the queue is an event source of the function, per scaler uid. */
   readonly #eventSources = new Map<string, Cached<boolean>>();
+  /** Set once the endpoint has been seen without GetAccountSettings (moto), to warn only once. */
+  #warnedNoAccount = false;
   /** The freshest policy history per scaler uid, and when it was last written to status. */
   readonly #states = new Map<string, { state: PolicyState; persistedAt: number }>();
 
@@ -190,6 +192,12 @@ export class ScalerReconciler {
     let desired = decision.desired === null ? undefined : this.#bounded(decision.desired, spec);
     if (desired !== undefined && desired > (current ?? 0)) {
       const account = await aws.functions.accountConcurrency();
+      if (account === undefined && !this.#warnedNoAccount) {
+        this.#warnedNoAccount = true;
+        this.#deps.log.warn(
+          'GetAccountSettings is not available at this endpoint: scaling without the account headroom check',
+        );
+      }
       // Lambda keeps 100 unreserved in every account; asking for more fails (AWS-FACTS.md).
       const allowed =
         account === undefined ? Number.POSITIVE_INFINITY : account.unreserved + (current ?? 0) - 100;
