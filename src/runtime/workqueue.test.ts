@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { ManualClock } from './clock.ts';
 import { RuntimeMetrics } from './metrics.ts';
@@ -192,5 +193,47 @@ describe('WorkQueue', () => {
     assert.match(text, /workqueue_adds_total\{name="scalers"\} 2/);
     assert.match(text, /workqueue_retries_total\{name="scalers"\} 1/);
     q.shutDown();
+  });
+  it('under any interleaving of add/get/done, never hands out a key twice at once and never loses one', async () => {
+    type Op = { op: 'add'; key: string } | { op: 'get' } | { op: 'done'; index: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('add' as const), key: fc.constantFrom('a', 'b', 'c') }),
+      fc.record({ op: fc.constant('get' as const) }),
+      fc.record({ op: fc.constant('done' as const), index: fc.nat(3) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+        const q = new WorkQueue();
+        const processing: string[] = [];
+        /** Keys added since they were last handed out: each must be handed out again. */
+        const owed = new Set<string>();
+        for (const o of ops) {
+          if (o.op === 'add') {
+            q.add(o.key);
+            owed.add(o.key);
+          } else if (o.op === 'get') {
+            if (q.len === 0) continue;
+            const key = await q.get();
+            assert.ok(key !== undefined);
+            assert.ok(!processing.includes(key), `${key} handed out while being processed`);
+            processing.push(key);
+            owed.delete(key);
+          } else if (processing.length > 0) {
+            const [key] = processing.splice(o.index % processing.length, 1);
+            if (key !== undefined) q.done(key);
+          }
+        }
+        for (const key of processing.splice(0)) q.done(key);
+        const rest = new Set<string>();
+        while (q.len > 0) {
+          const key = await q.get();
+          assert.ok(key !== undefined && !rest.has(key), 'a waiting key is queued once');
+          rest.add(key);
+          q.done(key);
+        }
+        for (const key of owed) assert.ok(rest.has(key), `${key} was added but never handed out`);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
