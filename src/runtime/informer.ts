@@ -102,7 +102,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#handlers.push(handlers);
   }
 
-  /** The cached object with key `namespace/name` (or `name`). */
+  /** The cached object with key `namespace/name` (or `name`). Shared with the cache: do not mutate. */
   get(key: string): T | undefined {
     return this.#cache.get(key)?.obj;
   }
