@@ -106,4 +106,82 @@ describe('Informer (scripted client, manual clock)', () => {
     ac.abort();
     await running;
   });
+  it('starts the list over when a continue token expires (HTTP 410) mid-pagination', async () => {
+    const clock = new ManualClock();
+    const requests: (string | undefined)[] = [];
+    const client: KubeClient = {
+      async request<T>(_m: string, _p: string, options?: { query?: Record<string, unknown> }): Promise<T> {
+        const cont = options?.query?.continue as string | undefined;
+        requests.push(cont);
+        if (cont === undefined)
+          return { items: [obj('a', '1')], metadata: { resourceVersion: '5', continue: 'page2' } } as T;
+        if (requests.length === 2)
+          throw new KubeApiError('continue expired', { code: 410, reason: 'Expired' });
+        return { items: [obj('b', '2')], metadata: { resourceVersion: '5' } } as T;
+      },
+      watch: async (_path, _query, signal) => ({
+        async *[Symbol.asyncIterator]() {
+          await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+        },
+      }),
+    };
+    const informer = new Informer({ name: 't', client, paths: ['/x'], clock, idleTimeoutMs: 1e9 });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    await informer.waitForSync();
+    await tick();
+    assert.deepEqual(requests, [undefined, 'page2', undefined, 'page2'], 'the list restarted from page one');
+    assert.deepEqual(informer.keys().sort(), ['ns/a', 'ns/b']);
+    assert.equal(clock.pending, 1, 'no backoff sleep for a 410, only the idle watchdog');
+    ac.abort();
+    await running;
+  });
+
+  it('re-watches from the last resourceVersion after an ERROR event that is not 410', async () => {
+    const clock = new ManualClock();
+    const watches: unknown[] = [];
+    let lists = 0;
+    const client: KubeClient = {
+      async request<T>(): Promise<T> {
+        lists++;
+        return { items: [], metadata: { resourceVersion: '10' } } as T;
+      },
+      async watch(_path, query, signal) {
+        watches.push(query.resourceVersion);
+        const first = watches.length === 1;
+        return {
+          async *[Symbol.asyncIterator]() {
+            if (first) {
+              yield { type: 'ADDED', object: obj('a', '11') } as WatchEvent;
+              yield {
+                type: 'ERROR',
+                object: { code: 500, reason: 'InternalError', message: 'etcd hiccup' },
+              } as never;
+            }
+            await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+          },
+        };
+      },
+    };
+    const informer = new Informer({
+      name: 't',
+      client,
+      paths: ['/x'],
+      clock,
+      random: () => 1,
+      idleTimeoutMs: 1e9,
+    });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    await informer.waitForSync();
+    await tick(10);
+    assert.deepEqual(watches, ['10']);
+    await clock.advance(800);
+    await tick(10);
+    assert.deepEqual(watches, ['10', '11'], 'resumed from the last event, after the backoff');
+    assert.equal(lists, 1, 'no relist for a non-410 error');
+    assert.deepEqual(informer.keys(), ['ns/a']);
+    ac.abort();
+    await running;
+  });
 });

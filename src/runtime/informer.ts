@@ -142,17 +142,22 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   async #runPath(path: string, signal: AbortSignal): Promise<void> {
-    let resourceVersion: string | undefined;
+    // The last resourceVersion seen (list, event or bookmark); the watch updates it as it goes, so
+    // a watch that fails resumes after the last event it delivered. undefined → relist.
+    const position: { resourceVersion: string | undefined } = { resourceVersion: undefined };
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (resourceVersion === undefined) resourceVersion = await this.#relist(path, signal);
+        if (position.resourceVersion === undefined)
+          position.resourceVersion = await this.#relist(path, signal);
         const started = this.#o.clock.now();
-        const result = await this.#watch(path, resourceVersion, signal);
-        resourceVersion = result.resourceVersion;
+        const result = await this.#watch(path, position as { resourceVersion: string }, signal);
         if (signal.aborted) break;
         this.#o.metrics?.watchRestarts.inc({ informer: this.name, cause: result.cause });
-        this.#log.debug({ path, cause: result.cause, resourceVersion }, 'watch ended, restarting');
+        this.#log.debug(
+          { path, cause: result.cause, resourceVersion: position.resourceVersion },
+          'watch ended, restarting',
+        );
         // A watch that ends at once without news is a failure in disguise: back off.
         if (result.events === 0 && this.#o.clock.now() - started < 1000) throw new WatchEnded('timeout');
         failures = 0;
@@ -160,8 +165,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (signal.aborted) break;
         if (isGone(error)) {
           this.#o.metrics?.watchRestarts.inc({ informer: this.name, cause: 'gone' });
-          this.#log.info({ path, resourceVersion }, 'resourceVersion too old (410), relisting');
-          resourceVersion = undefined;
+          this.#log.info(
+            { path, resourceVersion: position.resourceVersion },
+            'resourceVersion too old (410), relisting',
+          );
+          position.resourceVersion = undefined;
           continue;
         }
         failures++;
@@ -229,12 +237,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     return resourceVersion;
   }
 
-  /** Watches until the stream ends; returns the last resourceVersion seen and why it ended. */
+  /** Watches from `position` (kept up to date) until the stream ends; says why it ended. */
   async #watch(
     path: string,
-    fromResourceVersion: string,
+    position: { resourceVersion: string },
     signal: AbortSignal,
-  ): Promise<{ resourceVersion: string; cause: 'timeout' | 'idle'; events: number }> {
+  ): Promise<{ cause: 'timeout' | 'idle'; events: number }> {
     const [min, max] = this.#o.watchTimeoutSeconds;
     const timeoutSeconds = Math.round(min + (max - min) * this.#o.random());
     const local = new AbortController();
@@ -242,7 +250,6 @@ export class Informer<T extends KubeObject = KubeObject> {
     signal.addEventListener('abort', onAbort, { once: true });
     // An abort that came before the listener would otherwise leave this watch running.
     if (signal.aborted) local.abort(signal.reason);
-    let resourceVersion = fromResourceVersion;
     let lastActivity = this.#o.clock.now();
     let idle = false;
     let events = 0;
@@ -261,17 +268,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     try {
       const stream = await this.#o.client.watch(
         path,
-        { ...this.#query(), resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        {
+          ...this.#query(),
+          resourceVersion: position.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+        },
         local.signal,
       );
       for await (const event of stream) {
         lastActivity = this.#o.clock.now();
         events++;
-        resourceVersion = this.#apply(path, event as WatchEvent<T>) ?? resourceVersion;
+        position.resourceVersion = this.#apply(path, event as WatchEvent<T>) ?? position.resourceVersion;
       }
-      return { resourceVersion, cause: idle ? 'idle' : 'timeout', events };
+      return { cause: idle ? 'idle' : 'timeout', events };
     } catch (error) {
-      if (idle) return { resourceVersion, cause: 'idle', events };
+      if (idle) return { cause: 'idle', events };
       throw error;
     } finally {
       signal.removeEventListener('abort', onAbort);
