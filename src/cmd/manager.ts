@@ -31,6 +31,7 @@ import {
   StatusPatcher,
   systemClock,
   terminationSignal,
+  userChanged,
 } from '../runtime/index.ts';
 
 const usage = `Usage: npm run manager -- [flags]
@@ -187,11 +188,6 @@ const reconciler = new ScalerReconciler({
   metrics: scalerMetrics,
 });
 
-/**
- * Only spec, annotation, finalizer and deletion changes are worth a reconcile: the operator's own
- * status writes come back as watch events and must not trigger an extra poll of AWS.
- */
-const seen = new Map<string, string>();
 const controller = new Controller({
   name: 'lambdaconcurrencyscaler',
   informer,
@@ -199,24 +195,9 @@ const controller = new Controller({
   workers: Number(flags.workers),
   logger: log,
   metrics: runtimeMetrics,
-  keysFor(obj) {
-    const m = obj.metadata ?? {};
-    const key = `${m.namespace}/${m.name}`;
-    if (informer.get(key) === undefined) {
-      seen.delete(key);
-      return [key];
-    }
-    const fingerprint = JSON.stringify([
-      m.uid,
-      m.generation,
-      m.annotations,
-      m.deletionTimestamp,
-      m.finalizers,
-    ]);
-    if (seen.get(key) === fingerprint) return [];
-    seen.set(key, fingerprint);
-    return [key];
-  },
+  // The operator's own status writes come back as watch events: only what a user changes (spec,
+  // annotations, labels, finalizers, deletion) is worth an early reconcile.
+  updatePredicate: userChanged,
 });
 
 const health = new HealthServer({ registry, logger: log });
