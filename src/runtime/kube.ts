@@ -140,7 +140,10 @@ export function kubeClient(kc: KubeConfig): KubeClient {
       if (response.httpStatusCode < 200 || response.httpStatusCode >= 300)
         throw await failure(method, path, response);
       const text = await response.body.text();
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+      if (text === '') return undefined as T;
+      // Health endpoints and logs answer text/plain; everything else is JSON.
+      const type = response.headers['content-type'] ?? '';
+      return (type.includes('json') ? JSON.parse(text) : text) as T;
     },
 
     async watch(path, query, signal) {

@@ -105,8 +105,7 @@ export async function deleteFromEtcd(cp: ControlPlane, registryKey: string): Pro
 /** True while the API server answers /readyz. */
 export async function apiServerUp(env: Env): Promise<boolean> {
   try {
-    await env.client.request('GET', '/readyz', { timeoutMs: 500 });
-    return true;
+    return (await env.client.request<string>('GET', '/readyz', { timeoutMs: 500 })) === 'ok';
   } catch {
     return false;
   }

@@ -224,6 +224,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
     try {
       await informer.waitForSync(AbortSignal.timeout(10_000));
 
+      assert.equal(await apiServerUp(env), true);
       const restart = env.cp.restartApiServer(2000);
       await eventually(async () => assert.equal(await apiServerUp(env), false), 15_000);
       await deleteFromEtcd(env.cp, `/registry/${GROUP}/${PLURAL}/${ns}/deleted-while-down`);
@@ -237,6 +238,9 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       assert.deepEqual(informer.keys().sort(), [`${ns}/created-after`, `${ns}/kept`]);
       const errors = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'error' });
       assert.ok(errors >= 1, `the broken connection counts as a restart (got ${errors})`);
+      // The restarted server's watch cache starts after our resourceVersion: 410, relist, diff.
+      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
+      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
     } finally {
       ac.abort();
       await running;
