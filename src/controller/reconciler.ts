@@ -89,6 +89,8 @@ export class ScalerReconciler {
   readonly #queues = new Map<string, Cached<{ url: string; arn: string }>>();
   /** Whether the queue is an event source of the function, per scaler uid. */
   readonly #eventSources = new Map<string, Cached<boolean>>();
+  /** When each scaler's next poll is due (uid → epoch ms), to measure how late polls start. */
+  readonly #due = new Map<string, number>();
   /** Set once the endpoint has been seen without GetAccountSettings (moto), to warn only once. */
   #warnedNoAccount = false;
   /** The freshest policy history per scaler uid, and when it was last written to status. */
@@ -156,10 +158,19 @@ export class ScalerReconciler {
         now,
       );
       report.policy(nextState, decision.desired ?? observed.fn.reserved ?? null);
-      if (observed.metrics !== undefined) report.backlog(observed.metrics);
-      else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
+      if (observed.metrics !== undefined) {
+        report.backlog(observed.metrics);
+        const m = this.#deps.metrics?.backlog;
+        m?.set({ ...labels(scaler), kind: 'visible' }, observed.metrics.visible);
+        m?.set({ ...labels(scaler), kind: 'in_flight' }, observed.metrics.inFlight);
+        m?.set({ ...labels(scaler), kind: 'delayed' }, observed.metrics.delayed);
+      } else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
       await this.#apply(scaler, spec, aws, observed.fn.reserved, decision, report);
       await this.#write(scaler, report);
+      const due = this.#due.get(uidOf(scaler));
+      if (due !== undefined)
+        this.#deps.metrics?.pollLateness.set(labels(scaler), Math.max(0, now - due) / 1000);
+      this.#due.set(uidOf(scaler), now + intervalMs);
       return { requeueAfterMs: intervalMs };
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
@@ -363,7 +374,12 @@ export class ScalerReconciler {
 
   #forget(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
-    for (const [uid, _] of this.#states) if (uid.startsWith(`${key}@`)) this.#states.delete(uid);
+    for (const uid of [...this.#states.keys(), ...this.#due.keys()]) {
+      if (uid.startsWith(`${key}@`)) {
+        this.#states.delete(uid);
+        this.#due.delete(uid);
+      }
+    }
     this.#deps.metrics?.forget(namespace, name);
   }
 }

@@ -152,6 +152,19 @@ describe('the operator, end to end', () => {
     assert.match(metrics, /lcs_scaling_actions_total\{[^}]*direction="up"[^}]*\} [1-9]/);
     assert.match(
       metrics,
+      /lcs_queue_messages\{namespace="e2e",name="lambdaconcurrencyscaler-sample",kind="(visible|in_flight)"\} [1-9]/,
+    );
+    assert.match(
+      metrics,
+      /lcs_poll_lateness_seconds\{namespace="e2e",name="lambdaconcurrencyscaler-sample"\} \d/,
+    );
+    assert.match(
+      metrics,
+      /controller_runtime_reconcile_time_seconds_count\{controller="lambdaconcurrencyscaler"\} [1-9]/,
+    );
+    assert.match(metrics, /workqueue_depth\{name="lambdaconcurrencyscaler"\} \d/);
+    assert.match(
+      metrics,
       /lcs_aws_requests_total\{service="lambda",operation="PutFunctionConcurrency",outcome="success"\} [1-9]/,
     );
 
