@@ -284,4 +284,15 @@ describe('ScalerReconciler', () => {
     await poll();
     assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
   });
+
+  it('says plainly that it cannot read CloudWatch metrics yet instead of pretending', async () => {
+    object = scaler({ metrics: { source: 'CloudWatch' } });
+    aws.backlog = 5000;
+    await poll();
+    assert.deepEqual(aws.puts, []);
+    assert.match(
+      object.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? '',
+      /CloudWatch is not supported/,
+    );
+  });
 });

@@ -123,6 +123,16 @@ export class ScalerReconciler {
     }
     const spec = parsed.spec;
     const config = resolvePolicyConfig(spec);
+    if (config.metrics.source === 'CloudWatch') {
+      // The policy engine (and the benchmark) can read CloudWatch datapoints; the operator cannot
+      // fetch them yet, and a scaler without metrics must not pretend to work.
+      report.stalled(
+        Reason.InvalidSpec,
+        'metrics.source CloudWatch is not supported by the operator yet; use QueueAttributes (the default), which is fresher',
+      );
+      await this.#write(scaler, report);
+      return {};
+    }
     const intervalMs = config.pollingIntervalSeconds * 1000;
     this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
     this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
