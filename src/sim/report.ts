@@ -209,7 +209,7 @@ export function renderReport(r: ReportInput): string {
     out.push(
       `## ${sc.title}`,
       '',
-      `\`${sc.file}\` — ${sc.description} SLO ${sc.sloSeconds} s; bounds [${sc.spec.awsLambdaMinConcurrency}, ${sc.spec.awsLamndaMaxConcurrency ?? sc.spec.awsLambdaMaxConcurrency}]; ${num(sc.workload.durationSeconds / 3600, 1)} h simulated; wall ${num(s.wallSeconds, 1)} s.`,
+      `\`${sc.file}\` — ${sc.description} SLO ${sc.sloSeconds} s; bounds [${sc.spec.awsLambdaMinConcurrency}, ${sc.spec.awsLamndaMaxConcurrency ?? sc.spec.awsLambdaMaxConcurrency}]; ${num(sc.workload.durationSeconds / 3600, 1)} h simulated; ${num(s.wallSeconds, 1)} s of run time (summed over its runs).`,
       '',
     );
     out.push(...findings(s.aggregates), '');
