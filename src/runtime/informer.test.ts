@@ -184,4 +184,35 @@ describe('Informer (scripted client, manual clock)', () => {
     ac.abort();
     await running;
   });
+  it('backs off instead of relisting in a tight loop when every watch answers 410', async () => {
+    const clock = new ManualClock();
+    let lists = 0;
+    const client: KubeClient = {
+      async request<T>(): Promise<T> {
+        lists++;
+        return { items: [], metadata: { resourceVersion: '10' } } as T;
+      },
+      watch: () => Promise.reject(new KubeApiError('too old', { code: 410, reason: 'Expired' })),
+    };
+    const informer = new Informer({
+      name: 't',
+      client,
+      paths: ['/x'],
+      clock,
+      random: () => 1,
+      idleTimeoutMs: 1e9,
+    });
+    const ac = new AbortController();
+    const running = informer.run(ac.signal);
+    await tick(20);
+    assert.equal(lists, 2, 'one immediate relist, then a backoff');
+    await clock.advance(800);
+    await tick(20);
+    assert.equal(lists, 3);
+    await clock.advance(1600);
+    await tick(20);
+    assert.equal(lists, 4, 'the backoff grows');
+    ac.abort();
+    await running;
+  });
 });

@@ -146,6 +146,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     // a watch that fails resumes after the last event it delivered. undefined → relist.
     const position: { resourceVersion: string | undefined } = { resourceVersion: undefined };
     let failures = 0;
+    let gones = 0;
     while (!signal.aborted) {
       try {
         if (position.resourceVersion === undefined)
@@ -153,6 +154,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         const started = this.#o.clock.now();
         const result = await this.#watch(path, position as { resourceVersion: string }, signal);
         if (signal.aborted) break;
+        gones = 0;
         this.#o.metrics?.watchRestarts.inc({ informer: this.name, cause: result.cause });
         this.#log.debug(
           { path, cause: result.cause, resourceVersion: position.resourceVersion },
@@ -170,11 +172,12 @@ export class Informer<T extends KubeObject = KubeObject> {
             'resourceVersion too old (410), relisting',
           );
           position.resourceVersion = undefined;
-          continue;
+          // Relist at once the first time; a server that keeps answering 410 gets the backoff.
+          if (++gones === 1) continue;
         }
         failures++;
         const delay = this.#backoff(failures);
-        if (!(error instanceof WatchEnded))
+        if (!(error instanceof WatchEnded) && !isGone(error))
           this.#o.metrics?.watchRestarts.inc({ informer: this.name, cause: 'error' });
         this.#log.warn(
           { path, err: (error as Error).message, retryInMs: Math.round(delay) },
