@@ -37,6 +37,8 @@ export interface EventSource {
   eventSourceArn: string;
   state: string;
   maximumConcurrency: number | undefined;
+  /** BatchSize: messages per invocation (the policy uses it to tell served from overpulled in-flight messages). */
+  batchSize?: number | undefined;
 }
 
 export interface AccountConcurrency {

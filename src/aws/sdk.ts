@@ -226,6 +226,7 @@ export class LambdaFunctions implements FunctionPort {
           eventSourceArn: m.EventSourceArn ?? '',
           state: m.State ?? '',
           maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
+          batchSize: m.BatchSize,
         });
       }
       marker = out.NextMarker;

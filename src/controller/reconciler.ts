@@ -87,8 +87,8 @@ export class ScalerReconciler {
   readonly #deps: ReconcilerDeps;
   /** Queue URL and ARN per scaler uid (a spec change invalidates through the generation). */
   readonly #queues = new Map<string, Cached<{ url: string; arn: string }>>();
-  /** Whether the queue is an event source of the function, per scaler uid. */
-  readonly #eventSources = new Map<string, Cached<boolean>>();
+  /** Whether the queue is an event source of the function, and that mapping's batch size, per scaler uid. */
+  readonly #eventSources = new Map<string, Cached<{ linked: boolean; batchSize: number | undefined }>>();
   /** When each scaler's next poll is due (uid → epoch ms), to measure how late polls start. */
   readonly #due = new Map<string, number>();
   /** Set once the endpoint has been seen without GetAccountSettings (moto), to warn only once. */
@@ -163,6 +163,7 @@ export class ScalerReconciler {
           metrics: observed.metrics ?? { error: observed.metricsError ?? 'metrics unavailable' },
           currentConcurrency: observed.fn.reserved ?? null,
           lastApplied: previous.appliedConcurrency ?? null,
+          ...(observed.batchSize === undefined ? {} : { batchSize: observed.batchSize }),
         },
         state,
         now,
@@ -318,7 +319,7 @@ export class ScalerReconciler {
     spec: LambdaConcurrencyScalerSpec,
     aws: AwsPorts,
     now: number,
-  ): Promise<{ fn: FunctionConcurrency; metrics?: QueueMetrics; metricsError?: string }> {
+  ): Promise<{ fn: FunctionConcurrency; batchSize?: number; metrics?: QueueMetrics; metricsError?: string }> {
     const uid = uidOf(scaler);
     const generation = scaler.metadata.generation ?? 0;
     let queue = this.#queues.get(uid);
@@ -331,10 +332,15 @@ export class ScalerReconciler {
     let linked = this.#eventSources.get(uid);
     if (linked === undefined || linked.generation !== generation || now - linked.at >= refreshMs) {
       const sources = await aws.functions.eventSources(spec.awsLambdaName);
-      linked = { value: sources.some((s) => s.eventSourceArn === queue.value.arn), generation, at: now };
+      const mapping = sources.find((s) => s.eventSourceArn === queue.value.arn);
+      linked = {
+        value: { linked: mapping !== undefined, batchSize: mapping?.batchSize },
+        generation,
+        at: now,
+      };
       this.#eventSources.set(uid, linked);
     }
-    if (!linked.value) {
+    if (!linked.value.linked) {
       throw new AwsError(
         `queue ${spec.awsSQSName} is not an event source of function ${spec.awsLambdaName}: create an SQS event source mapping from the queue to the function, or fix awsSQSName/awsLambdaName`,
         {
@@ -344,11 +350,12 @@ export class ScalerReconciler {
         },
       );
     }
+    const batch = linked.value.batchSize === undefined ? {} : { batchSize: linked.value.batchSize };
     try {
-      return { fn, metrics: await aws.queues.metrics(queue.value.url) };
+      return { fn, ...batch, metrics: await aws.queues.metrics(queue.value.url) };
     } catch (error) {
       if (error instanceof AwsError && error.errorClass === ErrorClass.Transient) {
-        return { fn, metricsError: error.message };
+        return { fn, ...batch, metricsError: error.message };
       }
       throw error;
     }

@@ -85,6 +85,12 @@ export interface DecisionInput {
   currentConcurrency: number | null;
   /** The value the operator last wrote, if any (only used to notice out-of-band changes). */
   lastApplied?: number | null;
+  /**
+   * The event source mapping's BatchSize (from ListEventSourceMappings), if known. With it the
+   * engine can tell in-flight messages the reserved concurrency can be processing (at most
+   * reserved × batchSize) from overpulled, throttled ones that are in fact waiting (metrics.ts).
+   */
+  batchSize?: number;
 }
 
 /** The outcome of one decision: what to set, and why, in words for conditions and events. */
