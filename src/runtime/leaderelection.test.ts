@@ -153,6 +153,57 @@ describe('LeaderElector (in-memory Lease, manual clock)', () => {
     ac.abort();
   });
 
+  it('keeps renewing while the work winds down after a stop, then releases the lease', async () => {
+    const clock = new ManualClock();
+    const store = leaseStore();
+    let finishWork: () => void = () => {};
+    let workSignal: AbortSignal | undefined;
+    const e = new LeaderElector({
+      client: store.client,
+      namespace: 'ns',
+      name: 'l',
+      identity: 'me',
+      clock,
+      ...timing,
+      onStartedLeading: (signal) => {
+        workSignal = signal;
+        return new Promise<void>((resolve) => {
+          finishWork = resolve;
+        });
+      },
+    });
+    const ac = new AbortController();
+    let outcome: string | undefined;
+    void e.run(ac.signal).then((o) => {
+      outcome = o;
+    });
+    await tick();
+    assert.equal(e.isLeader(), true);
+
+    ac.abort();
+    await tick();
+    assert.equal(workSignal?.aborted, true, 'the work is told to stop at once');
+    const renewals = new Set<string | undefined>();
+    for (let t = 0; t < 30_000; t += 2_000) {
+      await clock.advance(2_000);
+      await tick();
+      renewals.add(store.spec?.renewTime);
+      assert.equal(
+        store.spec?.holderIdentity,
+        'me',
+        'held while draining, for longer than the lease duration',
+      );
+    }
+    assert.ok(renewals.size >= 14, `renewed throughout the drain (${renewals.size} distinct renewals)`);
+    assert.equal(outcome, undefined);
+
+    finishWork();
+    await tick();
+    assert.equal(outcome, 'stopped');
+    assert.equal(store.spec?.holderIdentity, '', 'released once the work finished');
+    assert.equal(store.spec?.leaseDurationSeconds, 1);
+  });
+
   it('rejects timings that allow two leaders', () => {
     const store = leaseStore();
     const make = (leaseDurationMs: number, renewDeadlineMs: number) => () =>

@@ -44,7 +44,8 @@ export interface LeaderElectionOptions {
   releaseOnCancel?: boolean;
   /**
    * Called once the lease is acquired. `signal` aborts when leadership ends (lost or cancelled).
-   * If it returns a promise, a graceful stop waits for it before releasing the lease.
+   * If it returns a promise, a graceful stop keeps renewing the lease until it settles, then
+   * releases the lease.
    */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
   /** Called when leadership ends, whatever the reason. */
@@ -114,27 +115,32 @@ export class LeaderElector {
     this.#setLeading(false);
     if (!(await this.#acquire(signal))) return 'cancelled';
 
+    // `leading` tells the work to stop; `renewing` stops the renewals. On cancel the work stops
+    // first and the lease is renewed until it has wound down (as controller-runtime does), so no
+    // other replica can start while our last reconciles are still running; then it is released.
     const leading = new AbortController();
-    const onCancel = (): void => leading.abort(signal.reason);
-    signal.addEventListener('abort', onCancel, { once: true });
-    if (signal.aborted) leading.abort(signal.reason);
+    const renewing = new AbortController();
     this.#log.info({ identity: this.identity }, 'acquired lease, started leading');
     const work = Promise.resolve()
       .then(() => this.#o.onStartedLeading(leading.signal))
       .catch((error: unknown) => {
         this.#log.error({ err: (error as Error)?.message ?? String(error) }, 'onStartedLeading failed');
       });
+    const onCancel = (): void => {
+      leading.abort(signal.reason);
+      void work.finally(() => renewing.abort());
+    };
+    signal.addEventListener('abort', onCancel, { once: true });
+    if (signal.aborted) onCancel();
 
-    const renewed = await this.#renewLoop(leading.signal);
+    const renewed = await this.#renewLoop(renewing.signal);
     signal.removeEventListener('abort', onCancel);
-    leading.abort(renewed ? signal.reason : new Error('leader election lost'));
     let outcome: ElectionOutcome = 'lost';
     if (renewed) {
-      // Cancelled while leading: let the work wind down, then hand the lease over.
-      await work;
       if (this.#o.releaseOnCancel ?? true) await this.#release();
       outcome = 'stopped';
     } else {
+      leading.abort(new Error('leader election lost'));
       this.#log.error({ identity: this.identity }, 'failed to renew lease, leadership lost');
     }
     this.#setLeading(false);
@@ -263,26 +269,38 @@ export class LeaderElector {
 
   /** Empties the holder so a candidate can take over without waiting for expiry (client-go). */
   async #release(): Promise<void> {
-    const observed = this.#observed;
-    if (observed === undefined || observed.record.holderIdentity !== this.identity) return;
-    const now = this.#clock.now();
-    try {
-      await this.#o.client.request('PUT', this.#path(true), {
-        body: this.#lease(
-          {
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: observed.record.leaseTransitions ?? 0,
-          },
-          observed.resourceVersion,
-        ),
-        timeoutMs: this.#renewDeadlineMs,
-      });
-      this.#log.info('released lease');
-    } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, 'failed to release lease');
+    // Two tries: a renewal cut short by the stop may have landed, making our resourceVersion stale.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        if (attempt > 0) {
+          const current = await this.#o.client.request<Lease>('GET', this.#path(true), {
+            timeoutMs: this.#renewDeadlineMs,
+          });
+          this.#observe(current, this.#clock.now());
+        }
+        const observed = this.#observed;
+        if (observed === undefined || observed.record.holderIdentity !== this.identity) return;
+        const now = this.#clock.now();
+        await this.#o.client.request('PUT', this.#path(true), {
+          body: this.#lease(
+            {
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: observed.record.leaseTransitions ?? 0,
+            },
+            observed.resourceVersion,
+          ),
+          timeoutMs: this.#renewDeadlineMs,
+        });
+        this.#log.info('released lease');
+        return;
+      } catch (error) {
+        if (attempt === 0 && isConflict(error)) continue;
+        this.#log.warn({ err: (error as Error).message }, 'failed to release lease');
+        return;
+      }
     }
   }
 }
