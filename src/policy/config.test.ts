@@ -2,7 +2,7 @@
 // step policy. Also checks the spec additions validate as the CRD does (parseSpec is its twin).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSpec } from '../api/v1alpha1/index.ts';
+import { type LambdaConcurrencyScalerSpec, parseSpec } from '../api/v1alpha1/index.ts';
 import { policySpecRules } from '../api/v1alpha1/policy-spec.ts';
 import { originalOperatorConfig, resolvePolicyConfig } from './config.ts';
 import { decide } from './decide.ts';
@@ -27,12 +27,33 @@ describe('resolvePolicyConfig', () => {
       metrics: {
         includeInFlight: false,
         includeDelayed: false,
+        includeOverpulled: false,
         source: 'QueueAttributes',
         cloudWatchStatistic: 'Average',
         cloudWatchWindowSeconds: 300,
       },
       fallback: { failureThreshold: 3, concurrency: null },
     });
+  });
+
+  it('counts overpulled in-flight messages for TargetTracking and LatencySLO, never by default for Step', () => {
+    const of = (extra: Partial<LambdaConcurrencyScalerSpec>) => resolvePolicyConfig(spec(extra)).metrics;
+    assert.equal(of({}).includeOverpulled, false);
+    assert.equal(
+      of({ policy: { type: 'TargetTracking', targetTracking: { targetBacklogPerConcurrency: 5 } } })
+        .includeOverpulled,
+      true,
+    );
+    assert.equal(
+      of({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } }).includeOverpulled,
+      true,
+    );
+    assert.equal(originalOperatorConfig(spec()).metrics.includeOverpulled, false);
+    const off = resolvePolicyConfig(
+      spec({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } }),
+      { includeOverpulled: false },
+    );
+    assert.equal(off.metrics.includeOverpulled, false);
   });
 
   it('gives TargetTracking the HPA default behavior', () => {

@@ -45,8 +45,16 @@ export interface LatencySLOConfig {
 export type PolicyTypeConfig = StepConfig | TargetTrackingConfig | LatencySLOConfig;
 
 export interface MetricsConfig {
+  /** Every in-flight message counts (KEDA's scaleOnInFlight); a superset of `includeOverpulled`. */
   includeInFlight: boolean;
   includeDelayed: boolean;
+  /**
+   * In-flight messages beyond what the reserved concurrency can be processing (reserved × the
+   * mapping's batch size) count as waiting: the event source mapping pulled them and Lambda
+   * throttled them ("overpull"). Needs `input.batchSize`. Not in the CRD: true for TargetTracking
+   * and LatencySLO, false for Step (the original read the visible count only).
+   */
+  includeOverpulled: boolean;
   source: 'QueueAttributes' | 'CloudWatch';
   /**
    * How CloudWatch datapoints combine. `Sum` reproduces the original operator's bug (it summed five
@@ -81,6 +89,7 @@ export interface PolicyConfig {
 /** Settings that are not in the CRD: for the benchmark and the what-if simulator. */
 export interface ConfigOverrides {
   cloudWatchStatistic?: 'Average' | 'Sum';
+  includeOverpulled?: boolean;
   cloudWatchWindowSeconds?: number;
 }
 
@@ -174,6 +183,7 @@ export function resolvePolicyConfig(
     metrics: {
       includeInFlight: spec.metrics?.includeInFlight ?? false,
       includeDelayed: spec.metrics?.includeDelayed ?? false,
+      includeOverpulled: overrides.includeOverpulled ?? !step,
       source: spec.metrics?.source ?? 'QueueAttributes',
       cloudWatchStatistic: overrides.cloudWatchStatistic ?? 'Average',
       cloudWatchWindowSeconds: overrides.cloudWatchWindowSeconds ?? 300,
@@ -195,6 +205,12 @@ export function originalOperatorConfig(spec: LambdaConcurrencyScalerSpec): Polic
   return {
     ...config,
     pollingIntervalSeconds: 300,
-    metrics: { ...config.metrics, source: 'CloudWatch', includeInFlight: false, includeDelayed: false },
+    metrics: {
+      ...config.metrics,
+      source: 'CloudWatch',
+      includeInFlight: false,
+      includeDelayed: false,
+      includeOverpulled: false,
+    },
   };
 }

@@ -42,6 +42,11 @@ function observedConcurrency(input: DecisionInput): number | null {
   return c !== null && Number.isFinite(c) && c >= 0 ? Math.round(c) + 0 : null;
 }
 
+/** A batch size the engine can use: a whole number of at least 1, else unknown. */
+function usableBatchSize(b: number | undefined): number | undefined {
+  return b !== undefined && Number.isFinite(b) && b >= 1 ? Math.floor(b) : undefined;
+}
+
 function driftNote(input: DecisionInput): string {
   const { currentConcurrency: current, lastApplied } = input;
   if (lastApplied === undefined || lastApplied === null || current === lastApplied) return '';
@@ -121,6 +126,7 @@ function recommend(
   base: number,
   latency: LatencyEstimates | null,
   observedAt: number,
+  batchSize: number | undefined,
 ): { rec: Recommendation; latency: LatencyEstimates | null } {
   const policy = config.policy;
   switch (policy.type) {
@@ -138,9 +144,12 @@ function recommend(
           delayed: backlog.delayed,
         },
         base,
+        config.metrics.includeOverpulled ? batchSize : undefined,
       );
-      const waiting = backlog.visible + (config.metrics.includeDelayed ? backlog.delayed : 0);
-      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(backlog.visible, base), policy);
+      // Waiting: visible, plus throttled in-flight batches (overpull), plus delayed if asked for.
+      const queued = backlog.visible + (config.metrics.includeOverpulled ? backlog.overpulled : 0);
+      const waiting = queued + (config.metrics.includeDelayed ? backlog.delayed : 0);
+      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(queued, base), policy);
       return { rec, latency: estimates };
     }
   }
@@ -163,7 +172,8 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
   const { minConcurrency: min, maxConcurrency: max } = config;
   const current = observedConcurrency(input);
   const base = current ?? min;
-  const backlog = readBacklog(input.metrics, config.metrics, now);
+  const batchSize = usableBatchSize(input.batchSize);
+  const backlog = readBacklog(input.metrics, config.metrics, now, { reserved: current, batchSize });
   if (!backlog.ok) return onMetricsFailure(input, config, state, backlog.error, now);
 
   // A reading from the future, or without a time, counts as read now. (`+ 0` turns -0 into 0
@@ -173,7 +183,7 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
   const idleSince = empty ? (state.idleSince ?? observedAt) : null;
 
   // 1. recommend
-  const { rec, latency } = recommend(config, backlog, current, base, state.latency, observedAt);
+  const { rec, latency } = recommend(config, backlog, current, base, state.latency, observedAt, batchSize);
   const limitedBy: Limit[] = rec.limit === null ? [] : [rec.limit];
   let recommendation = finite(rec.recommendation, base);
   let reason = rec.reason;

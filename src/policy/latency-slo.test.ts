@@ -41,7 +41,24 @@ function lcg(seed: number): () => number {
  * arrive, wait (visible), are received into free slots (each unit holds perUnit x inFlightSeconds
  * messages), stay in flight inFlightSeconds, and are deleted: visible + in flight is conserved.
  */
-function simulate(s: LambdaConcurrencyScalerSpec, world: World, seconds: number, start = 5, poll = 30) {
+/**
+ * How the queue looks to the poll. `plain`: waiting messages are visible. `overpulled`: the event
+ * source mapping has pulled every waiting message and Lambda throttled it, so it counts as in
+ * flight (AWS's overpull); with `batchSize` the operator knows one unit holds that many messages.
+ */
+interface View {
+  overpulled: boolean;
+  batchSize?: number;
+}
+
+function simulate(
+  s: LambdaConcurrencyScalerSpec,
+  world: World,
+  seconds: number,
+  start = 5,
+  poll = 30,
+  view: View = { overpulled: false },
+) {
   let state = initialPolicyState();
   let concurrency = start;
   let visible = 0;
@@ -57,14 +74,13 @@ function simulate(s: LambdaConcurrencyScalerSpec, world: World, seconds: number,
     received.push(take);
     if (t % poll === 0) {
       const now = T0 + t * 1000;
-      const metrics = {
-        visible: Math.round(visible),
-        inFlight: Math.round(received.reduce((a, b) => a + b, 0)),
-        delayed: 0,
-        observedAt: now,
-      };
+      const processing = Math.round(received.reduce((a, b) => a + b, 0));
+      const metrics = view.overpulled
+        ? { visible: 0, inFlight: processing + Math.round(visible), delayed: 0, observedAt: now }
+        : { visible: Math.round(visible), inFlight: processing, delayed: 0, observedAt: now };
+      const batch = view.batchSize === undefined ? {} : { batchSize: view.batchSize };
       const { decision, nextState } = decide(
-        { spec: s, metrics, currentConcurrency: concurrency },
+        { spec: s, metrics, currentConcurrency: concurrency, ...batch },
         state,
         now,
       );
@@ -123,6 +139,64 @@ describe('the LatencySLO policy', () => {
     assert.ok(last !== undefined);
     assert.ok(last.concurrency >= 6 && last.concurrency <= 10, `settled at ${last.concurrency}`);
   });
+
+  describe('when the event source mapping overpulls (waiting messages show as in flight)', () => {
+    // One unit holds perUnit x inFlightSeconds = 10 messages: the mapping's batch size.
+    const overpulled = { overpulled: true, batchSize: 10 };
+
+    it('sees the backlog through the batch size and settles as it does when messages stay visible', () => {
+      const trace = simulate(slo(), world, 3600, 5, 30, overpulled);
+      const last = trace.at(-1);
+      assert.ok(last !== undefined);
+      assert.ok(last.concurrency >= 32 && last.concurrency <= 38, `settled at ${last.concurrency}`);
+      assert.equal(last.visible, 0);
+    });
+
+    it('drains a doubling of the load within the stated wait', () => {
+      const doubling: World = { ...world, arrivals: (sec) => (sec < 1800 ? 50 : 100) };
+      const trace = simulate(slo(), doubling, 3600, 5, 30, overpulled);
+      const last = trace.at(-1);
+      assert.ok(last !== undefined);
+      assert.ok(last.concurrency >= 63 && last.concurrency <= 76, `settled at ${last.concurrency}`);
+      const backlogged = trace.filter((p) => p.t > 1800 && p.visible > 0).length;
+      assert.ok(backlogged * 30 <= 600, `backlog stayed for ${backlogged * 30}s`);
+    });
+
+    it('never scales up without the batch size: the backlog is invisible to it (the old behaviour)', () => {
+      const trace = simulate(slo(), world, 1800, 5, 30, { overpulled: true });
+      assert.ok(
+        trace.every((p) => p.concurrency <= 5),
+        JSON.stringify(trace.map((p) => p.concurrency)),
+      );
+    });
+  });
+
+  const overpullCases = {
+    'probes up when throttled batches wait in flight beyond reserved × batch size, none visible': {
+      batchSize: 10,
+      desired: 10,
+    },
+    'does not see them without the batch size (probes down, held by the scale-down window)': {
+      batchSize: undefined,
+      desired: null,
+    },
+  } satisfies Record<string, { batchSize: number | undefined; desired: number | null }>;
+  for (const [name, c] of Object.entries(overpullCases)) {
+    it(name, () => {
+      const { decision } = decide(
+        {
+          spec: slo(),
+          metrics: { visible: 0, inFlight: 500, delayed: 0, observedAt: T0 },
+          currentConcurrency: 5,
+          ...(c.batchSize === undefined ? {} : { batchSize: c.batchSize }),
+        },
+        initialPolicyState(),
+        T0,
+      );
+      assert.equal(decision.reason, Reason.LatencySLOLearning);
+      assert.equal(decision.desired, c.desired);
+    });
+  }
 
   it('probes upwards while it does not yet know the throughput and messages wait', () => {
     const s = slo();

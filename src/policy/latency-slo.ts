@@ -86,11 +86,22 @@ export function updateEstimates(
   previous: LatencyEstimates,
   snap: Snapshot,
   concurrency: number,
+  batchSize?: number,
 ): LatencyEstimates {
-  return sane(fold(previous, snap, concurrency));
+  return sane(fold(previous, snap, concurrency, batchSize));
 }
 
-function fold(previous: LatencyEstimates, snap: Snapshot, concurrency: number): LatencyEstimates {
+/** In-flight messages beyond what `c` units can hold (throttled, overpulled); 0 without a batch size. */
+function overpulled(inFlight: number, c: number, batchSize: number | undefined): number {
+  return batchSize === undefined ? 0 : Math.max(0, inFlight - c * batchSize);
+}
+
+function fold(
+  previous: LatencyEstimates,
+  snap: Snapshot,
+  concurrency: number,
+  batchSize: number | undefined,
+): LatencyEstimates {
   const next: LatencyEstimates = {
     ...previous,
     samples: previous.samples.filter(([t]) => t > snap.t - SAMPLE_HORIZON_MS && t <= snap.t),
@@ -105,9 +116,12 @@ function fold(previous: LatencyEstimates, snap: Snapshot, concurrency: number): 
     return next;
   }
   const growth = (snap.visible + snap.inFlight + snap.delayed - (v0 + f0 + d0)) / dt;
-  const inFlight = (snap.inFlight + f0) / 2;
+  // With a batch size, throttled (overpulled) batches count as waiting, not as being served.
+  const over0 = overpulled(f0, c, batchSize);
+  const over = overpulled(snap.inFlight, c, batchSize);
+  const inFlight = (snap.inFlight - over + f0 - over0) / 2;
   // Saturated: more messages waited than there are units, at both ends: every unit was busy.
-  const saturated = v0 >= Math.max(1, c) && snap.visible >= Math.max(1, c);
+  const saturated = v0 + over0 >= Math.max(1, c) && snap.visible + over >= Math.max(1, c);
   const smooth = (sample: number, tau: number) =>
     next.arrivalRate === null
       ? sample
@@ -128,8 +142,9 @@ function fold(previous: LatencyEstimates, snap: Snapshot, concurrency: number): 
   if (next.arrivalRate === null) return next;
   // Little's law, anchored once per calm spell after it settles: in flight = arrivals x time in
   // flight. The time in flight belongs to the function, not the load, so anchors accumulate.
-  if (next.calmPolls === CALM_POLLS_TO_ANCHOR && snap.inFlight > 0 && next.arrivalRate > 0) {
-    const anchor = snap.inFlight / next.arrivalRate;
+  const served = snap.inFlight - over;
+  if (next.calmPolls === CALM_POLLS_TO_ANCHOR && served > 0 && next.arrivalRate > 0) {
+    const anchor = served / next.arrivalRate;
     next.inFlightSeconds =
       next.inFlightSeconds === null
         ? anchor
@@ -200,7 +215,7 @@ export function recommendLatencySLO(
   return { recommendation: wanted, reason: Reason.LatencySLO, message: `${message}: ${wanted}`, limit: null };
 }
 
-/** Whether the latest snapshot shows more messages waiting than there are units. */
-export function isSaturated(visible: number, concurrency: number): boolean {
-  return visible >= Math.max(1, concurrency);
+/** Whether the latest snapshot shows more messages waiting (visible or overpulled) than there are units. */
+export function isSaturated(waiting: number, concurrency: number): boolean {
+  return waiting >= Math.max(1, concurrency);
 }

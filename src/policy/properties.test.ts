@@ -107,6 +107,8 @@ const anySpec: fc.Arbitrary<LambdaConcurrencyScalerSpec> = fc
   });
 
 const count = fc.oneof(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 1_000_000 }));
+/** The event source mapping's batch size, when the operator has read it. */
+const batch = fc.option(fc.integer({ min: 1, max: 10_000 }), { nil: undefined });
 
 /** One poll: seconds since the previous one (irregular), and what was seen. */
 const poll = fc.record({
@@ -130,7 +132,12 @@ function metricsAt(
 type Poll = { gapSeconds: number; metrics: Parameters<typeof metricsAt>[0]; drift?: number | undefined };
 
 /** Drives decide() through the polls, applying decisions (and out-of-band drift). */
-function run(s: LambdaConcurrencyScalerSpec, start: number | null, polls: readonly Poll[]) {
+function run(
+  s: LambdaConcurrencyScalerSpec,
+  start: number | null,
+  polls: readonly Poll[],
+  batchSize?: number,
+) {
   let state = initialPolicyState();
   let current = start;
   let now = T0;
@@ -145,7 +152,12 @@ function run(s: LambdaConcurrencyScalerSpec, start: number | null, polls: readon
   for (const p of polls) {
     now += p.gapSeconds * 1000;
     if (p.drift !== undefined) current = p.drift;
-    const input: DecisionInput = { spec: s, metrics: metricsAt(p.metrics, now), currentConcurrency: current };
+    const input: DecisionInput = {
+      spec: s,
+      metrics: metricsAt(p.metrics, now),
+      currentConcurrency: current,
+      ...(batchSize === undefined ? {} : { batchSize }),
+    };
     const { decision, nextState } = decide(input, state, now);
     const before = current;
     if (decision.desired !== null) current = decision.desired;
@@ -162,10 +174,11 @@ describe('decide, for any spec, metrics, history and poll times', () => {
         anySpec,
         fc.option(fc.integer({ min: 0, max: 2000 })),
         fc.array(poll, { maxLength: 30 }),
-        (s, start, polls) => {
+        batch,
+        (s, start, polls, b) => {
           const min = s.awsLambdaMinConcurrency;
           const max = s.awsLamndaMaxConcurrency ?? 0;
-          for (const step of run(s, start, polls).steps) {
+          for (const step of run(s, start, polls, b).steps) {
             if (step.desired !== null)
               assert.ok(step.desired >= min && step.desired <= max, `${step.desired}`);
             if (step.after !== null) assert.ok(step.after >= min && step.after <= max, `${step.after}`);
@@ -182,8 +195,9 @@ describe('decide, for any spec, metrics, history and poll times', () => {
         anySpec,
         fc.option(fc.integer({ min: 0, max: 2000 })),
         fc.array(poll, { minLength: 1, maxLength: 15 }),
-        (s, start, polls) => {
-          for (const step of run(s, start, polls).steps) {
+        batch,
+        (s, start, polls, b) => {
+          for (const step of run(s, start, polls, b).steps) {
             const a = decide(step.input, structuredClone(step.state), step.now);
             const b = decide(structuredClone(step.input), structuredClone(step.state), step.now);
             assert.deepEqual(a, b);
@@ -200,8 +214,9 @@ describe('decide, for any spec, metrics, history and poll times', () => {
         anySpec,
         fc.integer({ min: 0, max: 2000 }),
         fc.array(poll, { minLength: 2, maxLength: 20 }),
-        (s, start, polls) => {
-          const { steps, state } = run(s, start, polls);
+        batch,
+        (s, start, polls, b) => {
+          const { steps, state } = run(s, start, polls, b);
           const stored = JSON.parse(JSON.stringify(state));
           assert.deepEqual(stored, state);
           assert.deepEqual(restorePolicyState(stored), state);
@@ -217,11 +232,34 @@ describe('decide, for any spec, metrics, history and poll times', () => {
 
   it('keeps its history under 4 KB however long it runs', () => {
     fc.assert(
-      fc.property(anySpec, fc.array(poll, { minLength: 200, maxLength: 400 }), (s, polls) => {
-        const { state } = run(s, 10, polls);
+      fc.property(anySpec, fc.array(poll, { minLength: 200, maxLength: 400 }), batch, (s, polls, b) => {
+        const { state } = run(s, 10, polls, b);
         assert.ok(JSON.stringify(state).length < 4096, `${JSON.stringify(state).length} bytes`);
       }),
       { numRuns: 30 },
+    );
+  });
+});
+
+describe('Step, for any spec and polls', () => {
+  it('decides exactly as without a batch size: its default reads the visible count, as the original did', () => {
+    fc.assert(
+      fc.property(
+        anySpec.filter((s) => (s.policy?.type ?? 'Step') === 'Step'),
+        fc.option(fc.integer({ min: 0, max: 2000 })),
+        fc.array(poll, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        (s, start, polls, b) => {
+          const plain = run(s, start, polls);
+          const batched = run(s, start, polls, b);
+          assert.deepEqual(
+            batched.steps.map((st) => st.desired),
+            plain.steps.map((st) => st.desired),
+          );
+          assert.deepEqual(batched.state, plain.state);
+        },
+      ),
+      RUNS,
     );
   });
 });
@@ -347,10 +385,16 @@ describe('decide, for nonsense readings', () => {
         odd,
         odd,
         fc.option(odd),
-        (s, visible, inFlight, delayed, at, current) => {
+        fc.option(odd, { nil: undefined }),
+        (s, visible, inFlight, delayed, at, current, batchSize) => {
           const metrics = { visible, inFlight, delayed, observedAt: at };
           const { decision, nextState } = decide(
-            { spec: s, metrics, currentConcurrency: current },
+            {
+              spec: s,
+              metrics,
+              currentConcurrency: current,
+              ...(batchSize === undefined ? {} : { batchSize }),
+            },
             initialPolicyState(),
             T0,
           );

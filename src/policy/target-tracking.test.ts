@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
-import { once, queue, spec } from './fixtures.ts';
+import { decide } from './decide.ts';
+import { once, queue, spec, T0 } from './fixtures.ts';
+import { initialPolicyState } from './state.ts';
 import { Limit, Reason } from './types.ts';
 
 /** Target 10 messages per unit, bounds 1..100, scale-down stabilization off. */
@@ -20,6 +22,8 @@ interface Case {
   spec?: LambdaConcurrencyScalerSpec;
   visible: number;
   inFlight?: number;
+  /** The event source mapping's batch size, when the operator read it. */
+  batchSize?: number;
   current: number | null;
   desired: number | null;
   reason: Reason;
@@ -84,6 +88,39 @@ const cases = {
     desired: 20,
     reason: Reason.TargetTracking,
   },
+  'counts in-flight messages beyond reserved × batch size as waiting (throttled overpull)': {
+    visible: 0,
+    inFlight: 300,
+    batchSize: 10,
+    current: 10,
+    desired: 20,
+    reason: Reason.TargetTracking,
+  },
+  'does not count in-flight messages the reserved concurrency can be processing': {
+    visible: 50,
+    inFlight: 100,
+    batchSize: 10,
+    current: 10,
+    desired: 5,
+    reason: Reason.TargetTracking,
+  },
+  'counts no in-flight message without the batch size (nothing to compare with)': {
+    visible: 0,
+    inFlight: 300,
+    current: 10,
+    desired: 1,
+    reason: Reason.TargetTracking,
+    limitedBy: [Limit.Bounds],
+  },
+  'counts every in-flight message once with includeInFlight, batch size or not': {
+    spec: tracking({ metrics: { includeInFlight: true } }),
+    visible: 100,
+    inFlight: 300,
+    batchSize: 10,
+    current: 20,
+    desired: 40,
+    reason: Reason.TargetTracking,
+  },
   'goes to the minimum when the queue is empty': {
     visible: 0,
     current: 10,
@@ -117,10 +154,15 @@ const cases = {
 describe('the TargetTracking policy', () => {
   for (const [name, c] of Object.entries(cases) as [string, Case][]) {
     it(name, () => {
-      const { decision } = once(
-        c.spec ?? tracking(),
-        queue(c.visible, undefined, c.inFlight ?? 0),
-        c.current,
+      const { decision } = decide(
+        {
+          spec: c.spec ?? tracking(),
+          metrics: queue(c.visible, undefined, c.inFlight ?? 0),
+          currentConcurrency: c.current,
+          ...(c.batchSize === undefined ? {} : { batchSize: c.batchSize }),
+        },
+        initialPolicyState(),
+        T0,
       );
       assert.equal(decision.desired, c.desired);
       assert.equal(decision.reason, c.reason);

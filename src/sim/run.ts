@@ -66,6 +66,8 @@ export interface RunResult {
 /** AWS's documented CloudWatch behaviour that awssim does not model: after 6 h idle, 15 min late. */
 const COLD_IDLE_S = 6 * 3600;
 const COLD_DELAY_S = 15 * 60;
+/** How often the reconciler re-lists event source mappings (its default `eventSourceRefreshMs`). */
+const ESM_REFRESH_MS = 300_000;
 
 /** Runs one strategy against one workload with one seed, in virtual time. */
 export async function runOnce(o: RunOptions): Promise<RunResult> {
@@ -104,10 +106,6 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     const cold = coldCloudWatch(sim);
     const poll = policyPoll(sim, s, config, queue, fn, count, put, cold);
     sim.every(intervalSeconds * 1000, poll, phaseMs(o.seed, intervalSeconds));
-    if (s.calls !== 'original') {
-      // The reconciler re-checks the event source mapping every 5 minutes (ListEventSourceMappings).
-      sim.every(300_000, () => count('lambda:ListEventSourceMappings'), phaseMs(o.seed, intervalSeconds));
-    }
   } else if (s.kind === 'oracle') {
     intervalSeconds = s.intervalSeconds ?? 10;
     sim.every(intervalSeconds * 1000, oraclePoll(sim, s, o, put), 1000);
@@ -194,9 +192,19 @@ function policyPoll(
   let stored = JSON.stringify(initialPolicyState());
   let lastApplied: number | null = null;
   const fromCloudWatch = config.metrics.source === 'CloudWatch';
+  // The reconciler lists the function's event source mappings on its first poll and then every
+  // 5 minutes (the link check), keeping the queue's mapping's BatchSize for decide().
+  let mapping: { at: number; batchSize: number | undefined } | null = null;
+  const queueArn = sim.world.queues.get(queue)?.arn;
   return (now) => {
     const reserved = sim.getFunctionConcurrency(fn) ?? null;
     count(s.calls === 'original' ? 'lambda:GetFunctionConcurrency' : 'lambda:GetFunction');
+    if (s.calls !== 'original' && (mapping === null || now - mapping.at >= ESM_REFRESH_MS)) {
+      count('lambda:ListEventSourceMappings');
+      const esm = [...sim.world.esms.values()].find((e) => e.functionName === fn && e.queueArn === queueArn);
+      mapping = { at: now, batchSize: esm?.batchSize };
+    }
+    const batchSize = mapping?.batchSize;
     let metrics: QueueMetrics;
     if (s.calls === 'original') {
       metrics = { visible: 0, inFlight: 0, delayed: 0, observedAt: now };
@@ -215,7 +223,14 @@ function policyPoll(
       metrics.datapoints = cold(points, now);
     }
     const { decision, nextState } = decide(
-      { spec, config, metrics, currentConcurrency: reserved, lastApplied },
+      {
+        spec,
+        config,
+        metrics,
+        currentConcurrency: reserved,
+        lastApplied,
+        ...(batchSize === undefined ? {} : { batchSize }),
+      },
       restorePolicyState(JSON.parse(stored)),
       now,
     );
