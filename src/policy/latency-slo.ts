@@ -16,8 +16,6 @@ const CALM_TAU_SECONDS = 60;
 const SATURATED_TAU_SECONDS = 20;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
-/** Calm intervals after which the in-flight time is (re)anchored. */
-const CALM_POLLS_TO_ANCHOR = 2;
 
 /** One snapshot of the queue, as the estimator needs it. */
 export interface Snapshot {
@@ -139,19 +137,24 @@ function fold(
   }
 
   next.calmPolls = previous.calmPolls + 1;
-  if (next.arrivalRate === null) return next;
-  // Little's law, anchored once per calm spell after it settles: in flight = arrivals x time in
-  // flight. The time in flight belongs to the function, not the load, so anchors accumulate.
-  const served = snap.inFlight - over;
-  if (next.calmPolls === CALM_POLLS_TO_ANCHOR && served > 0 && next.arrivalRate > 0) {
-    const anchor = served / next.arrivalRate;
+  const mu = next.throughputPerUnit;
+  // Little's law on the function, anchored once per saturated spell, as it ends: served in flight
+  // = completions x time in flight, and while saturated completions are c x mu. The last
+  // saturated poll is used (the units in effect had filled by then). The time in flight belongs
+  // to the function, not the load, so anchors accumulate. A bias in mu cancels in calm, where
+  // the need comes out as served / (served per unit when saturated).
+  const lastSaturated = previous.samples.at(-1);
+  const served0 = lastSaturated === undefined ? 0 : f0 - overpulled(f0, lastSaturated[1], batchSize);
+  if (previous.calmPolls === 0 && lastSaturated?.[0] === t0 && mu !== null && served0 > 0) {
+    const anchor = served0 / (lastSaturated[1] * mu);
     next.inFlightSeconds =
       next.inFlightSeconds === null
         ? anchor
         : next.inFlightSeconds + ANCHOR_WEIGHT * (anchor - next.inFlightSeconds);
   }
-  if (next.inFlightSeconds === null) return next;
-  // Calm: arrivals follow the in-flight count (Little's law), and cannot exceed what kept up.
+  if (next.arrivalRate === null || next.inFlightSeconds === null) return next;
+  // Calm: the function keeps up, so arrivals are its completions, served in flight / time in
+  // flight (Little's law), and cannot exceed what c units process.
   let arrivals = inFlight / next.inFlightSeconds;
   if (next.throughputPerUnit !== null) arrivals = Math.min(arrivals, c * next.throughputPerUnit);
   next.arrivalRate = smooth(arrivals, CALM_TAU_SECONDS);
@@ -182,12 +185,12 @@ export function recommendLatencySLO(
         limit: null,
       };
     }
-    if (backlog === 0) {
+    if (backlog < Math.max(1, base)) {
       const down = Math.floor(base / 2);
       return {
         recommendation: down,
         reason: Reason.LatencySLOLearning,
-        message: `no messages wait and the throughput per unit is not known yet: probing down from ${base} to ${down}`,
+        message: `${backlog === 0 ? 'no' : `only ${fmt(backlog)}`} messages wait (fewer than the ${base} units) and the throughput per unit is not known yet: probing down from ${base} to ${down}`,
         limit: null,
       };
     }

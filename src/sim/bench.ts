@@ -81,6 +81,7 @@ export function loadBenchScenario(file: string): BenchScenario {
 export const RECOMMENDED = 'LatencySLO (ours)';
 export const ORIGINAL = 'original';
 export const ORACLE = 'oracle';
+export const STATIC_MAX = 'static max';
 
 /** Messages one unit processes per second at the start, from the scenario's function. */
 function initialThroughput(s: BenchScenario): number {
@@ -154,7 +155,7 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
         },
       },
     },
-    { kind: 'static', label: 'static max', concurrency: max },
+    { kind: 'static', label: STATIC_MAX, concurrency: max },
     { kind: 'static', label: 'static min', concurrency: min },
     { kind: 'oracle', label: ORACLE, min, max },
   ];
