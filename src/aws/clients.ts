@@ -42,6 +42,8 @@ export interface AwsBinding {
   queues: QueuePort;
   functions: FunctionPort;
   buckets: LambdaBuckets;
+  /** `account|region`: whose concurrency pool and control-plane budget this binding spends. */
+  account: string;
 }
 
 export class AwsClientFactory {
@@ -65,6 +67,7 @@ export class AwsClientFactory {
     };
     const sqs = new SQSClient(common);
     const lambda = new LambdaClient(common);
+    const account = `${identity.account ?? identity.key}|${region}`;
     const buckets = this.buckets(identity.account ?? identity.key, region);
     const deps = {
       metrics: this.#options.metrics,
@@ -78,6 +81,7 @@ export class AwsClientFactory {
         ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
       }),
       buckets,
+      account,
     };
     this.#bindings.set(key, binding);
     return binding;

@@ -100,7 +100,7 @@ describe('ScalerReconciler', () => {
         return object;
       },
       event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
-      aws: async () => ({ queues: aws, functions: aws }),
+      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
       clock,
       log: silentLogger,
     });
@@ -279,7 +279,7 @@ describe('ScalerReconciler', () => {
     const constrained = object.status?.conditions?.find((c) => c.type === 'Constrained');
     assert.match(
       constrained?.message ?? '',
-      /wanted 10 but the account has 103 unreserved of 1000 and must keep 100 unreserved: capped at 8/,
+      /wanted 10 but the account has 103 unreserved of 1000 and must keep 100 unreserved: this scaler \(priority 0\) gets 8/,
     );
     await poll();
     assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
@@ -296,3 +296,66 @@ describe('ScalerReconciler', () => {
     );
   });
 });
+
+describe('ScalerReconciler sharing an account', () => {
+  it('serves the higher priority first and tells the other why it got less', async () => {
+    const aws = new FakeAws();
+    aws.backlog = 5000;
+    aws.reserved = 5;
+    aws.accountConcurrency = async () => ({ limit: 1000, unreserved: 120 }); // 20 grantable
+    const objects: Record<string, LambdaConcurrencyScaler> = {};
+    for (const [name, priority] of [
+      ['high', 10],
+      ['low', 0],
+    ] as const) {
+      const s = scaler({ awsLamndaMaxConcurrency: 100, awsLambdaStepConcurrency: 30, priority });
+      s.metadata = { ...s.metadata, name, uid: name };
+      s.status = { originalConcurrency: { reserved: 5, recordedAt: '2026-11-27T00:00:00Z' } };
+      objects[`default/${name}`] = s;
+    }
+    const events: string[] = [];
+    const reconciler = new ScalerReconciler({
+      get: (key) => objects[key],
+      patchStatus: async (s, status) => {
+        objects[`default/${s.metadata.name}`] = { ...s, status };
+      },
+      setFinalizers: async (s, finalizers) => {
+        const next = { ...s, metadata: { ...s.metadata, finalizers } };
+        objects[`default/${s.metadata.name}`] = next;
+        return next;
+      },
+      event: (s, type, reason, message) => events.push(`${s.metadata.name} ${type} ${reason} ${message}`),
+      // Each scaler sees its own function held at 5; both draw on one account.
+      aws: async () => ({ queues: aws, functions: fnAt5(aws), account: 'shared|us-east-1' }),
+      clock: new ManualClock(0),
+      log: silentLogger,
+    });
+    await reconciler.reconcile('default/high');
+    await reconciler.reconcile('default/low');
+
+    const constrained = objects['default/low']?.status?.conditions?.find((c) => c.type === 'Constrained');
+    assert.match(
+      constrained?.message ?? '',
+      /shared by priority then fairly between 2 scalers that want more: this scaler \(priority 0\) gets 5/,
+    );
+    assert.deepEqual(
+      aws.puts,
+      [25],
+      'the high-priority scaler got all 20 grantable units (5 → 25), the other none',
+    );
+    const high = objects['default/high']?.status?.conditions?.find((c) => c.type === 'Constrained');
+    assert.match(high?.message ?? '', /wanted 35 .*: this scaler \(priority 10\) gets 25/);
+    assert.equal(events.filter((e) => e.includes('Warning Constrained')).length, 2, 'one warning each');
+  });
+});
+
+/** A function port whose reads always say 5 (each scaler has its own function in this story). */
+function fnAt5(aws: FakeAws): FunctionPort {
+  return {
+    concurrency: async (name: string) => ({ functionArn: name, reserved: 5 }),
+    putConcurrency: (name: string, n: number) => aws.putConcurrency(name, n),
+    deleteConcurrency: () => aws.deleteConcurrency(),
+    eventSources: () => aws.eventSources(),
+    accountConcurrency: () => aws.accountConcurrency(),
+  };
+}

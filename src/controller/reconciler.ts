@@ -35,12 +35,15 @@ import {
   setCondition,
 } from '../runtime/conditions.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { HeadroomLedger } from './headroom.ts';
 import type { ScalerMetrics } from './metrics.ts';
 
 /** The AWS ports for one scaler (its identity and Region). */
 export interface AwsPorts {
   queues: QueuePort;
   functions: FunctionPort;
+  /** The account and Region whose concurrency pool and control-plane budget these ports use. */
+  account: string;
 }
 
 /** What the reconciler needs from the outside world; src/cmd wires the real ones. */
@@ -91,6 +94,8 @@ export class ScalerReconciler {
   readonly #eventSources = new Map<string, Cached<{ linked: boolean; batchSize: number | undefined }>>();
   /** When each scaler's next poll is due (uid → epoch ms), to measure how late polls start. */
   readonly #due = new Map<string, number>();
+  /** Who in each account wants more reserved concurrency right now (shared headroom). */
+  readonly #headroom = new HeadroomLedger(120_000);
   /** Set once the endpoint has been seen without GetAccountSettings (moto), to warn only once. */
   #warnedNoAccount = false;
   /** The freshest policy history per scaler uid, and when it was last written to status. */
@@ -212,27 +217,7 @@ export class ScalerReconciler {
       this.#deps.event(scaler, 'Warning', EventReason.Drift, message);
     }
     let desired = decision.desired === null ? undefined : this.#bounded(decision.desired, spec);
-    if (desired !== undefined && desired > (current ?? 0)) {
-      const account = await aws.functions.accountConcurrency();
-      if (account === undefined && !this.#warnedNoAccount) {
-        this.#warnedNoAccount = true;
-        this.#deps.log.warn(
-          'GetAccountSettings is not available at this endpoint: scaling without the account headroom check',
-        );
-      }
-      // Lambda keeps 100 unreserved in every account; asking for more fails (AWS-FACTS.md).
-      const allowed =
-        account === undefined ? Number.POSITIVE_INFINITY : account.unreserved + (current ?? 0) - 100;
-      if (desired > allowed) {
-        const message = `wanted ${desired} but the account has ${account?.unreserved} unreserved of ${account?.limit} and must keep 100 unreserved: capped at ${Math.max(allowed, current ?? 0)}`;
-        if (report.constrained(message))
-          this.#deps.event(scaler, 'Warning', EventReason.Constrained, message);
-        desired =
-          allowed >= spec.awsLambdaMinConcurrency && allowed > (current ?? 0)
-            ? Math.floor(allowed)
-            : undefined;
-      } else report.unconstrained();
-    } else report.unconstrained();
+    if (desired !== undefined) desired = await this.#withinHeadroom(scaler, aws, current, desired, report);
     const labelsUp = (up: boolean) => ({
       ...labels(scaler),
       direction: up ? 'up' : 'down',
@@ -266,6 +251,57 @@ export class ScalerReconciler {
     }
     this.#deps.metrics?.desired.set(labels(scaler), desired ?? current ?? 0);
     this.#deps.metrics?.applied.set(labels(scaler), report.status.concurrency ?? 0);
+  }
+
+  /**
+   * Caps a scale-up to the account's headroom: Lambda keeps 100 executions unreserved in every
+   * account (AWS-FACTS.md), and scalers of one account that want more at the same time share
+   * what is left by priority, then fairly (headroom.ts). Returns the value to set, or undefined.
+   */
+  async #withinHeadroom(
+    scaler: LambdaConcurrencyScaler,
+    aws: AwsPorts,
+    current: number | undefined,
+    desired: number,
+    report: StatusBuilder,
+  ): Promise<number | undefined> {
+    const held = current ?? 0;
+    const id = uidOf(scaler);
+    const now = this.#deps.clock.now();
+    if (desired <= held) {
+      this.#headroom.grant(aws.account, { id, priority: 0, wanted: 0 }, 0, now);
+      report.unconstrained();
+      return desired;
+    }
+    const account = await aws.functions.accountConcurrency();
+    if (account === undefined) {
+      if (!this.#warnedNoAccount) {
+        this.#warnedNoAccount = true;
+        this.#deps.log.warn(
+          'GetAccountSettings is not available at this endpoint: scaling without the account headroom check',
+        );
+      }
+      report.unconstrained();
+      return desired;
+    }
+    const priority = scaler.spec.priority ?? 0;
+    const wanted = desired - held;
+    const { granted, sharing } = this.#headroom.grant(
+      aws.account,
+      { id, priority, wanted },
+      account.unreserved - 100,
+      now,
+    );
+    if (granted >= wanted) {
+      report.unconstrained();
+      return desired;
+    }
+    const capped = held + granted;
+    const others =
+      sharing > 1 ? `, shared by priority then fairly between ${sharing} scalers that want more` : '';
+    const message = `wanted ${desired} but the account has ${account.unreserved} unreserved of ${account.limit} and must keep 100 unreserved${others}: this scaler (priority ${priority}) gets ${capped}`;
+    if (report.constrained(message)) this.#deps.event(scaler, 'Warning', EventReason.Constrained, message);
+    return granted > 0 && capped >= scaler.spec.awsLambdaMinConcurrency ? capped : undefined;
   }
 
   /** On deletion: restore what the function had before the operator (unless Retain), then let go. */
