@@ -162,6 +162,15 @@ describe('the LatencySLO policy', () => {
       assert.ok(backlogged * 30 <= 600, `backlog stayed for ${backlogged * 30}s`);
     });
 
+    it('comes down when a surge it met before any calm spell ends', () => {
+      // 10 minutes of surge from the start, then a tenth of it.
+      const falling: World = { ...world, arrivals: (sec) => (sec < 600 ? 100 : 10) };
+      const trace = simulate(slo(), falling, 4800, 5, 30, overpulled);
+      const last = trace.at(-1);
+      assert.ok(last !== undefined);
+      assert.ok(last.concurrency >= 6 && last.concurrency <= 10, `settled at ${last.concurrency}`);
+    });
+
     it('never scales up without the batch size: the backlog is invisible to it (the old behaviour)', () => {
       const trace = simulate(slo(), world, 1800, 5, 30, { overpulled: true });
       assert.ok(
