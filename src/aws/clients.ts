@@ -93,8 +93,14 @@ export class AwsClientFactory {
     let buckets = this.#buckets.get(key);
     if (buckets === undefined) {
       const clock = this.#options.clock;
+      const cpRps = this.#options.controlPlaneRps ?? 10;
       buckets = {
-        controlPlane: new TokenBucket({ ratePerSecond: this.#options.controlPlaneRps ?? 10, clock }),
+        // Burst + rate must stay under AWS's 15/s in any one second, whatever else the account does.
+        controlPlane: new TokenBucket({
+          ratePerSecond: cpRps,
+          burst: Math.max(1, Math.min(cpRps, 15 - cpRps)),
+          clock,
+        }),
         getFunction: new TokenBucket({ ratePerSecond: this.#options.getFunctionRps ?? 50, clock }),
       };
       this.#buckets.set(key, buckets);
