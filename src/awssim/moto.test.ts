@@ -2,8 +2,6 @@
 // independent emulator) both implement, and the normalised results must agree.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateEventSourceMappingCommand,
@@ -32,25 +30,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { clientConfig, type Harness, startHarness } from './testing/harness.ts';
-
-const motoMissing = ((): string | false => {
-  try {
-    execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'moto is not installed (python3 -m moto.server unavailable): skipping the awssim/moto cross-check';
-  }
-})();
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { type Moto, motoMissing, startMoto } from './testing/moto.ts';
 
 /** What one step produced: a value or the error's name. */
 type Outcome = Record<string, unknown>;
@@ -263,32 +243,16 @@ async function motoRole(endpoint: string): Promise<string> {
 }
 
 describe('awssim agrees with moto', { skip: motoMissing }, () => {
-  let moto: ChildProcess;
+  let moto: Moto;
   let motoUrl: string;
   let h: Harness;
   before(async () => {
-    const port = await freePort();
-    motoUrl = `http://127.0.0.1:${port}`;
-    moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      stdio: 'ignore',
-      env: { ...process.env, MOTO_LAMBDA_CONCURRENCY_QUOTA: '1000' },
-    });
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${motoUrl}/moto-api/`)).ok) break;
-      } catch {}
-      if (Date.now() > deadline) throw new Error('moto did not start within 20 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await fetch(`${motoUrl}/moto-api/config`, {
-      method: 'POST',
-      body: JSON.stringify({ lambda: { use_docker: false } }),
-    });
+    moto = await startMoto({ MOTO_LAMBDA_CONCURRENCY_QUOTA: '1000' });
+    motoUrl = moto.url;
     h = await startHarness();
   });
   after(async () => {
-    moto?.kill('SIGTERM');
+    moto?.stop();
     await h?.close();
   });
 
