@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     say(`  throttled invocations ${report.throttles}`);
   }
   say(
-    `  peak backlog ${Math.max(0, ...points.map((p) => p.visible))} messages; reserved concurrency ${Math.min(...points.map((p) => p.reserved))}–${Math.max(0, ...points.map((p) => p.reserved))}`,
+    `  peak backlog ${Math.max(0, ...points.map((p) => p.visible))} visible and ${Math.max(0, ...points.map((p) => p.inFlight))} in flight; reserved concurrency ${Math.min(...points.map((p) => p.reserved))}–${Math.max(0, ...points.map((p) => p.reserved))}`,
   );
   say(
     `  scaling actions ${scalings.length}; scaler state ${status?.status?.state ?? 'unknown'}, concurrency ${status?.status?.concurrency ?? '-'}`,
@@ -162,6 +162,7 @@ async function main(): Promise<void> {
           color: '#d62728',
           points: points.map((p) => [p.t, p.visible]),
         },
+        { name: 'in flight', axis: 'left', color: '#ff7f0e', points: points.map((p) => [p.t, p.inFlight]) },
         { name: 'arrivals/s', axis: 'left', color: '#aaaaaa', points: points.map((p) => [p.t, p.arrivals]) },
         {
           name: 'reserved concurrency',
