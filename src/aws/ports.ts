@@ -55,6 +55,15 @@ export interface FunctionPort {
   putConcurrency(functionName: string, reserved: number, priority?: number): Promise<void>;
   /** DeleteFunctionConcurrency (back to the unreserved pool). */
   deleteConcurrency(functionName: string): Promise<void>;
+  /**
+   * UpdateEventSourceMapping with only ScalingConfig.MaximumConcurrency (2-1000); undefined removes
+   * the cap (`ScalingConfig: {}`). Spends the shared control-plane bucket at `priority`.
+   */
+  updateEventSourceMaximumConcurrency(
+    uuid: string,
+    value: number | undefined,
+    priority?: number,
+  ): Promise<void>;
   /** Every event source mapping of the function (all pages). */
   eventSources(functionName: string): Promise<EventSource[]>;
   /** GetAccountSettings; undefined where the endpoint does not implement it. */

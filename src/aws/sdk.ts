@@ -8,6 +8,7 @@ import {
   type LambdaClient,
   ListEventSourceMappingsCommand,
   PutFunctionConcurrencyCommand,
+  UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classify } from './errors.ts';
@@ -203,6 +204,26 @@ export class LambdaFunctions implements FunctionPort {
       'DeleteFunctionConcurrency',
       () => this.#lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName })),
       this.#cp(Priority.ScaleDown),
+    );
+  }
+
+  async updateEventSourceMaximumConcurrency(
+    uuid: string,
+    value: number | undefined,
+    priority: number = Priority.ScaleUp,
+  ): Promise<void> {
+    await instrumented(
+      this.#deps,
+      'lambda',
+      'UpdateEventSourceMapping',
+      () =>
+        this.#lambda.send(
+          new UpdateEventSourceMappingCommand({
+            UUID: uuid,
+            ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
+          }),
+        ),
+      this.#cp(priority),
     );
   }
 

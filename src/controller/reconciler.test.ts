@@ -15,6 +15,12 @@ class FakeAws implements QueuePort, FunctionPort {
   fail: AwsError | undefined;
   calls: Record<string, number> = {};
   puts: number[] = [];
+  /** The queue's event source mapping(s) to the function. */
+  esms: { uuid: string; maximumConcurrency: number | undefined }[] = [
+    { uuid: 'u', maximumConcurrency: undefined },
+  ];
+  /** Every write in order: `put N`, `delete`, `cap UUID N|none`. */
+  writes: string[] = [];
   #count(op: string): void {
     this.calls[op] = (this.calls[op] ?? 0) + 1;
     if (this.fail !== undefined) throw this.fail;
@@ -34,23 +40,31 @@ class FakeAws implements QueuePort, FunctionPort {
   async putConcurrency(_name: string, reserved: number) {
     this.#count('put');
     this.puts.push(reserved);
+    this.writes.push(`put ${reserved}`);
     this.reserved = reserved;
   }
   async deleteConcurrency() {
     this.#count('delete');
+    this.writes.push('delete');
     this.reserved = undefined;
+  }
+  async updateEventSourceMaximumConcurrency(uuid: string, value: number | undefined) {
+    this.#count('updateEsm');
+    const esm = this.esms.find((e) => e.uuid === uuid);
+    if (esm === undefined) throw new Error(`no mapping ${uuid}`);
+    if (value !== undefined && (value < 2 || value > 1000)) throw new Error(`invalid ${value}`);
+    this.writes.push(`cap ${uuid} ${value ?? 'none'}`);
+    esm.maximumConcurrency = value;
   }
   async eventSources(): Promise<EventSource[]> {
     this.#count('eventSources');
     return this.linked
-      ? [
-          {
-            uuid: 'u',
-            eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
-            state: 'Enabled',
-            maximumConcurrency: undefined,
-          },
-        ]
+      ? this.esms.map((e) => ({
+          uuid: e.uuid,
+          eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
+          state: 'Enabled',
+          maximumConcurrency: e.maximumConcurrency,
+        }))
       : [];
   }
   async accountConcurrency() {
@@ -297,6 +311,230 @@ describe('ScalerReconciler', () => {
   });
 });
 
+describe('ScalerReconciler with eventSourceMapping.manageMaximumConcurrency', () => {
+  let aws: FakeAws;
+  let object: LambdaConcurrencyScaler;
+  let events: string[];
+  let clock: ManualClock;
+  let reconciler: ScalerReconciler;
+  const managed = (spec: Partial<LambdaConcurrencyScaler['spec']> = {}) =>
+    scaler({ eventSourceMapping: { manageMaximumConcurrency: true }, ...spec });
+
+  beforeEach(() => {
+    aws = new FakeAws();
+    object = managed();
+    events = [];
+    clock = new ManualClock(Date.UTC(2026, 10, 27));
+    reconciler = new ScalerReconciler({
+      get: () => object,
+      patchStatus: async (s, status) => {
+        object = { ...s, status };
+      },
+      setFinalizers: async (s, finalizers) => {
+        object = { ...s, metadata: { ...s.metadata, finalizers } };
+        return object;
+      },
+      event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
+      clock,
+      log: silentLogger,
+    });
+  });
+
+  const poll = async () => {
+    const result = await reconciler.reconcile('default/sample');
+    await clock.advance(30_000);
+    return result;
+  };
+  const deleteScaler = async () => {
+    object = { ...object, metadata: { ...object.metadata, deletionTimestamp: '2026-11-27T00:10:00Z' } };
+    await reconciler.reconcile('default/sample');
+  };
+
+  it('is off by default: no UpdateEventSourceMapping call at all, nothing recorded', async () => {
+    object = scaler();
+    aws.backlog = 500;
+    for (let i = 0; i < 5; i++) await poll();
+    aws.backlog = 0;
+    for (let i = 0; i < 5; i++) await poll();
+    await deleteScaler();
+    assert.ok(aws.puts.length > 0, 'it did scale');
+    assert.equal(aws.calls.updateEsm ?? 0, 0);
+    assert.equal(aws.esms[0]?.maximumConcurrency, undefined);
+    assert.equal(object.status?.originalConcurrency?.eventSources, undefined);
+    assert.equal(object.status?.eventSourceMaximumConcurrency, undefined);
+  });
+
+  it('scaling up puts the reserved concurrency first, then raises the cap to it', async () => {
+    aws.backlog = 500;
+    await poll(); // records the originals
+    assert.deepEqual(object.status?.originalConcurrency?.eventSources, [{ uuid: 'u' }]);
+    assert.deepEqual(aws.writes, [], 'nothing is written before the originals are recorded');
+    await poll();
+    await poll();
+    assert.deepEqual(aws.writes, ['put 10', 'cap u 10', 'put 15', 'cap u 15']);
+    assert.equal(object.status?.eventSourceMaximumConcurrency, 15);
+    assert.ok(
+      events.some((e) =>
+        e.startsWith('Normal ScaledUp Reserved concurrency 10 → 15, event source MaximumConcurrency 10 → 15'),
+      ),
+      events.join('\n'),
+    );
+  });
+
+  it('scaling down lowers the cap first, then the reserved concurrency; cap never above reserved', async () => {
+    object = managed({ policy: { type: 'Step', step: { scaleDownThreshold: 50 } } });
+    aws.reserved = 20;
+    aws.esms = [
+      { uuid: 'u', maximumConcurrency: 20 },
+      { uuid: 'v', maximumConcurrency: 300 },
+    ];
+    aws.backlog = 0;
+    await poll(); // records the originals
+    await poll();
+    await poll();
+    assert.deepEqual(aws.writes, ['cap u 15', 'cap v 15', 'put 15', 'cap u 10', 'cap v 10', 'put 10']);
+    assert.ok(
+      events.some((e) => e.startsWith('Normal ScaledDown Reserved concurrency 20 → 15, event source')),
+    );
+  });
+
+  it('keeps the invariant cap ≤ reserved after every single write, up and down', async () => {
+    aws.backlog = 500;
+    const violations: string[] = [];
+    const check = aws.updateEventSourceMaximumConcurrency.bind(aws);
+    aws.updateEventSourceMaximumConcurrency = async (uuid, value) => {
+      if (value !== undefined && value > (aws.reserved ?? Number.POSITIVE_INFINITY))
+        violations.push(`cap ${value} > reserved ${aws.reserved}`);
+      return check(uuid, value);
+    };
+    const put = aws.putConcurrency.bind(aws);
+    aws.putConcurrency = async (name, reserved) => {
+      const cap = aws.esms[0]?.maximumConcurrency;
+      if (cap !== undefined && cap > reserved) violations.push(`put ${reserved} under cap ${cap}`);
+      return put(name, reserved);
+    };
+    for (let i = 0; i < 6; i++) await poll();
+    aws.backlog = 0;
+    for (let i = 0; i < 6; i++) await poll();
+    assert.ok(aws.writes.includes('cap u 20') && aws.writes.at(-1) === 'put 5', aws.writes.join(', '));
+    assert.deepEqual(violations, []);
+  });
+
+  it('writes the cap only on change, and remembers its own write (no re-read every poll)', async () => {
+    aws.reserved = 5;
+    aws.backlog = 0;
+    await poll();
+    await poll(); // steady at min: caps the mapping at 5 once
+    assert.deepEqual(aws.writes, ['cap u 5']);
+    assert.ok(
+      events.some((e) => e.startsWith('Normal EventSourceCapped Reserved concurrency 5, event source')),
+    );
+    for (let i = 0; i < 8; i++) await poll();
+    assert.deepEqual(aws.writes, ['cap u 5'], 'no further writes while nothing changes');
+    assert.equal(aws.calls.eventSources, 1, 'read once, within the 5 minute cache');
+    assert.equal(object.status?.eventSourceMaximumConcurrency, 5);
+  });
+
+  it('keeps the cap at 2 when the reserved concurrency goes below 2, and says so', async () => {
+    object = managed({ awsLambdaMinConcurrency: 0, awsLambdaStepConcurrency: 1 });
+    aws.reserved = 3;
+    aws.esms = [{ uuid: 'u', maximumConcurrency: 3 }];
+    await poll();
+    await poll();
+    await poll();
+    await poll();
+    assert.deepEqual(aws.writes, ['cap u 2', 'put 2', 'put 1', 'put 0']);
+    assert.equal(object.status?.eventSourceMaximumConcurrency, 2);
+    const below = events.filter((e) => /MaximumConcurrency stays at 2, its lowest value/.test(e));
+    assert.equal(below.length, 2, 'said at 2 → 1 and at 1 → 0');
+    assert.match(below[0] ?? '', /Reserved concurrency 2 → 1; event source .* for reserved concurrency 1/);
+  });
+
+  it('restores the mapping’s own cap and the function’s value on deletion, in a safe order', async () => {
+    aws.reserved = 7;
+    aws.esms = [{ uuid: 'u', maximumConcurrency: 4 }];
+    aws.backlog = 500;
+    await poll();
+    assert.deepEqual(object.status?.originalConcurrency?.eventSources, [
+      { uuid: 'u', maximumConcurrency: 4 },
+    ]);
+    await poll();
+    await poll();
+    assert.deepEqual(aws.writes, ['put 12', 'cap u 12', 'put 17', 'cap u 17']);
+    aws.writes = [];
+    await deleteScaler();
+    assert.deepEqual(aws.writes, ['cap u 4', 'put 7'], 'lower the cap first, then the reserved concurrency');
+    assert.equal(aws.reserved, 7);
+    assert.ok(
+      events.some(
+        (e) =>
+          e.startsWith('Normal Restored') && e.includes('MaximumConcurrency 4 on event source mapping u'),
+      ),
+    );
+  });
+
+  it('removes a cap the mapping did not have on deletion, after removing the reserved limit', async () => {
+    aws.backlog = 500;
+    await poll();
+    await poll();
+    aws.writes = [];
+    await deleteScaler();
+    assert.deepEqual(aws.writes, ['delete', 'cap u none']);
+    assert.equal(aws.esms[0]?.maximumConcurrency, undefined);
+  });
+
+  it('leaves the cap alone on deletion with onDelete: Retain', async () => {
+    object = managed({ onDelete: 'Retain' });
+    aws.backlog = 500;
+    await poll();
+    await poll();
+    aws.writes = [];
+    await deleteScaler();
+    assert.deepEqual(aws.writes, []);
+    assert.equal(aws.esms[0]?.maximumConcurrency, 10);
+  });
+
+  it('writes nothing in dry-run, and says which cap it would set', async () => {
+    object = managed({ dryRun: true });
+    aws.reserved = 5;
+    aws.backlog = 500;
+    for (let i = 0; i < 4; i++) await poll();
+    await deleteScaler();
+    assert.deepEqual(aws.writes, []);
+    assert.equal(aws.calls.updateEsm ?? 0, 0);
+    assert.ok(
+      events.some((e) =>
+        e.includes('would set reserved concurrency 5 → 10 and the event source MaximumConcurrency to 10'),
+      ),
+    );
+  });
+
+  it('records the mapping’s cap when turned on later, and gives it back when turned off', async () => {
+    object = scaler();
+    aws.reserved = 5;
+    aws.esms = [{ uuid: 'u', maximumConcurrency: 50 }];
+    await poll();
+    await poll();
+    assert.equal(aws.calls.updateEsm ?? 0, 0);
+    object = { ...object, spec: { ...object.spec, eventSourceMapping: { manageMaximumConcurrency: true } } };
+    await poll();
+    assert.deepEqual(object.status?.originalConcurrency?.eventSources, [
+      { uuid: 'u', maximumConcurrency: 50 },
+    ]);
+    assert.equal(object.status?.originalConcurrency?.reserved, 5, 'the function’s original is kept');
+    await poll();
+    assert.deepEqual(aws.writes, ['cap u 5']);
+    object = { ...object, spec: { ...object.spec, eventSourceMapping: { manageMaximumConcurrency: false } } };
+    await poll();
+    assert.deepEqual(aws.writes, ['cap u 5', 'cap u 50']);
+    assert.equal(object.status?.originalConcurrency?.eventSources, undefined);
+    assert.equal(object.status?.eventSourceMaximumConcurrency, undefined);
+    await poll();
+    assert.equal(aws.writes.length, 2, 'no longer managed');
+  });
+});
+
 describe('ScalerReconciler sharing an account', () => {
   it('serves the higher priority first and tells the other why it got less', async () => {
     const aws = new FakeAws();
@@ -355,6 +593,8 @@ function fnAt5(aws: FakeAws): FunctionPort {
     concurrency: async (name: string) => ({ functionArn: name, reserved: 5 }),
     putConcurrency: (name: string, n: number) => aws.putConcurrency(name, n),
     deleteConcurrency: () => aws.deleteConcurrency(),
+    updateEventSourceMaximumConcurrency: (uuid: string, v: number | undefined) =>
+      aws.updateEventSourceMaximumConcurrency(uuid, v),
     eventSources: () => aws.eventSources(),
     accountConcurrency: () => aws.accountConcurrency(),
   };

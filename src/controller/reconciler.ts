@@ -90,8 +90,15 @@ export class ScalerReconciler {
   readonly #deps: ReconcilerDeps;
   /** Queue URL and ARN per scaler uid (a spec change invalidates through the generation). */
   readonly #queues = new Map<string, Cached<{ url: string; arn: string }>>();
-  /** Whether the queue is an event source of the function, and that mapping's batch size, per scaler uid. */
-  readonly #eventSources = new Map<string, Cached<{ linked: boolean; batchSize: number | undefined }>>();
+  /**
+   * Whether the queue is an event source of the function, that mapping's batch size, and every
+   * mapping of the queue to the function with its MaximumConcurrency (kept current after our own
+   * updates), per scaler uid.
+   */
+  readonly #eventSources = new Map<
+    string,
+    Cached<{ linked: boolean; batchSize: number | undefined; mappings: Mapping[] }>
+  >();
   /** When each scaler's next poll is due (uid → epoch ms), to measure how late polls start. */
   readonly #due = new Map<string, number>();
   /** Who in each account wants more reserved concurrency right now (shared headroom). */
@@ -154,11 +161,31 @@ export class ScalerReconciler {
     try {
       const aws = await this.#deps.aws(scaler);
       const observed = await this.#gather(scaler, spec, aws, now);
+      const manageCaps = spec.eventSourceMapping?.manageMaximumConcurrency === true;
       if (previous.originalConcurrency === undefined) {
         // Record what to restore on deletion before the first change, in its own status write.
-        report.original(observed.fn.reserved);
+        report.original(observed.fn.reserved, manageCaps ? observed.mappings : undefined);
         await this.#write(scaler, report);
         return { requeueAfterMs: 1 };
+      }
+      const recordedCaps = previous.originalConcurrency.eventSources;
+      if (manageCaps && recordedCaps === undefined) {
+        // Turned on after the function's value was recorded: record the mappings' own caps first.
+        report.originalEventSources(observed.mappings);
+        await this.#write(scaler, report);
+        return { requeueAfterMs: 1 };
+      }
+      if (!manageCaps && recordedCaps !== undefined && spec.dryRun !== true) {
+        // Turned off: give the mappings back their own caps and stop managing them.
+        const restored = await this.#restoreCaps(aws, recordedCaps, observed.mappings, 'both');
+        report.forgetEventSources();
+        if (restored !== '')
+          this.#deps.event(
+            scaler,
+            'Normal',
+            EventReason.Restored,
+            `eventSourceMapping.manageMaximumConcurrency is off: restored ${restored}`,
+          );
       }
       const state = this.#states.get(uidOf(scaler))?.state ?? restorePolicyState(previous.policyState);
       const { decision, nextState } = decide(
@@ -181,7 +208,15 @@ export class ScalerReconciler {
         m?.set({ ...labels(scaler), kind: 'in_flight' }, observed.metrics.inFlight);
         m?.set({ ...labels(scaler), kind: 'delayed' }, observed.metrics.delayed);
       } else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
-      await this.#apply(scaler, spec, aws, observed.fn.reserved, decision, report);
+      await this.#apply(
+        scaler,
+        spec,
+        aws,
+        observed.fn.reserved,
+        decision,
+        report,
+        manageCaps ? observed.mappings : undefined,
+      );
       await this.#write(scaler, report);
       const due = this.#due.get(uidOf(scaler));
       if (due !== undefined)
@@ -210,6 +245,7 @@ export class ScalerReconciler {
     current: number | undefined,
     decision: Decision,
     report: StatusBuilder,
+    mappings: Mapping[] | undefined,
   ): Promise<void> {
     const applied = scaler.status?.appliedConcurrency;
     if (applied !== undefined && current !== undefined && current !== applied && spec.dryRun !== true) {
@@ -227,30 +263,102 @@ export class ScalerReconciler {
       const up = current === undefined || desired > current;
       const from = current === undefined ? 'unreserved' : String(current);
       if (spec.dryRun === true) {
+        const cap =
+          mappings === undefined ? '' : ` and the event source MaximumConcurrency to ${capFor(desired)}`;
         this.#deps.event(
           scaler,
           'Normal',
           EventReason.DryRun,
-          `Dry run: would set reserved concurrency ${from} → ${desired}: ${decision.message}`,
+          `Dry run: would set reserved concurrency ${from} → ${desired}${cap}: ${decision.message}`,
         );
         report.dryRun(current, desired, decision.message);
       } else {
+        // Keep "cap ≤ reserved" at every moment: lower the cap before lowering the reserved
+        // concurrency, raise it only after raising the reserved concurrency.
+        let capped = '';
+        if (mappings !== undefined && !up) capped = await this.#setCaps(aws, mappings, desired);
         await aws.functions.putConcurrency(spec.awsLambdaName, desired);
+        report.scaled(desired, decision.reason, decision.message);
+        this.#deps.metrics?.actions.inc(labelsUp(up));
+        if (mappings !== undefined) {
+          if (up) capped = await this.#setCaps(aws, mappings, desired);
+          report.eventSourceCap(capFor(desired));
+          if (desired < 2)
+            capped += `; event source MaximumConcurrency stays at 2, its lowest value, so the mapping may still pull up to 2 batches for reserved concurrency ${desired}`;
+        }
         const reason = up ? EventReason.ScaledUp : EventReason.ScaledDown;
         this.#deps.event(
           scaler,
           'Normal',
           reason,
-          `Reserved concurrency ${from} → ${desired}: ${decision.message}`,
+          `Reserved concurrency ${from} → ${desired}${capped}: ${decision.message}`,
         );
-        this.#deps.metrics?.actions.inc(labelsUp(up));
-        report.scaled(desired, decision.reason, decision.message);
       }
     } else {
       report.steady(current, spec.dryRun === true);
+      if (mappings !== undefined && current !== undefined && spec.dryRun !== true) {
+        // Nothing to scale, but a mapping may not have the cap yet (just turned on, or changed
+        // outside the operator): the cap only moves towards the current reserved concurrency.
+        const capped = await this.#setCaps(aws, mappings, current);
+        report.eventSourceCap(capFor(current));
+        if (capped !== '')
+          this.#deps.event(
+            scaler,
+            'Normal',
+            EventReason.EventSourceCapped,
+            `Reserved concurrency ${current}${capped}`,
+          );
+      }
     }
     this.#deps.metrics?.desired.set(labels(scaler), desired ?? current ?? 0);
     this.#deps.metrics?.applied.set(labels(scaler), report.status.concurrency ?? 0);
+  }
+
+  /**
+   * Sets MaximumConcurrency = clamp(reserved, 2, 1000) on every mapping that does not have it yet,
+   * updating the cached value after each successful write. Returns a note for the event message
+   * ('' when nothing changed).
+   */
+  async #setCaps(aws: AwsPorts, mappings: Mapping[], reserved: number): Promise<string> {
+    const cap = capFor(reserved);
+    const changed: string[] = [];
+    for (const m of mappings) {
+      if (m.maximumConcurrency === cap) continue;
+      await aws.functions.updateEventSourceMaximumConcurrency(m.uuid, cap);
+      changed.push(`${m.maximumConcurrency ?? 'none'} → ${cap}`);
+      m.maximumConcurrency = cap;
+    }
+    return changed.length === 0 ? '' : `, event source MaximumConcurrency ${changed.join(', ')}`;
+  }
+
+  /**
+   * Puts back the mappings' recorded MaximumConcurrency (mappings gone since are skipped). `down`
+   * restores only the caps that go down, `up` only those that go up or are removed, `both` all.
+   * Returns what was restored ('' when nothing).
+   */
+  async #restoreCaps(
+    aws: AwsPorts,
+    recorded: readonly { uuid: string; maximumConcurrency?: number | undefined }[],
+    mappings: Mapping[],
+    which: 'down' | 'up' | 'both',
+  ): Promise<string> {
+    const done: string[] = [];
+    for (const r of recorded) {
+      const m = mappings.find((x) => x.uuid === r.uuid);
+      if (m === undefined || m.maximumConcurrency === r.maximumConcurrency) continue;
+      const down =
+        r.maximumConcurrency !== undefined &&
+        (m.maximumConcurrency === undefined || r.maximumConcurrency < m.maximumConcurrency);
+      if (which === 'down' ? !down : which === 'up' ? down : false) continue;
+      await aws.functions.updateEventSourceMaximumConcurrency(
+        r.uuid,
+        r.maximumConcurrency,
+        Priority.ScaleDown,
+      );
+      m.maximumConcurrency = r.maximumConcurrency;
+      done.push(`MaximumConcurrency ${r.maximumConcurrency ?? 'none'} on event source mapping ${r.uuid}`);
+    }
+    return done.join(', ');
   }
 
   /**
@@ -313,20 +421,31 @@ export class ScalerReconciler {
       try {
         const aws = await this.#deps.aws(scaler);
         const fn = await aws.functions.concurrency(spec.awsLambdaName);
+        const recorded = original.eventSources;
+        let mappings: Mapping[] = [];
+        if (recorded !== undefined && recorded.length > 0) {
+          const sources = await aws.functions.eventSources(spec.awsLambdaName);
+          mappings = sources.map((m) => ({ uuid: m.uuid, maximumConcurrency: m.maximumConcurrency }));
+        }
+        // Caps that go down are restored before the reserved concurrency, the others after.
+        const lowered =
+          recorded === undefined ? '' : await this.#restoreCaps(aws, recorded, mappings, 'down');
         if (original.reserved === undefined) {
           if (fn.reserved !== undefined) await aws.functions.deleteConcurrency(spec.awsLambdaName);
         } else if (fn.reserved !== original.reserved) {
           await aws.functions.putConcurrency(spec.awsLambdaName, original.reserved, Priority.ScaleDown);
         }
+        const raised = recorded === undefined ? '' : await this.#restoreCaps(aws, recorded, mappings, 'up');
         const to =
           original.reserved === undefined
             ? 'no reserved concurrency'
             : `reserved concurrency ${original.reserved}`;
+        const caps = [lowered, raised].filter((x) => x !== '').join(', ');
         this.#deps.event(
           scaler,
           'Normal',
           EventReason.Restored,
-          `Restored ${to} on ${spec.awsLambdaName}, as before the operator`,
+          `Restored ${to} on ${spec.awsLambdaName}${caps === '' ? '' : ` and ${caps}`}, as before the operator`,
         );
       } catch (error) {
         if (!(error instanceof AwsError) || error.errorClass === ErrorClass.Transient) throw error;
@@ -355,7 +474,13 @@ export class ScalerReconciler {
     spec: LambdaConcurrencyScalerSpec,
     aws: AwsPorts,
     now: number,
-  ): Promise<{ fn: FunctionConcurrency; batchSize?: number; metrics?: QueueMetrics; metricsError?: string }> {
+  ): Promise<{
+    fn: FunctionConcurrency;
+    mappings: Mapping[];
+    batchSize?: number;
+    metrics?: QueueMetrics;
+    metricsError?: string;
+  }> {
     const uid = uidOf(scaler);
     const generation = scaler.metadata.generation ?? 0;
     let queue = this.#queues.get(uid);
@@ -368,9 +493,14 @@ export class ScalerReconciler {
     let linked = this.#eventSources.get(uid);
     if (linked === undefined || linked.generation !== generation || now - linked.at >= refreshMs) {
       const sources = await aws.functions.eventSources(spec.awsLambdaName);
-      const mapping = sources.find((s) => s.eventSourceArn === queue.value.arn);
+      const ours = sources.filter((s) => s.eventSourceArn === queue.value.arn);
+      const mapping = ours[0];
       linked = {
-        value: { linked: mapping !== undefined, batchSize: mapping?.batchSize },
+        value: {
+          linked: mapping !== undefined,
+          batchSize: mapping?.batchSize,
+          mappings: ours.map((m) => ({ uuid: m.uuid, maximumConcurrency: m.maximumConcurrency })),
+        },
         generation,
         at: now,
       };
@@ -387,11 +517,12 @@ export class ScalerReconciler {
       );
     }
     const batch = linked.value.batchSize === undefined ? {} : { batchSize: linked.value.batchSize };
+    const mappings = linked.value.mappings;
     try {
-      return { fn, ...batch, metrics: await aws.queues.metrics(queue.value.url) };
+      return { fn, mappings, ...batch, metrics: await aws.queues.metrics(queue.value.url) };
     } catch (error) {
       if (error instanceof AwsError && error.errorClass === ErrorClass.Transient) {
-        return { fn, ...batch, metricsError: error.message };
+        return { fn, mappings, ...batch, metricsError: error.message };
       }
       throw error;
     }
@@ -435,6 +566,17 @@ export class ScalerReconciler {
     }
     this.#deps.metrics?.forget(namespace, name);
   }
+}
+
+/** An event source mapping of the scaler's queue to its function, as last read or written. */
+interface Mapping {
+  uuid: string;
+  maximumConcurrency: number | undefined;
+}
+
+/** The MaximumConcurrency that keeps a mapping within `reserved`: AWS accepts 2-1000. */
+export function capFor(reserved: number): number {
+  return Math.min(1000, Math.max(2, reserved));
 }
 
 /** The cache key of a scaler: its uid, falling back on namespace/name. */
@@ -586,10 +728,30 @@ class StatusBuilder {
     this.#remove(ConditionType.Reconciling);
   }
 
-  original(reserved: number | undefined): void {
+  original(reserved: number | undefined, mappings: readonly Mapping[] | undefined): void {
     this.status.originalConcurrency =
       reserved === undefined ? { recordedAt: iso(this.#now) } : { reserved, recordedAt: iso(this.#now) };
+    if (mappings !== undefined) this.originalEventSources(mappings);
     if (reserved !== undefined) this.status.concurrency = reserved;
+  }
+
+  originalEventSources(mappings: readonly Mapping[]): void {
+    const original = this.status.originalConcurrency ?? { recordedAt: iso(this.#now) };
+    original.eventSources = mappings.map((m) =>
+      m.maximumConcurrency === undefined
+        ? { uuid: m.uuid }
+        : { uuid: m.uuid, maximumConcurrency: m.maximumConcurrency },
+    );
+    this.status.originalConcurrency = original;
+  }
+
+  forgetEventSources(): void {
+    if (this.status.originalConcurrency !== undefined) delete this.status.originalConcurrency.eventSources;
+    delete this.status.eventSourceMaximumConcurrency;
+  }
+
+  eventSourceCap(cap: number): void {
+    this.status.eventSourceMaximumConcurrency = cap;
   }
 
   /** Sets Constrained; true when it is new (worth an event). */

@@ -59,6 +59,7 @@ export const EventReason = {
   Recovered: 'Recovered',
   Restored: 'Restored',
   DryRun: 'DryRun',
+  EventSourceCapped: 'EventSourceCapped',
   Paused: 'Paused',
   MetricsUnavailable: 'MetricsUnavailable',
 } as const;

@@ -97,4 +97,13 @@ export const lifecycleSpecShape = {
   dryRun: z.boolean().optional().meta({
     description: 'Decide and report (status, events, metrics) without changing the function. Default: false.',
   }),
+  eventSourceMapping: z
+    .object({
+      manageMaximumConcurrency: z.boolean().optional().meta({
+        description:
+          "When true, the operator also keeps ScalingConfig.MaximumConcurrency of every SQS event source mapping from this queue to this function at the reserved concurrency it sets (within AWS's 2-1000), so the mapping stops reading at the cap instead of pulling batches that are then throttled (overpull). It raises the cap after raising the reserved concurrency and lowers it before lowering it, records the mapping's own value and restores it on deletion (onDelete: Restore) or when this is turned off. Needs lambda:UpdateEventSourceMapping. Default: false (the mapping is not touched).",
+      }),
+    })
+    .optional()
+    .meta({ description: 'What the operator may do to the SQS event source mapping. Default: nothing.' }),
 };

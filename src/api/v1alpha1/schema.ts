@@ -176,12 +176,32 @@ export const statusSchema = z
       description: 'The policy engine history (stabilization windows, estimates), kept across restarts.',
     }),
     originalConcurrency: z
-      .object({ reserved: z.int().min(0).optional(), recordedAt: z.string().meta({ format: 'date-time' }) })
+      .object({
+        reserved: z.int().min(0).optional(),
+        recordedAt: z.string().meta({ format: 'date-time' }),
+        eventSources: z
+          .array(
+            z.object({
+              uuid: z.string().min(1).max(64),
+              maximumConcurrency: z.int().min(2).max(1000).optional(),
+            }),
+          )
+          .max(100)
+          .optional()
+          .meta({
+            description:
+              "With spec.eventSourceMapping.manageMaximumConcurrency: each event source mapping's ScalingConfig.MaximumConcurrency before the operator first changed it (maximumConcurrency absent means none), restored on deletion or when the field is turned off.",
+          }),
+      })
       .optional()
       .meta({
         description:
           'The reserved concurrency the function had before the operator first changed it (reserved absent means none), restored on deletion.',
       }),
+    eventSourceMaximumConcurrency: z.int().min(2).max(1000).optional().meta({
+      description:
+        'With spec.eventSourceMapping.manageMaximumConcurrency: the ScalingConfig.MaximumConcurrency the operator keeps on the event source mappings (the reserved concurrency within 2-1000).',
+    }),
   })
   .meta({ description: 'What the operator observed and did.' });
 
