@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LambdaConcurrencyScaler } from '../../src/api/v1alpha1/index.ts';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
@@ -14,6 +14,7 @@ import {
   startManager,
   waitFor,
 } from '../../src/envtest/processes.ts';
+import { awsClients, condition, getScaler, reservedConcurrency, sendBurst } from './helpers.ts';
 
 const ns = 'e2e';
 const name = 'lambdaconcurrencyscaler-sample';
@@ -44,17 +45,8 @@ spec:
   pollingIntervalSeconds: 2
 `;
 
-async function scaler(): Promise<LambdaConcurrencyScaler> {
-  return JSON.parse(
-    await cp.kubectl(['get', 'lcs', name, '-n', ns, '-o', 'json']),
-  ) as LambdaConcurrencyScaler;
-}
-async function reserved(fn = 'order-processor'): Promise<number | undefined> {
-  const out = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }));
-  return out.ReservedConcurrentExecutions;
-}
-const condition = (s: LambdaConcurrencyScaler, type: string) =>
-  s.status?.conditions?.find((c) => c.type === type);
+const scaler = () => getScaler(cp, ns, name);
+const reserved = (fn = 'order-processor') => reservedConcurrency(lambda, fn);
 
 before(async () => {
   [cp, sim] = await Promise.all([
@@ -67,13 +59,7 @@ before(async () => {
     awsEndpoint: sim.endpoint,
     args: ['--log-level', 'debug'],
   });
-  const config = {
-    endpoint: sim.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  sqs = new SQSClient(config);
-  lambda = new LambdaClient(config);
+  ({ sqs, lambda } = awsClients(sim.endpoint));
 });
 
 after(async () => {
@@ -101,18 +87,7 @@ describe('the operator, end to end', () => {
   });
 
   it('scales up within its bounds under a burst, reports it everywhere, and returns to min once drained', async () => {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' }));
-    for (let i = 0; i < 300; i++) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl,
-          Entries: Array.from({ length: 10 }, (_, j) => ({
-            Id: `m${j}`,
-            MessageBody: `order ${i * 10 + j}`,
-          })),
-        }),
-      );
-    }
+    await sendBurst(sqs, 'orders', 300);
     const seen: number[] = [];
     const peak = await waitFor(
       'a scale-up to max',

@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LambdaConcurrencyScaler } from '../../src/api/v1alpha1/index.ts';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
   type Awssim,
@@ -15,6 +14,7 @@ import {
   startManager,
   waitFor,
 } from '../../src/envtest/processes.ts';
+import { awsClients, condition, getScaler, reservedConcurrency, sendBurst } from './helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const system = 'lambda-con-scaler-operator-system';
@@ -43,17 +43,8 @@ spec:
   pollingIntervalSeconds: 2
 ${extra}`;
 
-async function get(ns: string, name: string): Promise<LambdaConcurrencyScaler> {
-  return JSON.parse(
-    await cp.kubectl(['get', 'lcs', name, '-n', ns, '-o', 'json']),
-  ) as LambdaConcurrencyScaler;
-}
-const condition = (s: LambdaConcurrencyScaler, type: string) =>
-  s.status?.conditions?.find((c) => c.type === type);
-async function reserved(): Promise<number | undefined> {
-  return (await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'order-processor' })))
-    .ReservedConcurrentExecutions;
-}
+const get = (namespace: string, name: string) => getScaler(cp, namespace, name);
+const reserved = () => reservedConcurrency(lambda, 'order-processor');
 async function startOperator(): Promise<Manager> {
   return startManager({
     kubeconfig: managerKubeconfig,
@@ -109,13 +100,7 @@ before(async () => {
     ]);
   }
   manager = await startOperator();
-  const config = {
-    endpoint: sim.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  lambda = new LambdaClient(config);
-  sqs = new SQSClient(config);
+  ({ sqs, lambda } = awsClients(sim.endpoint));
 });
 
 after(async () => {
@@ -287,15 +272,7 @@ describe('the operator in a shared cluster', () => {
         '  policy:\n    type: TargetTracking\n    targetTracking:\n      targetBacklogPerConcurrency: 20\n  metrics:\n    includeInFlight: true\n',
       ),
     );
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' }));
-    for (let i = 0; i < 300; i++) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl,
-          Entries: Array.from({ length: 10 }, (_, j) => ({ Id: `m${j}`, MessageBody: `burst ${i}/${j}` })),
-        }),
-      );
-    }
+    await sendBurst(sqs, 'orders', 300);
     const high = await waitFor(
       'a scale-up',
       async () => {
