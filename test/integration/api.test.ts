@@ -2,6 +2,7 @@
 // unchanged, bad specs are refused at `kubectl apply` with a message naming the field, and the
 // run-time validation (parseSpec) refuses exactly the same specs.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -304,5 +305,58 @@ describe('the deploy manifests', () => {
     }
     assert.match(rendered, /name: lambdaconcurrencyscaler-secret/);
     assert.match(rendered, /namespace: lambda-con-scaler-operator-system/);
+  });
+
+  it('deploy for real with the original flow: secret first, then make deploy IMG=…', async () => {
+    // The namespace exists from the test above, as the original README has users create it.
+    await cp.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Secret
+metadata:
+  name: lambdaconcurrencyscaler-secret
+  namespace: lambda-con-scaler-operator-system
+type: Opaque
+data:
+  AWS_ACCESS_KEY_ID: QUtJQUVYQU1QTEU=
+  AWS_SECRET_ACCESS_KEY: c2VjcmV0
+`,
+    );
+    const kubectl = `${join(cp.binDir, 'kubectl')} --kubeconfig=${cp.kubeconfig}`;
+    execFileSync(
+      'make',
+      ['--no-print-directory', 'deploy', 'IMG=registry.example.com/lcs:v0.1.0', `KUBECTL=${kubectl}`],
+      {
+        cwd: root,
+        stdio: 'pipe',
+      },
+    );
+    const deployment = JSON.parse(
+      await cp.kubectl([
+        'get',
+        'deployment',
+        'lambda-con-scaler-operator-controller-manager',
+        '-n',
+        'lambda-con-scaler-operator-system',
+        '-o',
+        'json',
+      ]),
+    );
+    const container = deployment.spec.template.spec.containers[0];
+    assert.equal(container.image, 'registry.example.com/lcs:v0.1.0');
+    const fromSecret = container.env.filter(
+      (e: { valueFrom?: { secretKeyRef?: { name: string; optional: boolean } } }) =>
+        e.valueFrom?.secretKeyRef?.name === 'lambdaconcurrencyscaler-secret',
+    );
+    assert.ok(
+      fromSecret.length >= 2 &&
+        fromSecret.every(
+          (e: { valueFrom: { secretKeyRef: { optional: boolean } } }) => e.valueFrom.secretKeyRef.optional,
+        ),
+    );
+    assert.equal(
+      deployment.spec.template.spec.serviceAccountName,
+      'lambda-con-scaler-operator-controller-manager',
+    );
   });
 });
