@@ -210,6 +210,19 @@ export class Simulation {
     );
   }
 
+  /**
+   * UpdateEventSourceMapping with only ScalingConfig.MaximumConcurrency (2-1000; undefined removes
+   * the cap, as `ScalingConfig: {}` does), with the API's validation and the shared 15/s quota.
+   */
+  updateEventSourceMaximumConcurrency(uuid: string, value: number | undefined): void {
+    this.sync();
+    this.world.call('lambda:UpdateEventSourceMapping', () =>
+      this.world.updateEsm(this.world.esm(uuid), {
+        ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
+      }),
+    );
+  }
+
   /** Running invocations of a function right now. */
   runningConcurrency(fn: string): number {
     this.sync();

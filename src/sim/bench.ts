@@ -79,6 +79,8 @@ export function loadBenchScenario(file: string): BenchScenario {
 
 /** The strategy every verdict is about. */
 export const RECOMMENDED = 'LatencySLO (ours)';
+/** The recommended policy with `eventSourceMapping.manageMaximumConcurrency` on (opt-in). */
+export const ESM_CAP = 'LatencySLO + ESM cap (ours)';
 export const ORIGINAL = 'original';
 export const ORACLE = 'oracle';
 export const STATIC_MAX = 'static max';
@@ -108,6 +110,8 @@ function initialThroughput(s: BenchScenario): number {
  * - TargetTracking (ours): target = throughput of one unit × 10 s of waiting (the docs' rule);
  * - LatencySLO (ours, recommended): maxWaitSeconds = half the SLO (the other half covers the poll
  *   interval and the event source's ramp-up), every other field defaulted;
+ * - LatencySLO + ESM cap (ours): the same spec with `eventSourceMapping.manageMaximumConcurrency`
+ *   on — the mapping's MaximumConcurrency follows the reserved concurrency (clamped to 2–1000);
  * - references: static max, static min, and the oracle.
  */
 export function strategiesFor(s: BenchScenario): Strategy[] {
@@ -155,6 +159,18 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
         },
       },
     },
+    {
+      kind: 'policy',
+      label: ESM_CAP,
+      spec: {
+        ...spec,
+        policy: {
+          type: 'LatencySLO',
+          latencySLO: { maxWaitSeconds: Math.max(1, Math.round(s.sloSeconds / 2)) },
+        },
+        eventSourceMapping: { manageMaximumConcurrency: true },
+      },
+    },
     { kind: 'static', label: STATIC_MAX, concurrency: max },
     { kind: 'static', label: 'static min', concurrency: min },
     { kind: 'oracle', label: ORACLE, min, max },
@@ -172,8 +188,12 @@ export function describeStrategy(st: Strategy): string {
     return `Step, threshold ${st.spec.awsSQSMsgCountThreshold}, step ${st.spec.awsLambdaStepConcurrency}, ${every}, on the SUM of CloudWatch ApproximateNumberOfMessagesVisible 1-minute datapoints of the last 300 s`;
   if (p?.type === 'TargetTracking')
     return `TargetTracking, targetBacklogPerConcurrency ${p.targetTracking?.targetBacklogPerConcurrency}${st.spec.metrics?.includeInFlight ? ', includeInFlight' : ''}, HPA default behavior, ${every}`;
+  const cap =
+    st.spec.eventSourceMapping?.manageMaximumConcurrency === true
+      ? "; the event source mapping's MaximumConcurrency kept at the reserved concurrency (2–1000), raised after it, lowered before it"
+      : '';
   if (p?.type === 'LatencySLO')
-    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}`;
+    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}`;
   return `Step, threshold ${st.spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? st.spec.awsSQSMsgCountThreshold}, step ${st.spec.awsLambdaStepConcurrency}, ${every}`;
 }
 

@@ -2,7 +2,7 @@
 import { lineChart, type Series } from '../report/svg.ts';
 import type { RunResult } from './run.ts';
 
-/** Colours for up to eight strategies on one chart. */
+/** Colours for up to nine strategies on one chart. */
 export const PALETTE = [
   '#d62728',
   '#1f77b4',
@@ -12,6 +12,7 @@ export const PALETTE = [
   '#8c564b',
   '#e377c2',
   '#7f7f7f',
+  '#17becf',
 ];
 
 /** Every `step`-th second, so a 24 h run does not make a 10 MB chart. */

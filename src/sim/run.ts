@@ -14,6 +14,7 @@ import {
   type TimelinePoint,
   type TrafficSpec,
 } from '../awssim/index.ts';
+import { capFor } from '../controller/reconciler.ts';
 import {
   type Datapoint,
   decide,
@@ -86,14 +87,16 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     calls.set(k, (calls.get(k) ?? 0) + 1);
   };
   const actions: Action[] = [];
-  const put = (now: number, from: number | null, to: number, reason: string): void => {
+  const put = (now: number, from: number | null, to: number, reason: string): boolean => {
     try {
       sim.putFunctionConcurrency(fn, to);
       count('lambda:PutFunctionConcurrency');
       actions.push({ t: (now - sim.world.origin) / 1000, from, to, reason });
+      return true;
     } catch (e) {
       if (!(e instanceof AwsApiError)) throw e;
       count('lambda:PutFunctionConcurrency', e.code);
+      return false;
     }
   };
   for (const c of o.workload.changes) sim.schedule(c.at * 1000, () => sim.setBehaviour(fn, c.behaviour));
@@ -174,7 +177,8 @@ function baseBehaviour(sc: Scenario, fn: string): FunctionBehaviour {
 }
 
 type Count = (op: string, outcome?: string) => void;
-type Put = (now: number, from: number | null, to: number, reason: string) => void;
+/** Puts the reserved concurrency; false when the API refused (the reconciler would retry later). */
+type Put = (now: number, from: number | null, to: number, reason: string) => boolean;
 
 /** One reconcile of src/controller/reconciler.ts against the simulation: gather → decide → apply. */
 function policyPoll(
@@ -193,16 +197,46 @@ function policyPoll(
   let lastApplied: number | null = null;
   const fromCloudWatch = config.metrics.source === 'CloudWatch';
   // The reconciler lists the function's event source mappings on its first poll and then every
-  // 5 minutes (the link check), keeping the queue's mapping's BatchSize for decide().
-  let mapping: { at: number; batchSize: number | undefined } | null = null;
+  // 5 minutes (the link check), keeping the queue's mapping's BatchSize for decide() and, with
+  // eventSourceMapping.manageMaximumConcurrency, each mapping's MaximumConcurrency (kept current
+  // after its own updates).
+  let mapping: {
+    at: number;
+    batchSize: number | undefined;
+    caps: { uuid: string; maximumConcurrency: number | undefined }[];
+  } | null = null;
   const queueArn = sim.world.queues.get(queue)?.arn;
+  const manageCaps = spec.eventSourceMapping?.manageMaximumConcurrency === true;
+  /** The reconciler's #setCaps: clamp(reserved, 2, 1000) on every mapping, only on change. */
+  const setCaps = (reserved: number): boolean => {
+    const cap = capFor(reserved);
+    for (const m of mapping?.caps ?? []) {
+      if (m.maximumConcurrency === cap) continue;
+      try {
+        sim.updateEventSourceMaximumConcurrency(m.uuid, cap);
+        count('lambda:UpdateEventSourceMapping');
+        m.maximumConcurrency = cap;
+      } catch (e) {
+        if (!(e instanceof AwsApiError)) throw e;
+        count('lambda:UpdateEventSourceMapping', e.code);
+        return false;
+      }
+    }
+    return true;
+  };
   return (now) => {
     const reserved = sim.getFunctionConcurrency(fn) ?? null;
     count(s.calls === 'original' ? 'lambda:GetFunctionConcurrency' : 'lambda:GetFunction');
     if (s.calls !== 'original' && (mapping === null || now - mapping.at >= ESM_REFRESH_MS)) {
       count('lambda:ListEventSourceMappings');
-      const esm = [...sim.world.esms.values()].find((e) => e.functionName === fn && e.queueArn === queueArn);
-      mapping = { at: now, batchSize: esm?.batchSize };
+      const esms = [...sim.world.esms.values()].filter(
+        (e) => e.functionName === fn && e.queueArn === queueArn,
+      );
+      mapping = {
+        at: now,
+        batchSize: esms[0]?.batchSize,
+        caps: esms.map((e) => ({ uuid: e.uuid, maximumConcurrency: e.maximumConcurrency })),
+      };
     }
     const batchSize = mapping?.batchSize;
     let metrics: QueueMetrics;
@@ -235,15 +269,24 @@ function policyPoll(
       now,
     );
     stored = JSON.stringify(nextState);
-    if (decision.desired === null) return;
+    if (decision.desired === null) {
+      if (manageCaps && reserved !== null) setCaps(reserved);
+      return;
+    }
     // The reconciler clamps into the spec's bounds once more, whatever the policy said.
     const desired = Math.min(
       config.maxConcurrency ?? maxConcurrency(spec),
       Math.max(config.minConcurrency, Math.round(decision.desired)),
     );
     if (desired !== reserved) {
-      put(now, reserved, desired, decision.reason);
+      // As the reconciler: lower the cap before lowering reserved, raise it after raising reserved.
+      const up = reserved === null || desired > reserved;
+      if (manageCaps && !up && !setCaps(desired)) return;
+      if (!put(now, reserved, desired, decision.reason)) return;
       lastApplied = desired;
+      if (manageCaps && up) setCaps(desired);
+    } else if (manageCaps && reserved !== null) {
+      setCaps(reserved);
     }
   };
 }

@@ -79,6 +79,60 @@ describe('runOnce', () => {
     assert.ok(firstUp !== undefined && firstUp.t - 300 <= 60, `scaled up at ${firstUp?.t}`);
   });
 
+  it('with eventSourceMapping.manageMaximumConcurrency keeps the mapping capped at the reserved concurrency, and overpulls less', async () => {
+    const latency = (manageMaximumConcurrency: boolean): Strategy => ({
+      kind: 'policy',
+      label: manageMaximumConcurrency ? 'capped' : 'plain',
+      spec: {
+        ...spec,
+        policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } },
+        ...(manageMaximumConcurrency ? { eventSourceMapping: { manageMaximumConcurrency } } : {}),
+      },
+    });
+    const surge = () =>
+      workload([
+        {
+          kind: 'step',
+          steps: [
+            { at: 0, rate: 10 },
+            { at: 300, rate: 200 },
+            { at: 800, rate: 10 },
+          ],
+        },
+      ]);
+    const plain = await runOnce({
+      workload: surge(),
+      strategy: latency(false),
+      seed: 2,
+      sloSeconds: 60,
+      bounds,
+    });
+    const capped = await runOnce({
+      workload: surge(),
+      strategy: latency(true),
+      seed: 2,
+      sloSeconds: 60,
+      bounds,
+    });
+    assert.equal(
+      plain.metrics.apiCalls['lambda:UpdateEventSourceMapping ok'],
+      undefined,
+      'off: never called',
+    );
+    const updates = capped.metrics.apiCalls['lambda:UpdateEventSourceMapping ok'] ?? 0;
+    assert.ok(
+      updates > 0 && updates <= capped.actions.length + 1,
+      `${updates} updates, ${capped.actions.length} puts`,
+    );
+    // Pollers never exceed the reserved concurrency once the first poll has set the cap.
+    const over = capped.timeline.filter((p) => p.t > 60 && p.pollers > p.reserved);
+    assert.deepEqual(over.slice(0, 3), [], `${over.length} seconds with more pollers than reserved`);
+    assert.ok(
+      capped.metrics.throttles < plain.metrics.throttles / 2,
+      `throttles ${capped.metrics.throttles} capped vs ${plain.metrics.throttles} plain`,
+    );
+  });
+
   it('runs the original every 300 s on late CloudWatch data', async () => {
     const r = await runOnce({
       workload: workload([{ kind: 'constant', rate: 5 }], 1800),

@@ -117,6 +117,27 @@ describe('throttling and overpull', () => {
     assert.equal(s.report().throttles, 0);
   });
 
+  it('updates MaximumConcurrency through the library: validates it, caps the pollers, removes it', async () => {
+    const s = sim({
+      fn: { reservedConcurrency: 5 },
+      traffic: { q: [{ kind: 'constant', rate: 40, end: 300 }] },
+    });
+    const uuid = [...s.world.esms.keys()][0] as string;
+    assert.throws(
+      () => s.updateEventSourceMaximumConcurrency(uuid, 1),
+      (e: unknown) => e instanceof AwsApiError && /greater than or equal to 2/.test(e.message),
+    );
+    assert.throws(() => s.updateEventSourceMaximumConcurrency('nope', 5), AwsApiError);
+    s.updateEventSourceMaximumConcurrency(uuid, 5);
+    assert.equal(s.world.esm(uuid).maximumConcurrency, 5);
+    await s.runUntil(300_000);
+    assert.equal(s.report().throttles, 0, 'capped at the reserved concurrency: nothing overpulled');
+    assert.ok(maxOf(s.timeline(), 'pollers') <= 5);
+    assert.equal(s.report().apiCalls['lambda:UpdateEventSourceMapping']?.ok, 1);
+    s.updateEventSourceMaximumConcurrency(uuid, undefined);
+    assert.equal(s.world.esm(uuid).maximumConcurrency, undefined);
+  });
+
   it('throttles everything at reserved concurrency 0 and lets messages through after it is raised', async () => {
     const s = sim({ fn: { reservedConcurrency: 0 }, traffic: { q: [{ kind: 'dump', at: 1, count: 100 }] } });
     await s.runUntil(20_000);
