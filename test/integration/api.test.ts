@@ -249,6 +249,12 @@ const invalid = {
     apiMessage: /spec\.onDelete: Unsupported value: "Zero": supported values: "Restore", "Retain"/,
     path: 'spec.onDelete',
   },
+  'manageMaximumConcurrency given as a string': {
+    patch: { eventSourceMapping: { manageMaximumConcurrency: 'always' } },
+    apiMessage:
+      /spec\.eventSourceMapping\.manageMaximumConcurrency: Invalid value: "string": spec\.eventSourceMapping\.manageMaximumConcurrency in body must be of type boolean/,
+    path: 'spec.eventSourceMapping.manageMaximumConcurrency',
+  },
 } satisfies Record<string, InvalidCase>;
 
 describe('an invalid LambdaConcurrencyScaler', () => {
