@@ -43,7 +43,7 @@ function niceMax(v: number): number {
 export function lineChart(o: ChartOptions): string {
   const width = o.width ?? 960;
   const height = o.height ?? 420;
-  const pad = { left: 70, right: 70, top: 40, bottom: 50 };
+  const pad = { left: 70, right: 70, top: 58, bottom: 50 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const all = o.series.flatMap((s) => s.points);
@@ -104,13 +104,16 @@ export function lineChart(o: ChartOptions): string {
     });
     out.push(`<path d="${d.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
   }
-  o.series.forEach((s, i) => {
-    const lx = pad.left + 10 + i * 190;
+  // Legend entries side by side, each as wide as its text (about 6.5 px per character at 12 px).
+  let lx = pad.left + 10;
+  for (const s of o.series) {
+    const label = `${s.name} (${s.axis})`;
     out.push(
-      `<rect x="${lx}" y="${pad.top + 8}" width="14" height="4" fill="${s.color}"/>`,
-      `<text x="${lx + 20}" y="${pad.top + 14}">${esc(s.name)} (${s.axis})</text>`,
+      `<rect x="${lx}" y="${pad.top - 16}" width="14" height="4" fill="${s.color}"/>`,
+      `<text x="${lx + 20}" y="${pad.top - 10}">${esc(label)}</text>`,
     );
-  });
+    lx += 20 + label.length * 6.5 + 16;
+  }
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
