@@ -263,8 +263,6 @@ export function renderReport(r: ReportInput): string {
     '',
     "Every run is virtual time in awssim; policy strategies are the operator's own `decide()` driven the way the",
     'reconciler drives it (`src/sim/run.ts`). Scenario format, metric definitions and caveats: [README.md](README.md).',
-    'The operator itself at 100, 1,000 and 5,000 scalers, as real processes in real time (issue 8, item 6):',
-    '[SCALE.md](SCALE.md), written by `npm run bench:scale`.',
     '',
     '## Verdicts (issue 8, item 5) for the recommended policy, LatencySLO (ours)',
     '',
