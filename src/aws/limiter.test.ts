@@ -34,6 +34,23 @@ describe('TokenBucket', () => {
     assert.deepEqual(order, ['up', 'read', 'down']);
   });
 
+  it('keeps arrival order within a priority among many waiters', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 100, burst: 1, clock });
+    await bucket.take();
+    const order: string[] = [];
+    const priorities = [Priority.ScaleDown, Priority.Read, Priority.ScaleUp];
+    const calls = Array.from({ length: 300 }, (_, i) => {
+      const p = priorities[(i * 7) % 3] ?? Priority.Read;
+      return bucket.take(p).then(() => order.push(`${p}:${i}`));
+    });
+    await clock.advance(4000);
+    await Promise.all(calls);
+    const key = (s: string) => s.split(':').map(Number) as [number, number];
+    const sorted = [...order].sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
+    assert.deepEqual(order, sorted);
+  });
+
   it('lets a waiting caller give up through its signal', async () => {
     const clock = new ManualClock(0);
     const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });

@@ -2,6 +2,7 @@
 // GetFunction (100/s), shared by everything in the account. One TokenBucket per (account,
 // Region) is shared by all scalers, and scale-ups are served before scale-downs when it is short.
 import type { Clock } from '../runtime/clock.ts';
+import { releaseSlot } from '../runtime/slot.ts';
 
 /** Who waits first when tokens are short: lower numbers first. */
 export const Priority = { ScaleUp: 0, Read: 1, ScaleDown: 2 } as const;
@@ -9,7 +10,6 @@ export type Priority = (typeof Priority)[keyof typeof Priority];
 
 interface Waiter {
   priority: number;
-  seq: number;
   resolve: () => void;
   reject: (reason: unknown) => void;
 }
@@ -21,7 +21,6 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
   #waiters: Waiter[] = [];
-  #seq = 0;
   #pumping = false;
   #clock: Clock;
   /** Total time callers spent waiting, ms (for metrics and the benchmark). */
@@ -55,19 +54,27 @@ export class TokenBucket {
   /** Waits for a token; higher-priority callers (lower number) are served first. */
   take(priority: number = Priority.Read, signal?: AbortSignal): Promise<void> {
     if (this.tryTake()) return Promise.resolve();
+    // Waiting on the account's budget: let the controller run other keys meanwhile.
+    releaseSlot();
     const started = this.#clock.now();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         priority,
-        seq: this.#seq++,
         resolve: () => {
           this.waitedMs += this.#clock.now() - started;
           resolve();
         },
         reject,
       };
-      this.#waiters.push(waiter);
-      this.#waiters.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+      // Binary insertion after every waiter of the same or higher priority: thousands may wait.
+      let lo = 0;
+      let hi = this.#waiters.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((this.#waiters[mid]?.priority ?? 0) <= priority) lo = mid + 1;
+        else hi = mid;
+      }
+      this.#waiters.splice(lo, 0, waiter);
       signal?.addEventListener(
         'abort',
         () => {

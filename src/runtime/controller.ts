@@ -6,6 +6,7 @@ import { type Informer, objectKey } from './informer.ts';
 import type { KubeObject } from './kube.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
+import { runInSlot } from './slot.ts';
 import { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
 
 /** What a reconcile may ask for: run again after a delay (success otherwise needs nothing). */
@@ -24,7 +25,10 @@ export interface ControllerOptions<T extends KubeObject> {
   name: string;
   informer: Informer<T>;
   reconcile: ReconcileFn;
-  /** Concurrent reconciles (distinct keys only); default 1. */
+  /**
+   * Concurrent reconciles (distinct keys only); default 1. A reconcile waiting on a rate limiter
+   * does not count (slot.ts): it gives its slot to the next key.
+   */
   workers?: number;
   /** Work queue settings (name, backoff); clock and metrics default to the controller's. */
   queue?: WorkQueueOptions;
@@ -95,25 +99,53 @@ export class Controller<T extends KubeObject = KubeObject> {
     };
     if (signal.aborted) onStop();
     else signal.addEventListener('abort', onStop, { once: true });
-    const workers = Array.from({ length: this.#o.workers ?? 1 }, () =>
-      this.#worker(signal, reconcileAbort.signal),
-    );
-    await Promise.all(workers);
+    await this.#dispatch(signal, reconcileAbort.signal);
     grace.abort();
     signal.removeEventListener('abort', onStop);
     this.#log.info('workers stopped');
   }
 
-  async #worker(stop: AbortSignal, reconcileSignal: AbortSignal): Promise<void> {
+  /**
+   * Hands keys to at most `workers` reconciles at a time. A reconcile that waits on a rate limiter
+   * gives its slot back (slot.ts), so the next key starts while it waits; it still finishes and
+   * calls done() as usual, and stop waits for it.
+   */
+  async #dispatch(stop: AbortSignal, reconcileSignal: AbortSignal): Promise<void> {
+    const workers = this.#o.workers ?? 1;
+    const running = new Set<Promise<void>>();
+    let busy = 0;
+    let freed: (() => void) | undefined;
+    const free = (): void => {
+      busy--;
+      freed?.();
+    };
     for (;;) {
+      while (busy >= workers) {
+        await new Promise<void>((resolve) => {
+          freed = resolve;
+        });
+        freed = undefined;
+      }
       const key = await this.queue.get(stop);
-      if (key === undefined) return;
+      if (key === undefined) break;
       if (stop.aborted) {
         this.queue.done(key);
-        return;
+        break;
       }
-      await this.#process(key, reconcileSignal);
+      busy++;
+      let gaveBack = false;
+      const release = (): void => {
+        if (gaveBack) return;
+        gaveBack = true;
+        free();
+      };
+      const run: Promise<void> = runInSlot(release, () => this.#process(key, reconcileSignal)).finally(() => {
+        release();
+        running.delete(run);
+      });
+      running.add(run);
     }
+    await Promise.all(running);
   }
 
   async #process(key: string, signal: AbortSignal): Promise<void> {

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { API_VERSION, PLURAL } from '../../src/api/v1alpha1/groupversion.ts';
 import { setCondition } from '../../src/runtime/conditions.ts';
+import { Priority, TokenBucket } from '../../src/aws/limiter.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { EventRecorder } from '../../src/runtime/events.ts';
 import { Informer } from '../../src/runtime/informer.ts';
@@ -168,6 +170,54 @@ describe('Controller against a real API server', { timeout: 60_000 }, () => {
     await running;
     assert.deepEqual(finished, started);
     assert.equal(started.length, 1, 'no new key is started after stop');
+  });
+
+  it('caps running reconciles at workers, but one waiting on a token bucket gives its slot away', async () => {
+    const ns = await newNamespace(env, 'ctl-slots');
+    const names = ['writer', 'p1', 'p2', 'p3', 'p4'];
+    for (const n of names) await createScaler(env, ns, n);
+    const informer = informerFor(ns);
+    // An empty bucket that refills once a minute: the writer waits on it for the whole test.
+    const bucket = new TokenBucket({ ratePerSecond: 1 / 60, burst: 1, clock: systemClock });
+    assert.equal(bucket.tryTake(), true);
+    const waiting = new AbortController();
+    let active = 0;
+    let maxActive = 0;
+    const done: string[] = [];
+    const controller = new Controller({
+      name: 'slots',
+      informer,
+      workers: 1,
+      queue: { baseDelayMs: 20, jitter: 0 },
+      reconcile: async (key) => {
+        const name = key.split('/')[1] ?? '';
+        if (name === 'writer') {
+          await bucket.take(Priority.ScaleUp, waiting.signal).catch(() => {});
+          done.push(name);
+          return;
+        }
+        // The others wait until the writer holds its place in the bucket's line, so with one
+        // worker nothing but a released slot lets them run at all.
+        if (bucket.waiting === 0) throw new Error('the writer is not waiting yet');
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await sleep(50);
+        active--;
+        done.push(name);
+      },
+    });
+    const ac = new AbortController();
+    const running = Promise.all([informer.run(ac.signal), controller.run(ac.signal)]);
+    try {
+      await eventually(() => assert.deepEqual(new Set(done), new Set(names.slice(1))), 5000);
+      assert.equal(bucket.waiting, 1, 'the writer is still waiting for its token');
+      assert.equal(maxActive, 1, 'the others still ran one at a time');
+    } finally {
+      waiting.abort();
+      ac.abort();
+      await running;
+    }
+    assert.ok(done.includes('writer'), 'stop waited for the writer to finish');
   });
 
   it('aborts the reconcile signal when the shutdown grace period is over', async () => {
