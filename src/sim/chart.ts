@@ -2,7 +2,7 @@
 import { lineChart, type Series } from '../report/svg.ts';
 import type { RunResult } from './run.ts';
 
-/** Colours for up to nine strategies on one chart. */
+/** Colours for up to ten strategies on one chart. */
 export const PALETTE = [
   '#d62728',
   '#1f77b4',
@@ -13,6 +13,7 @@ export const PALETTE = [
   '#e377c2',
   '#7f7f7f',
   '#17becf',
+  '#bcbd22',
 ];
 
 /** Every `step`-th second, so a 24 h run does not make a 10 MB chart. */

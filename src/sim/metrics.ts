@@ -21,7 +21,12 @@ export interface RunMetrics {
   p99Seconds: number;
   maxSeconds: number;
   throttles: number;
+  /** Failed invocations (function errors and timeouts): their messages return after the visibility timeout. */
+  errors: number;
+  invocations: number;
   dlqMoves: number;
+  /** Seconds in which the 60 s mean of arrivals was more than the maximum concurrency processes. */
+  overMaxSeconds: number;
   /** Messages neither deleted nor dead-lettered at the end. */
   leftover: number;
   /** Reserved concurrency held from the account pool, unit-hours. */
@@ -51,6 +56,7 @@ export interface MeasureInput {
   fn: string;
   timeline: readonly TimelinePoint[];
   need: Float64Array;
+  overMaxSeconds: number;
   actions: readonly Action[];
   calls: ReadonlyMap<string, number>;
   intervalSeconds: number;
@@ -92,7 +98,10 @@ export function measure(m: MeasureInput): RunMetrics {
     p99Seconds: r.latency.p99Ms / 1000,
     maxSeconds: r.latency.maxMs / 1000,
     throttles: r.throttles,
+    errors: r.functions[m.fn]?.errors ?? 0,
+    invocations: r.functions[m.fn]?.invocations ?? 0,
     dlqMoves: r.messages.dlqMoves,
+    overMaxSeconds: m.overMaxSeconds,
     leftover: m.truth.visible + m.truth.inFlight + m.truth.delayed,
     capacityHours: (r.reservedConcurrencySeconds[m.fn] ?? 0) / 3600,
     underHours: under / 3600,

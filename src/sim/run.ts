@@ -69,6 +69,12 @@ const COLD_IDLE_S = 6 * 3600;
 const COLD_DELAY_S = 15 * 60;
 /** How often the reconciler re-lists event source mappings (its default `eventSourceRefreshMs`). */
 const ESM_REFRESH_MS = 300_000;
+/**
+ * The oracle's defaults: the busy fraction it sizes for — none held back, since it knows the next
+ * minute's arrivals and the backlog term absorbs the randomness — and how fast it drains a backlog.
+ */
+export const ORACLE_UTILIZATION = 1;
+export const ORACLE_DRAIN_SECONDS = 30;
 
 /** Runs one strategy against one workload with one seed, in virtual time. */
 export async function runOnce(o: RunOptions): Promise<RunResult> {
@@ -111,12 +117,17 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     sim.every(intervalSeconds * 1000, poll, phaseMs(o.seed, intervalSeconds));
   } else if (s.kind === 'oracle') {
     intervalSeconds = s.intervalSeconds ?? 10;
-    sim.every(intervalSeconds * 1000, oraclePoll(sim, s, o, put), 1000);
+    sim.every(intervalSeconds * 1000, oraclePoll(sim, s, o, count, put), 1000);
+  } else if (s.capEventSource === true) {
+    // Set once before the first message, as a user would configure it; not counted as a call.
+    const caps = eventSourceMappings(sim, queue, fn, () => {});
+    caps.refresh(sim.world.origin);
+    caps.set(s.concurrency);
   }
   await sim.runUntil(durationSeconds * 1000);
   const report = sim.report();
   const timeline = sim.timeline();
-  const need = demand(o.workload, scenario, timeline, o.bounds);
+  const { need, overMaxSeconds } = demand(o.workload, scenario, timeline, o.bounds);
   const metrics = measure({
     report,
     sent: sim.world.queues.get(queue)?.sentTotal ?? report.messages.sent,
@@ -125,6 +136,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     fn,
     timeline,
     need,
+    overMaxSeconds,
     actions,
     calls,
     intervalSeconds,
@@ -198,47 +210,14 @@ function policyPoll(
   const fromCloudWatch = config.metrics.source === 'CloudWatch';
   // The reconciler lists the function's event source mappings on its first poll and then every
   // 5 minutes (the link check), keeping the queue's mapping's BatchSize for decide() and, with
-  // eventSourceMapping.manageMaximumConcurrency, each mapping's MaximumConcurrency (kept current
-  // after its own updates).
-  let mapping: {
-    at: number;
-    batchSize: number | undefined;
-    caps: { uuid: string; maximumConcurrency: number | undefined }[];
-  } | null = null;
-  const queueArn = sim.world.queues.get(queue)?.arn;
-  const manageCaps = spec.eventSourceMapping?.manageMaximumConcurrency === true;
-  /** The reconciler's #setCaps: clamp(reserved, 2, 1000) on every mapping, only on change. */
-  const setCaps = (reserved: number): boolean => {
-    const cap = capFor(reserved);
-    for (const m of mapping?.caps ?? []) {
-      if (m.maximumConcurrency === cap) continue;
-      try {
-        sim.updateEventSourceMaximumConcurrency(m.uuid, cap);
-        count('lambda:UpdateEventSourceMapping');
-        m.maximumConcurrency = cap;
-      } catch (e) {
-        if (!(e instanceof AwsApiError)) throw e;
-        count('lambda:UpdateEventSourceMapping', e.code);
-        return false;
-      }
-    }
-    return true;
-  };
+  // eventSourceMapping.manageMaximumConcurrency, each mapping's MaximumConcurrency.
+  const mappings = eventSourceMappings(sim, queue, fn, count);
+  const caps = spec.eventSourceMapping?.manageMaximumConcurrency === true ? mappings : null;
   return (now) => {
     const reserved = sim.getFunctionConcurrency(fn) ?? null;
     count(s.calls === 'original' ? 'lambda:GetFunctionConcurrency' : 'lambda:GetFunction');
-    if (s.calls !== 'original' && (mapping === null || now - mapping.at >= ESM_REFRESH_MS)) {
-      count('lambda:ListEventSourceMappings');
-      const esms = [...sim.world.esms.values()].filter(
-        (e) => e.functionName === fn && e.queueArn === queueArn,
-      );
-      mapping = {
-        at: now,
-        batchSize: esms[0]?.batchSize,
-        caps: esms.map((e) => ({ uuid: e.uuid, maximumConcurrency: e.maximumConcurrency })),
-      };
-    }
-    const batchSize = mapping?.batchSize;
+    if (s.calls !== 'original') mappings.refresh(now);
+    const batchSize = mappings.batchSize();
     let metrics: QueueMetrics;
     if (s.calls === 'original') {
       metrics = { visible: 0, inFlight: 0, delayed: 0, observedAt: now };
@@ -270,7 +249,7 @@ function policyPoll(
     );
     stored = JSON.stringify(nextState);
     if (decision.desired === null) {
-      if (manageCaps && reserved !== null) setCaps(reserved);
+      if (reserved !== null) caps?.set(reserved);
       return;
     }
     // The reconciler clamps into the spec's bounds once more, whatever the policy said.
@@ -278,17 +257,82 @@ function policyPoll(
       config.maxConcurrency ?? maxConcurrency(spec),
       Math.max(config.minConcurrency, Math.round(decision.desired)),
     );
-    if (desired !== reserved) {
-      // As the reconciler: lower the cap before lowering reserved, raise it after raising reserved.
-      const up = reserved === null || desired > reserved;
-      if (manageCaps && !up && !setCaps(desired)) return;
-      if (!put(now, reserved, desired, decision.reason)) return;
-      lastApplied = desired;
-      if (manageCaps && up) setCaps(desired);
-    } else if (manageCaps && reserved !== null) {
-      setCaps(reserved);
-    }
+    if (apply(now, reserved, desired, decision.reason, put, caps)) lastApplied = desired;
   };
+}
+
+/** The event source mappings from one queue to one function, as the reconciler lists and caps them. */
+interface Mappings {
+  /** Lists the mappings on the first call and again once 5 minutes have passed (the link check). */
+  refresh(now: number): void;
+  /** The queue's mapping's BatchSize, once listed. */
+  batchSize(): number | undefined;
+  /** The reconciler's #setCaps: MaximumConcurrency = capFor(reserved) on every mapping, only on change. */
+  set(reserved: number): boolean;
+}
+
+function eventSourceMappings(sim: Simulation, queue: string, fn: string, count: Count): Mappings {
+  const queueArn = sim.world.queues.get(queue)?.arn;
+  let listed: {
+    at: number;
+    batchSize: number | undefined;
+    caps: { uuid: string; maximumConcurrency: number | undefined }[];
+  } | null = null;
+  return {
+    refresh(now) {
+      if (listed !== null && now - listed.at < ESM_REFRESH_MS) return;
+      count('lambda:ListEventSourceMappings');
+      const esms = [...sim.world.esms.values()].filter(
+        (e) => e.functionName === fn && e.queueArn === queueArn,
+      );
+      listed = {
+        at: now,
+        batchSize: esms[0]?.batchSize,
+        caps: esms.map((e) => ({ uuid: e.uuid, maximumConcurrency: e.maximumConcurrency })),
+      };
+    },
+    batchSize: () => listed?.batchSize,
+    set(reserved) {
+      const cap = capFor(reserved);
+      for (const m of listed?.caps ?? []) {
+        if (m.maximumConcurrency === cap) continue;
+        try {
+          sim.updateEventSourceMaximumConcurrency(m.uuid, cap);
+          count('lambda:UpdateEventSourceMapping');
+          m.maximumConcurrency = cap;
+        } catch (e) {
+          if (!(e instanceof AwsApiError)) throw e;
+          count('lambda:UpdateEventSourceMapping', e.code);
+          return false;
+        }
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * Puts `desired` when it differs from `reserved`; with `caps`, keeps "cap ≤ reserved" at every
+ * write as the reconciler does: lowers the cap before lowering reserved, raises it after raising
+ * reserved (and re-asserts it when nothing changes). True when `desired` was put.
+ */
+function apply(
+  now: number,
+  reserved: number | null,
+  desired: number,
+  reason: string,
+  put: Put,
+  caps: Mappings | null,
+): boolean {
+  if (desired === reserved) {
+    caps?.set(desired);
+    return false;
+  }
+  const up = reserved === null || desired > reserved;
+  if (caps !== null && !up && !caps.set(desired)) return false;
+  if (!put(now, reserved, desired, reason)) return false;
+  if (up) caps?.set(desired);
+  return true;
 }
 
 /**
@@ -317,14 +361,20 @@ function coldCloudWatch(sim: Simulation): (points: Datapoint[], now: number) => 
   };
 }
 
-/** The oracle: sizes for next minute's true arrivals plus draining the true backlog. */
-function oraclePoll(sim: Simulation, s: OracleStrategy, o: RunOptions, put: Put) {
+/**
+ * The oracle: sizes for next minute's true arrivals plus draining the true backlog, and keeps the
+ * mapping's MaximumConcurrency at its reserved concurrency exactly as the operator's cap does (the
+ * same `apply` and `Mappings`), so the mapping pulls no batch it would then throttle.
+ */
+function oraclePoll(sim: Simulation, s: OracleStrategy, o: RunOptions, count: Count, put: Put) {
   const w = o.workload;
   const specs = (w.scenario.traffic[w.queue] ?? []) as readonly TrafficSpec[];
   const base = baseBehaviour(w.scenario, w.fn);
-  const util = s.utilization ?? 0.75;
-  const drain = s.drainSeconds ?? 30;
+  const util = s.utilization ?? ORACLE_UTILIZATION;
+  const drain = s.drainSeconds ?? ORACLE_DRAIN_SECONDS;
+  const caps = eventSourceMappings(sim, w.queue, w.fn, count);
   return (now: number): void => {
+    caps.refresh(now);
     const t = (now - sim.world.origin) / 1000;
     const rate = expectedArrivals(specs, t, t + 60) / 60;
     const mu = throughputPerUnit(behaviourAt(w, base, t), w.batchSize);
@@ -333,20 +383,23 @@ function oraclePoll(sim: Simulation, s: OracleStrategy, o: RunOptions, put: Put)
     const backlog = Math.max(0, q.visible + q.inFlight - running * w.batchSize);
     const need = Math.ceil((rate + backlog / drain) / (mu * util));
     const desired = Math.min(s.max, Math.max(s.min, need));
-    const reserved = sim.world.fn(w.fn).reserved ?? null;
-    if (desired !== reserved) put(now, reserved, desired, 'Oracle');
+    apply(now, sim.world.fn(w.fn).reserved ?? null, desired, 'Oracle', put, caps);
   };
 }
 
-/** Concurrency the load needed each second: 60 s mean of true arrivals / throughput, within bounds. */
+/**
+ * Concurrency the load needed each second: 60 s mean of true arrivals / throughput, within bounds;
+ * and the seconds in which that mean was more than the maximum processes.
+ */
 function demand(
   w: Workload,
   sc: Scenario,
   tl: readonly TimelinePoint[],
   bounds: { min: number; max: number },
-): Float64Array {
+): { need: Float64Array; overMaxSeconds: number } {
   const base = baseBehaviour(sc, w.fn);
-  const out = new Float64Array(tl.length);
+  const need = new Float64Array(tl.length);
+  let overMaxSeconds = 0;
   let sum = 0;
   for (let i = 0; i < tl.length; i++) {
     const p = tl[i] as TimelinePoint;
@@ -354,7 +407,8 @@ function demand(
     if (i >= 60) sum -= (tl[i - 60] as TimelinePoint).arrivals;
     const rate = sum / Math.min(60, i + 1);
     const mu = throughputPerUnit(behaviourAt(w, base, p.t), w.batchSize);
-    out[i] = Math.min(bounds.max, Math.max(bounds.min, Math.ceil(rate / mu)));
+    if (rate > bounds.max * mu) overMaxSeconds++;
+    need[i] = Math.min(bounds.max, Math.max(bounds.min, Math.ceil(rate / mu)));
   }
-  return out;
+  return { need, overMaxSeconds };
 }

@@ -22,11 +22,15 @@ export interface StaticStrategy {
   kind: 'static';
   label: string;
   concurrency: number;
+  /** Also set the mapping's MaximumConcurrency to it (2–1000) before the first message. */
+  capEventSource?: boolean;
 }
 
 /**
  * A reference that reads the simulation's truth: the arrival rate of the next minute, the function's
- * mean processing time and the real backlog. Not a policy: nothing real could know these.
+ * mean processing time and the real backlog. Not a policy: nothing real could know these. It keeps
+ * the event source mapping's MaximumConcurrency at its reserved concurrency, as the operator's
+ * `eventSourceMapping.manageMaximumConcurrency` does, so the mapping does not overpull.
  */
 export interface OracleStrategy {
   kind: 'oracle';
@@ -35,7 +39,7 @@ export interface OracleStrategy {
   max: number;
   /** How often it re-sizes, seconds (default 10). */
   intervalSeconds?: number;
-  /** Busy fraction it sizes for (default 0.75). */
+  /** Busy fraction it sizes for (default 1: it knows the load, so it holds no headroom). */
   utilization?: number;
   /** Drain a backlog within this many seconds (default 30). */
   drainSeconds?: number;

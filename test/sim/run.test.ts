@@ -133,6 +133,42 @@ describe('runOnce', () => {
     );
   });
 
+  it('runs the oracle with the mapping capped at its reserved concurrency, as the operator caps it', async () => {
+    const r = await runOnce({
+      workload: workload([
+        {
+          kind: 'step',
+          steps: [
+            { at: 0, rate: 10 },
+            { at: 300, rate: 200 },
+            { at: 800, rate: 10 },
+          ],
+        },
+      ]),
+      strategy: { kind: 'oracle', label: 'oracle', min: 5, max: 60 },
+      seed: 2,
+      sloSeconds: 60,
+      bounds,
+    });
+    assert.ok((r.metrics.apiCalls['lambda:UpdateEventSourceMapping ok'] ?? 0) > 0, 'the cap is set');
+    const over = r.timeline.filter((p) => p.t > 2 && p.pollers > Math.max(2, p.reserved));
+    assert.deepEqual(over.slice(0, 3), [], `${over.length} seconds with more pollers than reserved`);
+    assert.ok(r.metrics.pctOverSlo < 0.5, `${r.metrics.pctOverSlo}% over SLO`);
+  });
+
+  it('sets the mapping cap once for a static strategy that asks for it', async () => {
+    const r = await runOnce({
+      workload: workload([{ kind: 'constant', rate: 150 }], 600),
+      strategy: { kind: 'static', label: 'max capped', concurrency: 60, capEventSource: true },
+      seed: 1,
+      sloSeconds: 60,
+      bounds,
+    });
+    assert.deepEqual(r.metrics.apiCalls, {});
+    assert.equal(r.metrics.throttles, 0);
+    assert.ok(r.timeline.every((p) => p.pollers <= 60));
+  });
+
   it('runs the original every 300 s on late CloudWatch data', async () => {
     const r = await runOnce({
       workload: workload([{ kind: 'constant', rate: 5 }], 1800),
