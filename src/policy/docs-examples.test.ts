@@ -53,4 +53,14 @@ describe('docs/policies.md', () => {
     assert.equal(recommendLatencySLO(estimates, 0, 10, false, config).recommendation, 32);
     assert.equal(recommendLatencySLO(estimates, 3000, 10, true, config).recommendation, 63);
   });
+
+  it('LatencySLO from a never-saturated 10 under a sudden 50,000-message backlog: 20, then 40, within the first minute', () => {
+    const s = spec({
+      awsLambdaMinConcurrency: 10,
+      awsLamndaMaxConcurrency: 100,
+      policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } },
+    });
+    const { concurrency } = drive(s, 10, every30s(50_000, 2));
+    assert.deepEqual(concurrency, [20, 40]);
+  });
 });
