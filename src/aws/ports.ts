@@ -48,9 +48,17 @@ export interface AccountConcurrency {
   unreserved: number;
 }
 
+/** How old a cached answer may be to serve instead of a call; without it, the call is made. */
+export interface ReadOptions {
+  maxAgeMs?: number;
+}
+
 export interface FunctionPort {
-  /** Reads the reserved concurrency through GetFunction (its own 100 requests/s bucket). */
-  concurrency(functionName: string): Promise<FunctionConcurrency>;
+  /**
+   * Reads the reserved concurrency through GetFunction (its own 100 requests/s bucket). With
+   * `maxAgeMs`, a recent answer may serve when the budget is short (sdk.ts).
+   */
+  concurrency(functionName: string, options?: ReadOptions): Promise<FunctionConcurrency>;
   /** PutFunctionConcurrency; `priority` orders it in the shared control-plane bucket (limiter.ts). */
   putConcurrency(functionName: string, reserved: number, priority?: number): Promise<void>;
   /** DeleteFunctionConcurrency (back to the unreserved pool). */
@@ -64,8 +72,11 @@ export interface FunctionPort {
     value: number | undefined,
     priority?: number,
   ): Promise<void>;
-  /** Every event source mapping of the function (all pages). */
-  eventSources(functionName: string): Promise<EventSource[]>;
+  /**
+   * Every event source mapping of the function (all pages). With `maxAgeMs`, from a shared listing
+   * of the account's mappings no older than that (sdk.ts).
+   */
+  eventSources(functionName: string, options?: ReadOptions): Promise<EventSource[]>;
   /** GetAccountSettings; undefined where the endpoint does not implement it. */
   accountConcurrency(): Promise<AccountConcurrency | undefined>;
 }

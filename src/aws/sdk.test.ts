@@ -54,3 +54,96 @@ describe('LambdaFunctions.updateEventSourceMaximumConcurrency against awssim', (
     );
   });
 });
+
+describe('LambdaFunctions reads under a shared budget, against awssim', () => {
+  const N = 250;
+  let h: Harness;
+  let clock: ManualClock;
+  let getFunction: TokenBucket;
+  let functions: LambdaFunctions;
+  const calls = (op: string) => h.sim.report().apiCalls[`lambda:${op}`]?.ok ?? 0;
+  before(async () => {
+    const names = Array.from({ length: N }, (_, i) => `fn-${i}`);
+    h = await startHarness({
+      scenario: parseScenario({
+        name: 'many',
+        queues: names.map((n) => ({ name: `q-${n}` })),
+        functions: names.map((name) => ({ name })),
+        eventSourceMappings: names.map((n) => ({ function: n, queue: `q-${n}`, batchSize: 10 })),
+      }),
+    });
+    clock = new ManualClock(0);
+    getFunction = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
+    functions = new LambdaFunctions(
+      h.lambda,
+      { controlPlane: new TokenBucket({ ratePerSecond: 1000, clock }), getFunction },
+      { now: () => clock.now() },
+    );
+  });
+  after(() => h?.close());
+
+  it('answers every function from one account-wide listing of 100 mappings a page', async () => {
+    const before = calls('ListEventSourceMappings');
+    const answers = await Promise.all(
+      Array.from({ length: N }, (_, i) => functions.eventSources(`fn-${i}`, { maxAgeMs: 60_000 })),
+    );
+    assert.equal(calls('ListEventSourceMappings') - before, 3, 'ceil(250 / 100) pages, listed once');
+    for (const [i, sources] of answers.entries()) {
+      assert.equal(sources.length, 1);
+      assert.match(sources[0]?.eventSourceArn ?? '', new RegExp(`:q-fn-${i}$`));
+      assert.equal(sources[0]?.batchSize, 10);
+    }
+    // Within maxAge the listing is reused; past it, listed again.
+    await functions.eventSources('fn-7', { maxAgeMs: 60_000 });
+    assert.equal(calls('ListEventSourceMappings') - before, 3);
+    await clock.advance(61_000);
+    await functions.eventSources('fn-7', { maxAgeMs: 60_000 });
+    assert.equal(calls('ListEventSourceMappings') - before, 6);
+    // Without maxAge: one direct call for the function.
+    assert.equal((await functions.eventSources('fn-7')).length, 1);
+    assert.equal(calls('ListEventSourceMappings') - before, 7);
+  });
+
+  it('shows a cap it wrote after the listing, and asks directly about a function the listing lacks', async () => {
+    const [m] = await functions.eventSources('fn-3', { maxAgeMs: 600_000 });
+    assert.ok(m !== undefined);
+    await functions.updateEventSourceMaximumConcurrency(m.uuid, 9);
+    assert.equal((await functions.eventSources('fn-3', { maxAgeMs: 600_000 }))[0]?.maximumConcurrency, 9);
+
+    h.sim.world.createFunction({
+      FunctionName: 'late',
+      Role: 'arn:aws:iam::123456789012:role/late',
+      Code: {},
+    });
+    const queue = h.sim.world.createQueue('q-late');
+    h.sim.world.createEsm({ FunctionName: 'late', EventSourceArn: queue.arn, BatchSize: 5 });
+    const before = calls('ListEventSourceMappings');
+    const late = await functions.eventSources('late', { maxAgeMs: 600_000 });
+    assert.equal(late.length, 1);
+    assert.equal(late[0]?.batchSize, 5);
+    assert.equal(calls('ListEventSourceMappings') - before, 1, 'one direct call, no new listing');
+  });
+
+  it('serves a recent GetFunction answer, or its own write, when no token is free', async () => {
+    await clock.advance(1_000_000);
+    const before = calls('GetFunction');
+    assert.equal((await functions.concurrency('fn-1', { maxAgeMs: 300_000 })).reserved, undefined);
+    assert.equal(calls('GetFunction') - before, 1, 'nothing cached: read (the burst token)');
+    assert.equal(getFunction.tryTake(), false, 'the bucket is empty now');
+    await functions.putConcurrency('fn-1', 4);
+    assert.equal((await functions.concurrency('fn-1', { maxAgeMs: 300_000 })).reserved, 4);
+    assert.equal(calls('GetFunction') - before, 1, 'served from our own write, no call');
+    // A token is free again: the read is made even though the cache is fresh.
+    await clock.advance(2000);
+    h.sim.world.putFunctionConcurrency(h.sim.world.fn('fn-1'), 6);
+    assert.equal((await functions.concurrency('fn-1', { maxAgeMs: 300_000 })).reserved, 6);
+    assert.equal(calls('GetFunction') - before, 2);
+    // Older than maxAge: waits for a token and reads.
+    await clock.advance(400_000);
+    assert.equal(getFunction.tryTake(), true);
+    const read = functions.concurrency('fn-1', { maxAgeMs: 300_000 });
+    await clock.advance(1000);
+    assert.equal((await read).reserved, 6);
+    assert.equal(calls('GetFunction') - before, 3);
+  });
+});

@@ -22,6 +22,7 @@ import type {
   QueueMetrics,
   QueuePort,
   QueueRef,
+  ReadOptions,
 } from './ports.ts';
 
 /** Runs one AWS call with metrics, an optional token bucket, and error classification. */
@@ -113,6 +114,15 @@ export class SqsQueues implements QueuePort {
   }
 }
 
+/** A function ARN without a version or alias qualifier: its function name. */
+const UNQUALIFIED_FUNCTION_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:([^:]+)$/;
+
+interface AccountMappings {
+  /** When the listing started, epoch ms. */
+  at: number;
+  byFunction: Map<string, EventSource[]>;
+}
+
 /** The two Lambda control-plane buckets of one account and Region. */
 export interface LambdaBuckets {
   /** Shared by every control-plane call except GetFunction (AWS: 15/s; default 10/s). */
@@ -130,6 +140,12 @@ export class LambdaFunctions implements FunctionPort {
   readonly #now: () => number;
   /** GetAccountSettings spends the shared bucket: one answer serves every scaler for a while. */
   #account: { at: number; value: Promise<AccountConcurrency | undefined> } | undefined;
+  /** The last GetFunction answer (or our own write) per function. */
+  readonly #reserved = new Map<string, { at: number; value: FunctionConcurrency }>();
+  /** The account's mappings, listed once for every scaler of this binding (single flight). */
+  #mappings: { at: number; value: Promise<AccountMappings> } | undefined;
+  /** MaximumConcurrency we set, by mapping, newer than the listing may be. */
+  readonly #capsWritten = new Map<string, { at: number; value: number | undefined }>();
   static readonly ACCOUNT_TTL_MS = 10_000;
 
   constructor(
@@ -158,23 +174,43 @@ export class LambdaFunctions implements FunctionPort {
     };
   }
 
-  async concurrency(functionName: string): Promise<FunctionConcurrency> {
+  /**
+   * Reads the reserved concurrency through GetFunction. With `maxAgeMs`, an answer (or our own
+   * write) no older than that serves instead whenever no GetFunction token is free right now: 5,000
+   * scalers polling every 30 s would want 167 GetFunction/s and AWS allows 100, so under that load
+   * each function is read as often as the budget allows and never less than every `maxAgeMs`.
+   */
+  async concurrency(functionName: string, options: ReadOptions = {}): Promise<FunctionConcurrency> {
+    const cached = this.#reserved.get(functionName);
+    const usable = cached !== undefined && this.#now() - cached.at <= (options.maxAgeMs ?? -1);
+    if (usable && !this.#buckets.getFunction.tryTake()) return { ...cached.value };
     const out = await instrumented(
       this.#deps,
       'lambda',
       'GetFunction',
       () => this.#lambda.send(new GetFunctionCommand({ FunctionName: functionName })),
-      {
-        bucket: this.#buckets.getFunction,
-        name: 'lambda-get-function',
-        priority: Priority.Read,
-        signal: this.#signal,
-      },
+      usable
+        ? undefined // the token was taken above
+        : {
+            bucket: this.#buckets.getFunction,
+            name: 'lambda-get-function',
+            priority: Priority.Read,
+            signal: this.#signal,
+          },
     );
-    return {
+    const value = {
       functionArn: out.Configuration?.FunctionArn ?? functionName,
       reserved: out.Concurrency?.ReservedConcurrentExecutions,
     };
+    this.#reserved.set(functionName, { at: this.#now(), value });
+    return { ...value };
+  }
+
+  /** Our own successful write is the freshest answer there is. */
+  #wrote(functionName: string, reserved: number | undefined): void {
+    const cached = this.#reserved.get(functionName);
+    if (cached !== undefined)
+      this.#reserved.set(functionName, { at: this.#now(), value: { ...cached.value, reserved } });
   }
 
   async putConcurrency(
@@ -195,6 +231,7 @@ export class LambdaFunctions implements FunctionPort {
         ),
       this.#cp(priority),
     );
+    this.#wrote(functionName, reserved);
   }
 
   async deleteConcurrency(functionName: string): Promise<void> {
@@ -205,6 +242,7 @@ export class LambdaFunctions implements FunctionPort {
       () => this.#lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName })),
       this.#cp(Priority.ScaleDown),
     );
+    this.#wrote(functionName, undefined);
   }
 
   async updateEventSourceMaximumConcurrency(
@@ -225,10 +263,59 @@ export class LambdaFunctions implements FunctionPort {
         ),
       this.#cp(priority),
     );
+    this.#capsWritten.set(uuid, { at: this.#now(), value });
   }
 
-  async eventSources(functionName: string): Promise<EventSource[]> {
-    const all: EventSource[] = [];
+  /**
+   * The function's event source mappings. With `maxAgeMs` and a plain function name, the answer
+   * comes from one listing of the whole account (100 mappings a call) no older than that, shared
+   * by every scaler of this binding: 1,000 scalers cost 10 calls instead of 1,000. A function the
+   * listing does not show (a mapping created since, or none at all) is asked about directly.
+   */
+  async eventSources(functionName: string, options: ReadOptions = {}): Promise<EventSource[]> {
+    if (options.maxAgeMs !== undefined && !functionName.includes(':')) {
+      const listing = await this.#accountMappings(options.maxAgeMs);
+      const mine = listing.byFunction.get(functionName);
+      if (mine !== undefined)
+        return mine.map((m) => {
+          // A cap we wrote after the listing started is newer than what the listing says.
+          const written = this.#capsWritten.get(m.uuid);
+          return written !== undefined && written.at >= listing.at
+            ? { ...m, maximumConcurrency: written.value }
+            : { ...m };
+        });
+    }
+    return (await this.#listMappings(functionName)).map((m) => m.source);
+  }
+
+  #accountMappings(maxAgeMs: number): Promise<AccountMappings> {
+    const now = this.#now();
+    if (this.#mappings === undefined || now - this.#mappings.at > maxAgeMs) {
+      const at = now;
+      const value = this.#listMappings(undefined).then((all) => {
+        const byFunction = new Map<string, EventSource[]>();
+        for (const m of all) {
+          if (m.functionName === undefined) continue;
+          const list = byFunction.get(m.functionName) ?? [];
+          list.push(m.source);
+          byFunction.set(m.functionName, list);
+        }
+        for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
+        return { at, byFunction };
+      });
+      this.#mappings = { at, value };
+      value.catch(() => {
+        if (this.#mappings?.value === value) this.#mappings = undefined;
+      });
+    }
+    return this.#mappings.value;
+  }
+
+  /** Every page of ListEventSourceMappings, for one function or (undefined) the whole account. */
+  async #listMappings(
+    functionName: string | undefined,
+  ): Promise<{ source: EventSource; functionName: string | undefined }[]> {
+    const all: { source: EventSource; functionName: string | undefined }[] = [];
     let marker: string | undefined;
     do {
       const out = await instrumented(
@@ -243,11 +330,14 @@ export class LambdaFunctions implements FunctionPort {
       );
       for (const m of out.EventSourceMappings ?? []) {
         all.push({
-          uuid: m.UUID ?? '',
-          eventSourceArn: m.EventSourceArn ?? '',
-          state: m.State ?? '',
-          maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
-          batchSize: m.BatchSize,
+          source: {
+            uuid: m.UUID ?? '',
+            eventSourceArn: m.EventSourceArn ?? '',
+            state: m.State ?? '',
+            maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
+            batchSize: m.BatchSize,
+          },
+          functionName: UNQUALIFIED_FUNCTION_ARN.exec(m.FunctionArn ?? '')?.[1],
         });
       }
       marker = out.NextMarker;

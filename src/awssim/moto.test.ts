@@ -210,6 +210,11 @@ async function exercise(endpoint: string, roleArn: string, account: string): Pro
       (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'xc-fn' })))
         .EventSourceMappings ?? []
     ).length;
+    // The account-wide listing (no FunctionName) the operator shares between scalers: an
+    // unqualified mapping's FunctionArn ends in function:<name>, with no version suffix.
+    out.esmListAll = (
+      (await lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings ?? []
+    ).map((m) => m.FunctionArn?.split(':').slice(-2).join(':'));
     await lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
     out.esmMissing = await errName(lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
     return out;

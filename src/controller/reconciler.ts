@@ -38,6 +38,13 @@ import type { Logger } from '../runtime/logger.ts';
 import { HeadroomLedger } from './headroom.ts';
 import type { ScalerMetrics } from './metrics.ts';
 
+/**
+ * How old the account-wide listing of event source mappings may be when a scaler re-checks its
+ * own (every eventSourceRefreshMs): a minute keeps it at one listing a minute however many scalers
+ * share it.
+ */
+const SHARED_LISTING_MAX_AGE_MS = 60_000;
+
 /** The AWS ports for one scaler (its identity and Region). */
 export interface AwsPorts {
   queues: QueuePort;
@@ -488,12 +495,20 @@ export class ScalerReconciler {
       queue = { value: await aws.queues.resolve(spec.awsSQSName), generation, at: now };
       this.#queues.set(uid, queue);
     }
-    const fn = await aws.functions.concurrency(spec.awsLambdaName);
     const refreshMs = this.#deps.eventSourceRefreshMs ?? 300_000;
+    // Under a short GetFunction budget (thousands of scalers) a reading up to one event-source
+    // refresh old serves; with budget to spare every poll reads (sdk.ts).
+    const fn = await aws.functions.concurrency(spec.awsLambdaName, { maxAgeMs: refreshMs });
     let linked = this.#eventSources.get(uid);
     if (linked === undefined || linked.generation !== generation || now - linked.at >= refreshMs) {
-      const sources = await aws.functions.eventSources(spec.awsLambdaName);
-      const ours = sources.filter((s) => s.eventSourceArn === queue.value.arn);
+      // The account-wide listing shared by all scalers first; a direct question before concluding
+      // the queue is not an event source (the mapping may be newer than the listing).
+      const arn = queue.value.arn;
+      let ours = (
+        await aws.functions.eventSources(spec.awsLambdaName, { maxAgeMs: SHARED_LISTING_MAX_AGE_MS })
+      ).filter((s) => s.eventSourceArn === arn);
+      if (ours.length === 0)
+        ours = (await aws.functions.eventSources(spec.awsLambdaName)).filter((s) => s.eventSourceArn === arn);
       const mapping = ours[0];
       linked = {
         value: {

@@ -49,9 +49,14 @@ function provisionedView(f: SimFunction): Record<string, unknown> {
   };
 }
 
-const page = <T>(items: T[], r: LambdaRequest): { items: T[]; next: string | undefined } => {
+/** One page of a listing; `limit` is the most the operation returns whatever MaxItems says. */
+const page = <T>(
+  items: T[],
+  r: LambdaRequest,
+  limit = Number.POSITIVE_INFINITY,
+): { items: T[]; next: string | undefined } => {
   const start = Number(r.query.get('Marker') ?? '0') || 0;
-  const max = Number(r.query.get('MaxItems') ?? '50') || 50;
+  const max = Math.min(limit, Number(r.query.get('MaxItems') ?? '50') || 50);
   const items2 = items.slice(start, start + max);
   return { items: items2, next: start + max < items.length ? String(start + max) : undefined };
 };
@@ -153,7 +158,8 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
       const all = [...w.esms.values()].filter(
         (e) => (fnName === undefined || e.functionName === fnName) && (!arn || e.queueArn === arn),
       );
-      const p = page(all, r);
+      // "returns a maximum of 100 items in each response, even if you set the number higher"
+      const p = page(all, r, 100);
       return {
         status: 200,
         body: {
