@@ -11,6 +11,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { releaseSlot } from '../runtime/slot.ts';
 import { classify } from './errors.ts';
 import { Priority, type TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
@@ -143,7 +144,7 @@ export class LambdaFunctions implements FunctionPort {
   /** The last GetFunction answer (or our own write) per function. */
   readonly #reserved = new Map<string, { at: number; value: FunctionConcurrency }>();
   /** The account's mappings, listed once for every scaler of this binding (single flight). */
-  #mappings: { at: number; value: Promise<AccountMappings> } | undefined;
+  #mappings: { at: number; value: Promise<AccountMappings>; pending: boolean } | undefined;
   /** MaximumConcurrency we set, by mapping, newer than the listing may be. */
   readonly #capsWritten = new Map<string, { at: number; value: number | undefined }>();
   static readonly ACCOUNT_TTL_MS = 10_000;
@@ -303,10 +304,19 @@ export class LambdaFunctions implements FunctionPort {
         for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
         return { at, byFunction };
       });
-      this.#mappings = { at, value };
-      value.catch(() => {
-        if (this.#mappings?.value === value) this.#mappings = undefined;
-      });
+      const entry = { at, value, pending: true };
+      this.#mappings = entry;
+      value.then(
+        () => {
+          entry.pending = false;
+        },
+        () => {
+          if (this.#mappings === entry) this.#mappings = undefined;
+        },
+      );
+    } else if (this.#mappings.pending) {
+      // Another scaler's listing is on its way through the budget: wait without holding a worker.
+      releaseSlot();
     }
     return this.#mappings.value;
   }
