@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { EventSource, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { ScalerMetrics } from './metrics.ts';
 import { ScalerReconciler } from './reconciler.ts';
 
 /** An in-memory AWS account: one queue feeding one function, with call counts. */
@@ -159,6 +161,46 @@ describe('ScalerReconciler', () => {
       3,
       'the original value, the first decision, then one checkpoint after five minutes',
     );
+  });
+
+  it('measures poll lateness from when the last poll was requeued, not from when it started', async () => {
+    const registry = new Registry();
+    const metrics = new ScalerMetrics(registry);
+    reconciler = new ScalerReconciler({
+      get: () => object,
+      patchStatus: async (s, status) => {
+        object = { ...s, status };
+      },
+      setFinalizers: async (s, finalizers) => {
+        object = { ...s, metadata: { ...s.metadata, finalizers } };
+        return object;
+      },
+      event: () => {},
+      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
+      clock,
+      log: silentLogger,
+      metrics,
+    });
+    const lateness = async () =>
+      (await metrics.pollLateness.get()).values.find((v) => v.labels.name === 'sample')?.value;
+    aws.reserved = 5;
+    await poll(); // records the function's original value
+    await poll();
+    // A scale-up whose write waits 40 s for the control-plane budget.
+    aws.backlog = 500;
+    const put = aws.putConcurrency.bind(aws);
+    aws.putConcurrency = async (name, reserved) => {
+      await clock.advance(40_000);
+      await put(name, reserved);
+    };
+    await poll(); // takes 40 s, requeued for 30 s after it ends
+    assert.deepEqual(aws.puts, [10]);
+    aws.putConcurrency = put;
+    await poll(); // on time
+    assert.equal(await lateness(), 0, 'a slow write makes the next poll later, not late');
+    await clock.advance(5_000);
+    await poll(); // a worker was 5 s late
+    assert.equal(await lateness(), 5);
   });
 
   it('reads the event source mappings once, not every poll', async () => {

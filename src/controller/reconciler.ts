@@ -228,7 +228,9 @@ export class ScalerReconciler {
       const due = this.#due.get(uidOf(scaler));
       if (due !== undefined)
         this.#deps.metrics?.pollLateness.set(labels(scaler), Math.max(0, now - due) / 1000);
-      this.#due.set(uidOf(scaler), now + intervalMs);
+      // The next poll is due intervalMs after this one is requeued, i.e. from now on: a reconcile
+      // that waited for the AWS budget makes its next poll later, not late.
+      this.#due.set(uidOf(scaler), this.#deps.clock.now() + intervalMs);
       return { requeueAfterMs: intervalMs };
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
