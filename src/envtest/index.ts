@@ -71,6 +71,8 @@ export interface ControlPlane {
   readonly binDir: string;
   /** Temporary directory with data, certificates and logs; removed by stop(). */
   readonly dir: string;
+  /** etcd's client URL (http://127.0.0.1:PORT), for tests that change data behind the API server. */
+  readonly etcdUrl: string;
   /** Runs the built kubectl against this control plane. Rejects with stderr on failure. */
   kubectl(args: string[], input?: string): Promise<string>;
   /** Runs kubectl and returns its outcome without throwing. */
@@ -257,6 +259,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     kubeconfig,
     binDir,
     dir,
+    etcdUrl,
     kubectl,
     kubectlResult,
     async restartApiServer(downtimeMs = 0) {

@@ -1,7 +1,6 @@
 // Shared fixtures for the runtime's tests against a real kube-apiserver: a started control plane
 // with the CRD, a KubeClient for it, direct etcd access (to change data while the API server is
 // down) and small polling helpers.
-import { readdirSync, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, KIND, PLURAL } from '../../src/api/v1alpha1/groupversion.ts';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
@@ -74,27 +73,10 @@ export async function eventually<T>(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The client URL of the etcd that belongs to this control plane (found from its command line). */
-export function etcdUrl(cp: ControlPlane): string {
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!args.includes(`--data-dir=${cp.dir}/etcd`)) continue;
-    const flag = args.find((a) => a.startsWith('--listen-client-urls='));
-    if (flag !== undefined) return flag.slice('--listen-client-urls='.length);
-  }
-  throw new Error(`no etcd process for ${cp.dir}`);
-}
-
 /** Deletes an object straight from etcd, bypassing the API server (works while it is down). */
 export async function deleteFromEtcd(cp: ControlPlane, registryKey: string): Promise<void> {
   const key = Buffer.from(registryKey).toString('base64');
-  const response = await fetch(`${etcdUrl(cp)}/v3/kv/deleterange`, {
+  const response = await fetch(`${cp.etcdUrl}/v3/kv/deleterange`, {
     method: 'POST',
     body: JSON.stringify({ key }),
   });
