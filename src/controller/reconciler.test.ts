@@ -97,6 +97,7 @@ describe('ScalerReconciler', () => {
   let writes: LambdaConcurrencyScalerStatus[];
   let events: string[];
   let clock: ManualClock;
+  let metrics: ScalerMetrics;
   let reconciler: ScalerReconciler;
 
   beforeEach(() => {
@@ -105,6 +106,7 @@ describe('ScalerReconciler', () => {
     writes = [];
     events = [];
     clock = new ManualClock(Date.UTC(2026, 10, 27));
+    metrics = new ScalerMetrics(new Registry());
     reconciler = new ScalerReconciler({
       get: () => object,
       patchStatus: async (s, status) => {
@@ -119,6 +121,7 @@ describe('ScalerReconciler', () => {
       aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
       clock,
       log: silentLogger,
+      metrics,
     });
   });
 
@@ -164,23 +167,6 @@ describe('ScalerReconciler', () => {
   });
 
   it('measures poll lateness from when the last poll was requeued, not from when it started', async () => {
-    const registry = new Registry();
-    const metrics = new ScalerMetrics(registry);
-    reconciler = new ScalerReconciler({
-      get: () => object,
-      patchStatus: async (s, status) => {
-        object = { ...s, status };
-      },
-      setFinalizers: async (s, finalizers) => {
-        object = { ...s, metadata: { ...s.metadata, finalizers } };
-        return object;
-      },
-      event: () => {},
-      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
-      clock,
-      log: silentLogger,
-      metrics,
-    });
     const lateness = async () =>
       (await metrics.pollLateness.get()).values.find((v) => v.labels.name === 'sample')?.value;
     aws.reserved = 5;
