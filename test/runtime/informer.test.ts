@@ -41,6 +41,24 @@ async function metricValue(
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+/** Runs an informer (fast backoff) with a Recorder while `body` runs, then stops it. */
+async function watching(
+  options: InformerOptions,
+  body: (informer: Informer, rec: Recorder) => Promise<void>,
+): Promise<void> {
+  const informer = new Informer({ ...fast, ...options });
+  const rec = new Recorder();
+  informer.addHandler(rec.handlers);
+  const ac = new AbortController();
+  const running = informer.run(ac.signal);
+  try {
+    await body(informer, rec);
+  } finally {
+    ac.abort();
+    await running;
+  }
+}
+
 // One control plane for the whole file (starting one costs seconds).
 let env: Env;
 before(async () => {
@@ -54,12 +72,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
   it('lists existing objects, then delivers adds, updates and deletes', async () => {
     const ns = await newNamespace(env, 'inf-basic');
     await createScaler(env, ns, 'existing');
-    const informer = new Informer({ name: 't', client: env.client, paths: [scalersPath(ns)], ...fast });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
+    await watching({ name: 't', client: env.client, paths: [scalersPath(ns)] }, async (informer, rec) => {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       assert.deepEqual(rec.events, ['add:existing']);
       assert.equal(informer.get(`${ns}/existing`)?.metadata?.name, 'existing');
@@ -79,10 +92,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       await eventually(() => assert.ok(rec.has('delete:existing')));
       assert.equal(informer.get(`${ns}/existing`), undefined);
       assert.deepEqual(informer.keys().sort(), [`${ns}/new`]);
-    } finally {
-      ac.abort();
-      await running;
-    }
+    });
   });
 
   it('lists in pages (limit/continue) and caches every page', async () => {
@@ -96,10 +106,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       },
       watch: (path, query, signal) => env.client.watch(path, query, signal),
     };
-    const informer = new Informer({ name: 'pages', client, paths: [scalersPath(ns)], pageSize: 2, ...fast });
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
+    await watching({ name: 'pages', client, paths: [scalersPath(ns)], pageSize: 2 }, async (informer) => {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       assert.equal(pages.length, 3, 'five objects in pages of two');
       assert.equal(pages[0], undefined);
@@ -108,10 +115,7 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
         informer.keys().sort(),
         [0, 1, 2, 3, 4].map((i) => `${ns}/p${i}`),
       );
-    } finally {
-      ac.abort();
-      await running;
-    }
+    });
   });
 
   it('stops promptly when aborted at any point, even right after syncing', async () => {
@@ -136,32 +140,30 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
   it('keeps delivering across several server-side watch timeouts', async () => {
     const ns = await newNamespace(env, 'inf-timeout');
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'timeouts',
-      client: env.client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      watchTimeoutSeconds: [1, 1],
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
-      for (const name of ['a', 'b', 'c']) {
-        await sleep(1300);
-        await createScaler(env, ns, name);
-        await eventually(() => assert.ok(rec.has(`add:${name}`), `${name} delivered: ${rec.events}`));
-      }
-      const timeouts = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'timeout' });
-      assert.ok(timeouts >= 3, `expected ≥3 watch restarts after server timeouts, got ${timeouts}`);
-      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 1, 'timeouts must not relist');
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'timeouts',
+        client: env.client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+        watchTimeoutSeconds: [1, 1],
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
+        for (const name of ['a', 'b', 'c']) {
+          await sleep(1300);
+          await createScaler(env, ns, name);
+          await eventually(() => assert.ok(rec.has(`add:${name}`), `${name} delivered: ${rec.events}`));
+        }
+        const timeouts = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'timeout' });
+        assert.ok(timeouts >= 3, `expected ≥3 watch restarts after server timeouts, got ${timeouts}`);
+        assert.equal(
+          await metricValue(registry, 'informer_relists_total', {}),
+          1,
+          'timeouts must not relist',
+        );
+      },
+    );
   });
 
   it('relists on 410 Gone and reports objects deleted while it was not watching', async () => {
@@ -184,29 +186,23 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       },
     };
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'gone',
-      client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await eventually(() => assert.ok(rec.has('delete:vanishes'), `events: ${rec.events}`));
-      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
-      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
-      assert.deepEqual(informer.keys(), [`${ns}/stays`]);
-      await createScaler(env, ns, 'after');
-      await eventually(() => assert.ok(rec.has('add:after')));
-      assert.equal(rec.count('add:stays'), 1, 'an unchanged object is not re-added by the relist');
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'gone',
+        client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+      },
+      async (informer, rec) => {
+        await eventually(() => assert.ok(rec.has('delete:vanishes'), `events: ${rec.events}`));
+        assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
+        assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
+        assert.deepEqual(informer.keys(), [`${ns}/stays`]);
+        await createScaler(env, ns, 'after');
+        await eventually(() => assert.ok(rec.has('add:after')));
+        assert.equal(rec.count('add:stays'), 1, 'an unchanged object is not re-added by the relist');
+      },
+    );
   });
 
   it('survives an API server restart and notices what changed while it was down', async () => {
@@ -214,41 +210,35 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
     await createScaler(env, ns, 'kept');
     await createScaler(env, ns, 'deleted-while-down');
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'restart',
-      client: env.client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
+    await watching(
+      {
+        name: 'restart',
+        client: env.client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
 
-      assert.equal(await apiServerUp(env), true);
-      const restart = env.cp.restartApiServer(2000);
-      await eventually(async () => assert.equal(await apiServerUp(env), false), 15_000);
-      await deleteFromEtcd(env.cp, `/registry/${GROUP}/${PLURAL}/${ns}/deleted-while-down`);
-      await restart;
+        assert.equal(await apiServerUp(env), true);
+        const restart = env.cp.restartApiServer(2000);
+        await eventually(async () => assert.equal(await apiServerUp(env), false), 15_000);
+        await deleteFromEtcd(env.cp, `/registry/${GROUP}/${PLURAL}/${ns}/deleted-while-down`);
+        await restart;
 
-      await createScaler(env, ns, 'created-after');
-      await eventually(() => {
-        assert.ok(rec.has('delete:deleted-while-down'), `events: ${rec.events}`);
-        assert.ok(rec.has('add:created-after'), `events: ${rec.events}`);
-      }, 20_000);
-      assert.deepEqual(informer.keys().sort(), [`${ns}/created-after`, `${ns}/kept`]);
-      const errors = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'error' });
-      assert.ok(errors >= 1, `the broken connection counts as a restart (got ${errors})`);
-      // The restarted server's watch cache starts after our resourceVersion: 410, relist, diff.
-      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
-      assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
-    } finally {
-      ac.abort();
-      await running;
-    }
+        await createScaler(env, ns, 'created-after');
+        await eventually(() => {
+          assert.ok(rec.has('delete:deleted-while-down'), `events: ${rec.events}`);
+          assert.ok(rec.has('add:created-after'), `events: ${rec.events}`);
+        }, 20_000);
+        assert.deepEqual(informer.keys().sort(), [`${ns}/created-after`, `${ns}/kept`]);
+        const errors = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'error' });
+        assert.ok(errors >= 1, `the broken connection counts as a restart (got ${errors})`);
+        // The restarted server's watch cache starts after our resourceVersion: 410, relist, diff.
+        assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
+        assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
+      },
+    );
   });
 
   it('restarts a watch that goes silent (idle watchdog)', async () => {
@@ -269,53 +259,41 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
       },
     };
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'idle',
-      client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      idleTimeoutMs: 500,
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
-      await createScaler(env, ns, 'while-silent');
-      await eventually(() => assert.ok(rec.has('add:while-silent')), 5000);
-      assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'idle' }), 1);
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'idle',
+        client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+        idleTimeoutMs: 500,
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
+        await createScaler(env, ns, 'while-silent');
+        await eventually(() => assert.ok(rec.has('add:while-silent')), 5000);
+        assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'idle' }), 1);
+      },
+    );
   });
 
   it('re-delivers every cached object on resync', async () => {
     const ns = await newNamespace(env, 'inf-resync');
     await createScaler(env, ns, 'one');
     await createScaler(env, ns, 'two');
-    const informer = new Informer({
-      name: 'resync',
-      client: env.client,
-      paths: [scalersPath(ns)],
-      resyncPeriodMs: 300,
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await eventually(() => {
-        assert.ok(rec.count('update:one') >= 2);
-        assert.ok(rec.count('update:two') >= 2);
-      }, 5000);
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'resync',
+        client: env.client,
+        paths: [scalersPath(ns)],
+        resyncPeriodMs: 300,
+      },
+      async (_informer, rec) => {
+        await eventually(() => {
+          assert.ok(rec.count('update:one') >= 2);
+          assert.ok(rec.count('update:two') >= 2);
+        }, 5000);
+      },
+    );
   });
 
   it('watches several namespaces into one cache', async () => {
@@ -326,25 +304,19 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
     ];
     await createScaler(env, a, 'in-a');
     await createScaler(env, other, 'in-other');
-    const informer = new Informer({
-      name: 'multi',
-      client: env.client,
-      paths: [scalersPath(a), scalersPath(b)],
-      ...fast,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
-      await createScaler(env, b, 'in-b');
-      await eventually(() => assert.ok(rec.has('add:in-b')));
-      assert.deepEqual(informer.keys().sort(), [`${a}/in-a`, `${b}/in-b`].sort());
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'multi',
+        client: env.client,
+        paths: [scalersPath(a), scalersPath(b)],
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
+        await createScaler(env, b, 'in-b');
+        await eventually(() => assert.ok(rec.has('add:in-b')));
+        assert.deepEqual(informer.keys().sort(), [`${a}/in-a`, `${b}/in-b`].sort());
+      },
+    );
   });
 });
 
@@ -432,65 +404,53 @@ describe('Informer through a misbehaving network', { timeout: 60_000 }, () => {
   it('reconnects after connections are reset mid-watch and keeps delivering', async () => {
     const ns = await newNamespace(env, 'net-reset');
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'reset',
-      client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      backoffInitialMs: 100,
-      backoffMaxMs: 500,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
-      await new Promise((r) => setTimeout(r, 300)); // the watch is open (later ones delivered an event)
-      for (const name of ['one', 'two', 'three']) {
-        await eventually(() => assert.ok(proxy.reset() > 0, 'a watch connection to reset'), 5000);
-        await createScaler(env, ns, name);
-        await eventually(() => assert.ok(rec.has(`add:${name}`), `events: ${rec.events}`), 10_000);
-      }
-      assert.match(
-        await registry.metrics(),
-        /informer_watch_restarts_total\{informer="reset",cause="error"\} [3-9]/,
-      );
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'reset',
+        client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
+        await new Promise((r) => setTimeout(r, 300)); // the watch is open (later ones delivered an event)
+        for (const name of ['one', 'two', 'three']) {
+          await eventually(() => assert.ok(proxy.reset() > 0, 'a watch connection to reset'), 5000);
+          await createScaler(env, ns, name);
+          await eventually(() => assert.ok(rec.has(`add:${name}`), `events: ${rec.events}`), 10_000);
+        }
+        assert.match(
+          await registry.metrics(),
+          /informer_watch_restarts_total\{informer="reset",cause="error"\} [3-9]/,
+        );
+      },
+    );
   });
 
   it('restarts a real watch connection that goes silent (idle watchdog)', async () => {
     const ns = await newNamespace(env, 'net-silent');
     const registry = new Registry();
-    const informer = new Informer({
-      name: 'silent',
-      client,
-      paths: [scalersPath(ns)],
-      metrics: new RuntimeMetrics(registry),
-      idleTimeoutMs: 1500,
-      watchTimeoutSeconds: [60, 60],
-      backoffInitialMs: 100,
-    });
-    const rec = new Recorder();
-    informer.addHandler(rec.handlers);
-    const ac = new AbortController();
-    const running = informer.run(ac.signal);
-    try {
-      await informer.waitForSync(AbortSignal.timeout(10_000));
-      await new Promise((r) => setTimeout(r, 200));
-      proxy.freezeOpen();
-      await createScaler(env, ns, 'sent-while-silent');
-      await eventually(() => assert.ok(rec.has('add:sent-while-silent'), `events: ${rec.events}`), 10_000);
-      assert.match(
-        await registry.metrics(),
-        /informer_watch_restarts_total\{informer="silent",cause="idle"\} [1-9]/,
-      );
-    } finally {
-      ac.abort();
-      await running;
-    }
+    await watching(
+      {
+        name: 'silent',
+        client,
+        paths: [scalersPath(ns)],
+        metrics: new RuntimeMetrics(registry),
+        idleTimeoutMs: 1500,
+        watchTimeoutSeconds: [60, 60],
+        backoffInitialMs: 100,
+      },
+      async (informer, rec) => {
+        await informer.waitForSync(AbortSignal.timeout(10_000));
+        await new Promise((r) => setTimeout(r, 200));
+        proxy.freezeOpen();
+        await createScaler(env, ns, 'sent-while-silent');
+        await eventually(() => assert.ok(rec.has('add:sent-while-silent'), `events: ${rec.events}`), 10_000);
+        assert.match(
+          await registry.metrics(),
+          /informer_watch_restarts_total\{informer="silent",cause="idle"\} [1-9]/,
+        );
+      },
+    );
   });
 });
