@@ -1,5 +1,6 @@
 // Two hundred scalers in one account share Lambda's control-plane budget (15 requests/s, of which
-// the operator takes 10 by default): every scaler is served and AWS never answers 429.
+// the operator takes 10 by default): every scaler is served and AWS never answers 429, and the
+// event source mappings are listed once for the account rather than once per scaler.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,11 @@ describe('two hundred scalers in one account', () => {
     assert.equal(throttled, 0, JSON.stringify(Object.fromEntries(lambdaCalls)));
     assert.equal(report.apiCalls['lambda:PutFunctionConcurrency']?.ok, N, 'one change per scaler, no more');
     assert.ok((report.apiCalls['lambda:GetAccountSettings']?.ok ?? 0) < N / 4, 'account settings are cached');
+    const listings = report.apiCalls['lambda:ListEventSourceMappings']?.ok ?? 0;
+    assert.ok(
+      listings <= 10,
+      `${listings} ListEventSourceMappings calls: the account's mappings are listed for all scalers at once (2 pages), not once per scaler`,
+    );
     const metrics = await (await fetch(manager.metricsUrl)).text();
     assert.doesNotMatch(metrics, /lcs_aws_throttles_total\{[^}]*\} [1-9]/);
   });
