@@ -227,7 +227,7 @@ function findings(aggs: readonly Aggregate[]): string[] {
       `- ${STATIC_MAX} (reserved concurrency at the maximum for the whole run): ${num(top.mean.throttles)} throttled invocations and ${num(top.mean.dlqMoves)} DLQ moves per run, ${pp(top.mean.pctOverSlo)} over SLO — the event source mapping overpulls even at the bound, so this is the floor of violations for any policy that sets reserved concurrency alone.`,
     );
   const beyond = outOfReach(new Map(aggs.map((a) => [a.strategy, a])));
-  if (beyond !== null) lines.push(`- ${beyond.charAt(0).toUpperCase()}${beyond.slice(1)}.`);
+  if (beyond !== null) lines.push(`- ${beyond}.`);
   for (const name of [RECOMMENDED, WITHOUT_CAP]) {
     const ours = aggs.find((a) => a.strategy === name);
     if (ours !== undefined && ours.mean.overSlo > 0)
@@ -257,7 +257,7 @@ function notes(r: ReportInput): string[] {
   const floors: string[] = [];
   const cappedFloors: string[] = [];
   const outOfReachIn: string[] = [];
-  let overpullEverywhere = true;
+  let overpulled = 0;
   for (const s of r.scenarios) {
     const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
     const floor = (s.scenario.spec.awsLambdaMinConcurrency * s.scenario.workload.durationSeconds) / 3600;
@@ -279,7 +279,7 @@ function notes(r: ReportInput): string[] {
       floors.push(
         `${s.scenario.title} ${pp(top.mean.pctOverSlo)} (${num(top.mean.throttles)} throttles, ${num(top.mean.dlqMoves)} DLQ moves)`,
       );
-      if (top.mean.throttles === 0) overpullEverywhere = false;
+      if (top.mean.throttles > 0) overpulled++;
     }
     if (capped !== undefined) cappedFloors.push(`${s.scenario.title} ${pp(capped.mean.pctOverSlo)}`);
   }
@@ -293,12 +293,12 @@ function notes(r: ReportInput): string[] {
     `- Reserved concurrency and the mapping's cap at the maximum for the whole run (${STATIC_MAX_CAPPED}), the floor of violations within the bounds: ${cappedFloors.join('; ')}.`,
     `- Reserved concurrency at the maximum without the cap (${STATIC_MAX}) still over SLO: ${floors.join('; ')}.`,
   ];
-  if (overpullEverywhere && floors.length > 0)
+  if (overpulled > 0)
     lines.push(
-      '- Overpull: in every scenario the event source mapping pulled batches the reserved concurrency then throttled, even with reserved concurrency at the maximum for the whole run. The mapping adds pollers while messages are visible and every poller is busy (a throttled one counts as busy) and drops them only while nothing is visible, so once pollers outnumber the reserved concurrency under load they stay above it until the load falls; every extra poller pulls a batch per back-off and parks it for the visibility timeout. With reserved concurrency as the only lever, static max is the floor of violations, and a policy can trade capacity for violations only along the line between it and the minimum.',
+      `- Overpull: in ${overpulled === floors.length ? 'every scenario' : `${overpulled} of ${floors.length} scenarios`} the event source mapping pulled batches the reserved concurrency then throttled, even with reserved concurrency at the maximum for the whole run. The mapping adds pollers while messages are visible and every poller is busy (a throttled one counts as busy) and drops them only while nothing is visible, so once pollers outnumber the reserved concurrency under load they stay above it until the load falls; every extra poller pulls a batch per back-off and parks it for the visibility timeout. With reserved concurrency as the only lever, static max is the floor of violations, and a policy can trade capacity for violations only along the line between it and the minimum.`,
     );
   lines.push(
-    `- Hence the recommended configuration caps the mapping: with \`eventSourceMapping.manageMaximumConcurrency: true\` the operator also keeps the mapping's \`ScalingConfig.MaximumConcurrency\` at the decided reserved concurrency (clamped to 2–1,000), as AWS recommends against overpull, raising reserved before the cap and lowering the cap before reserved (UpdateEventSourceMapping from the shared 15 requests/s control-plane bucket, only on change; needs \`lambda:UpdateEventSourceMapping\`). Use it when the queue's mapping is dedicated to the function. The CRD default stays off — the mapping is the user's resource and existing manifests behave as before — so the verdicts of ${WITHOUT_CAP} below are what a scaler gets without it.`,
+    `- The recommended configuration therefore caps the mapping: with \`eventSourceMapping.manageMaximumConcurrency: true\` the operator also keeps the mapping's \`ScalingConfig.MaximumConcurrency\` at the decided reserved concurrency (clamped to 2–1,000), as AWS recommends against overpull, raising reserved before the cap and lowering the cap before reserved (UpdateEventSourceMapping from the shared 15 requests/s control-plane bucket, only on change; needs \`lambda:UpdateEventSourceMapping\`). Use it when the queue's mapping is dedicated to the function. The CRD default stays off — the mapping is the user's resource and existing manifests behave as before — so the verdicts of ${WITHOUT_CAP} below are what a scaler gets without it.`,
   );
   return lines;
 }
