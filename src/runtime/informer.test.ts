@@ -106,6 +106,45 @@ describe('Informer (scripted client, manual clock)', () => {
     ac.abort();
     await running;
   });
+  it('caches and delivers objects without managedFields unless told otherwise', async () => {
+    const managed = (name: string, rv: string): KubeObject => ({
+      metadata: { ...obj(name, rv).metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+      spec: { x: 1 },
+    });
+    for (const [transform, kept] of [
+      [undefined, false],
+      [(o: KubeObject) => o, true],
+    ] as const) {
+      const clock = new ManualClock();
+      const { client, push } = scriptedClient(0, [managed('listed', '1')]);
+      const informer = new Informer({
+        name: 't',
+        client,
+        paths: ['/x'],
+        clock,
+        idleTimeoutMs: 1e9,
+        ...(transform === undefined ? {} : { transform }),
+      });
+      const delivered: KubeObject[] = [];
+      informer.addHandler({ onAdd: (o) => delivered.push(o), onUpdate: (_old, o) => delivered.push(o) });
+      const ac = new AbortController();
+      const running = informer.run(ac.signal);
+      await informer.waitForSync();
+      await tick();
+      push({ type: 'ADDED', object: managed('watched', '11') });
+      push({ type: 'MODIFIED', object: managed('watched', '12') });
+      await tick();
+      const all = [...informer.list(), ...delivered];
+      assert.equal(all.length, 5);
+      for (const o of all) {
+        assert.equal(o.metadata?.managedFields !== undefined, kept, JSON.stringify(o));
+        assert.deepEqual(o.spec, { x: 1 }, 'the rest of the object is untouched');
+      }
+      ac.abort();
+      await running;
+    }
+  });
+
   it('starts the list over when a continue token expires (HTTP 410) mid-pagination', async () => {
     const clock = new ManualClock();
     const requests: (string | undefined)[] = [];

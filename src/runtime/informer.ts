@@ -52,6 +52,19 @@ export interface InformerOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
+  /**
+   * Applied to every object before it is cached and handed to handlers. Default: drop
+   * `metadata.managedFields` (about 40 % of a scaler object, read by nothing here). client-go
+   * keeps them unless a transform is set; at 5,000 cached objects the default matters.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/** Drops metadata.managedFields (controller-runtime's TransformStripManagedFields). */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
@@ -92,9 +105,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       backoffInitialMs: 800,
       backoffMaxMs: 30_000,
       random: Math.random,
+      transform: stripManagedFields,
       ...options,
     };
     this.#log = this.#o.logger.child({ informer: options.name });
+  }
+
+  #transform(obj: T): T {
+    return this.#o.transform(obj) as T;
   }
 
   /** Registers handlers; register before `run` to see the initial adds. */
@@ -208,7 +226,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         query: { ...this.#query(), limit: this.#o.pageSize, continue: cont },
         signal,
       });
-      items.push(...page.items);
+      for (const item of page.items) items.push(this.#transform(item));
       cont = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? '';
     } while (cont !== undefined);
@@ -297,7 +315,8 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Applies one watch event to the cache; returns its resourceVersion. Throws on ERROR events. */
   #apply(path: string, event: WatchEvent<T>): string | undefined {
-    const obj = event.object;
+    const obj =
+      event.type === 'BOOKMARK' || event.type === 'ERROR' ? event.object : this.#transform(event.object);
     const rv = obj.metadata?.resourceVersion;
     switch (event.type) {
       case 'ADDED':
