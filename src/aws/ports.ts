@@ -48,6 +48,14 @@ export interface AccountConcurrency {
   unreserved: number;
 }
 
+/**
+ * The MaximumConcurrency that keeps an SQS event source mapping within `reserved` concurrency:
+ * AWS accepts 2-1000, so below 2 the cap stays at 2.
+ */
+export function capFor(reserved: number): number {
+  return Math.min(1000, Math.max(2, reserved));
+}
+
 /** How old a cached answer may be to serve instead of a call; without it, the call is made. */
 export interface ReadOptions {
   maxAgeMs?: number;

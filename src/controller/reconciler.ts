@@ -19,7 +19,13 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import { Priority } from '../aws/limiter.ts';
-import type { FunctionConcurrency, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
+import {
+  capFor,
+  type FunctionConcurrency,
+  type FunctionPort,
+  type QueueMetrics,
+  type QueuePort,
+} from '../aws/ports.ts';
 import {
   type Decision,
   decide,
@@ -589,11 +595,6 @@ export class ScalerReconciler {
 interface Mapping {
   uuid: string;
   maximumConcurrency: number | undefined;
-}
-
-/** The MaximumConcurrency that keeps a mapping within `reserved`: AWS accepts 2-1000. */
-export function capFor(reserved: number): number {
-  return Math.min(1000, Math.max(2, reserved));
 }
 
 /** The cache key of a scaler: its uid, falling back on namespace/name. */

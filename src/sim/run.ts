@@ -4,6 +4,7 @@
 // of its rules. Shared by `npm run simulate` (what-if) and `npm run bench`.
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
 import { maxConcurrency } from '../api/v1alpha1/index.ts';
+import { capFor } from '../aws/ports.ts';
 import {
   AwsApiError,
   createSimulation,
@@ -14,7 +15,6 @@ import {
   type TimelinePoint,
   type TrafficSpec,
 } from '../awssim/index.ts';
-import { capFor } from '../controller/reconciler.ts';
 import {
   type Datapoint,
   decide,
