@@ -148,10 +148,8 @@ async function main(argv: string[]): Promise<void> {
       seeds: { type: 'string' },
       report: { type: 'string' },
       workers: { type: 'string' },
-      scale: { type: 'boolean' },
     },
   });
-  if (values.scale) throw new Error('--scale (operator at scale) is not implemented yet');
   const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
   const files =
     values.scenario?.map((f) => resolve(f)) ??
