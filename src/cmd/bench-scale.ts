@@ -3,12 +3,13 @@
 // lateness (its own lcs_poll_lateness_seconds), the Lambda control-plane request rate and 429s
 // (awssim's call counts), reconcile errors — written to bench/SCALE.md. Not a test: it takes
 // `--minutes` per size (15 by default) and is never part of `make test`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRD_DIR, startControlPlane } from '../envtest/index.ts';
 import { startAwssim, startManager } from '../envtest/processes.ts';
+import { embedScale } from '../report/scale-section.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const { values: flags } = parseArgs({
@@ -224,8 +225,15 @@ function writeReport(): void {
     "Reading it: the Lambda control plane allows 15 requests/s per account and Region; the operator spends at most 10 (its token bucket, burst 5), so start-up of N scalers takes about N/10 s for their first writes (the event source mapping checks cost N/100 calls: one listing of the account shared by all) — a floor set by AWS's limit, not by the operator's CPU. A reconcile waiting for a token gives its worker away, so polls go on meanwhile. At 30 s polling, more than 1,500 scalers want more GetFunction calls than the operator's 50/s; past that a function's reading or the operator's own write, up to 5 minutes old, stands in. Request rates are measured over samples of about one second of real time; the peak is the highest sample.",
     '',
   ];
-  writeFileSync(flags.out, `${lines.join('\n')}\n`);
+  const scale = `${lines.join('\n')}\n`;
+  writeFileSync(flags.out, scale);
   process.stderr.write(`wrote ${flags.out}\n`);
+  // The policy report carries a copy (scale-section.ts).
+  const report = join(dirname(flags.out), 'REPORT.md');
+  if (existsSync(report)) {
+    writeFileSync(report, embedScale(readFileSync(report, 'utf8'), scale));
+    process.stderr.write(`updated its copy in ${report}\n`);
+  }
 }
 
 for (const n of sizes) {

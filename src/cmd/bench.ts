@@ -1,7 +1,7 @@
 // The policy benchmark: every scenario in bench/scenarios × every strategy × N seeds in virtual time,
 // spread over worker threads, then bench/REPORT.md and one chart per scenario.
 //   npm run bench [-- --scenario FILE ...] [--seeds 5] [--report bench/REPORT.md]
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,8 +78,17 @@ async function runAll(tasks: Task[], workers: number): Promise<RunSummary[]> {
           const t = tasks[next++] as Task;
           const reply = await new Promise<{ ok: boolean; summary?: RunSummary; error?: string }>(
             (res, rej) => {
-              w.once('message', res);
-              w.once('error', rej);
+              // One listener pair per task, both removed when either fires (no listener pile-up).
+              const onMessage = (m: { ok: boolean; summary?: RunSummary; error?: string }) => {
+                w.off('error', onError);
+                res(m);
+              };
+              const onError = (e: Error) => {
+                w.off('message', onMessage);
+                rej(e);
+              };
+              w.once('message', onMessage);
+              w.once('error', onError);
               w.postMessage(t);
             },
           );
@@ -199,7 +208,9 @@ async function main(argv: string[]): Promise<void> {
     };
   });
   const cpu = cpus();
+  const scaleFile = join(dirname(reportPath), 'SCALE.md');
   const report = renderReport({
+    scale: existsSync(scaleFile) ? readFileSync(scaleFile, 'utf8') : undefined,
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${process.platform}/${process.arch}`,
     node: process.version,

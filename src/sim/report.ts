@@ -1,5 +1,6 @@
 // Turns the benchmark's runs into bench/REPORT.md: a table per scenario, a chart, and the verdicts
 // of issue 8 item 5 computed from the numbers (PASS/MISS with the reason) — never edited by hand.
+import { scaleSection } from '../report/scale-section.ts';
 import type { BenchScenario, RunSummary } from './bench.ts';
 import {
   describeStrategy,
@@ -201,6 +202,8 @@ export interface ReportInput {
   wallSeconds: number;
   scenarios: { scenario: BenchScenario; aggregates: Aggregate[]; wallSeconds: number; chart: string }[];
   command: string;
+  /** bench/SCALE.md, if it exists: copied into the report's last section. */
+  scale?: string | undefined;
 }
 
 /**
@@ -314,14 +317,8 @@ export function renderReport(r: ReportInput): string {
     '',
     "Every run is virtual time in awssim; policy strategies are the operator's own `decide()` driven the way the",
     'reconciler drives it (`src/sim/run.ts`). Scenario format, metric definitions and caveats: [README.md](README.md).',
-    '',
-    '## Operator at scale',
-    '',
-    'This report measures scaling policies in virtual time. How the operator itself holds up under many scalers —',
-    '100, 1,000 and 5,000 LambdaConcurrencyScalers for 15 minutes each, with the manager, the simulator and a',
-    'Kubernetes control plane as real processes in real time (start-up time, CPU and memory, poll lateness,',
-    'Lambda control-plane requests and throttles) — is in [SCALE.md](SCALE.md), generated separately by',
-    '`npm run bench:scale`.',
+    'How the operator itself holds up with 100, 1,000 and 5,000 scalers (real processes, real time) is the last',
+    'section, [Operator at scale](#operator-at-scale-issue-8-item-6), copied from [SCALE.md](SCALE.md).',
     '',
     `## Verdicts (issue 8, item 5) for the recommended configuration, ${RECOMMENDED}`,
     '',
@@ -406,5 +403,6 @@ export function renderReport(r: ReportInput): string {
       '',
     );
   }
+  out.push('## Operator at scale (issue 8, item 6)', '', ...scaleSection(r.scale), '');
   return `${out.join('\n')}\n`;
 }
