@@ -149,7 +149,7 @@ function recommend(
       // Waiting: visible, plus throttled in-flight batches (overpull), plus delayed if asked for.
       const queued = backlog.visible + (config.metrics.includeOverpulled ? backlog.overpulled : 0);
       const waiting = queued + (config.metrics.includeDelayed ? backlog.delayed : 0);
-      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(queued, base), policy, batchSize);
+      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(queued, base), policy);
       return { rec, latency: estimates };
     }
   }

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
-import { type LatencySLOConfig, resolvePolicyConfig } from './config.ts';
 import { decide } from './decide.ts';
 import { spec, T0 } from './fixtures.ts';
-import { fitThroughput, initialLatencyEstimates, recommendLatencySLO } from './latency-slo.ts';
+import { fitThroughput } from './latency-slo.ts';
 import { initialPolicyState } from './state.ts';
 import { Reason } from './types.ts';
 
@@ -223,31 +222,6 @@ describe('the LatencySLO policy', () => {
     assert.equal(first.decision.reason, Reason.LatencySLOLearning);
     assert.equal(first.decision.desired, 10);
   });
-});
-
-describe('recommendLatencySLO while it learns', () => {
-  const config = resolvePolicyConfig({
-    awsSQSName: 'q',
-    awsSQSMsgCountThreshold: 100,
-    awsLambdaName: 'f',
-    awsLambdaMinConcurrency: 1,
-    awsLamndaMaxConcurrency: 500,
-    awsLambdaStepConcurrency: 1,
-    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } },
-  }).policy as LatencySLOConfig;
-  const cases = {
-    'a few waiting batches add a few units': { waiting: 12, batch: 10, want: 12 },
-    'one unit per waiting batch': { waiting: 45, batch: 10, want: 15 },
-    'a burst doubles, no more': { waiting: 5000, batch: 10, want: 20 },
-    'without a batch size every message is a batch: doubles': { waiting: 12, batch: undefined, want: 20 },
-  } satisfies Record<string, { waiting: number; batch: number | undefined; want: number }>;
-  for (const [name, c] of Object.entries(cases)) {
-    it(name, () => {
-      const r = recommendLatencySLO(initialLatencyEstimates(), c.waiting, 10, true, config, c.batch);
-      assert.equal(r.reason, Reason.LatencySLOLearning);
-      assert.equal(r.recommendation, c.want, r.message);
-    });
-  }
 });
 
 describe('fitThroughput', () => {

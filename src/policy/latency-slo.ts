@@ -172,17 +172,12 @@ export function recommendLatencySLO(
   base: number,
   saturatedNow: boolean,
   config: LatencySLOConfig,
-  batchSize = 1,
 ): Recommendation {
   const mu = estimates.throughputPerUnit;
   const lambda = estimates.arrivalRate;
   if (mu === null || lambda === null) {
     if (saturatedNow) {
-      // One more unit for every batch that waits (a unit takes a batch at a time), at most
-      // doubling: a burst doubles as before, while a few batches left over at the instant of a poll
-      // add a few units instead of as many again, each held for the scale-down window.
-      const batches = Math.ceil(backlog / Math.max(1, batchSize));
-      const up = Math.max(base + 1, Math.min(base * 2, base + batches));
+      const up = Math.max(base + 1, base * 2);
       return {
         recommendation: up,
         reason: Reason.LatencySLOLearning,
