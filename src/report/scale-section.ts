@@ -17,9 +17,9 @@ export function scaleSection(scaleMd: string | undefined): string[] {
           'Copied from [SCALE.md](SCALE.md) (`npm run bench:scale`: real processes in real time, not virtual time).',
           '',
           ...scaleMd
+            .replace(/^# .*\n+/, '')
             .trimEnd()
-            .split('\n')
-            .filter((line, i) => !(i === 0 && line.startsWith('# '))),
+            .split('\n'),
         ];
   return [BEGIN, ...body, END];
 }
