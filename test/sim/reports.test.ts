@@ -1,0 +1,40 @@
+// The two generated benchmark reports stay in step: bench/REPORT.md carries a copy of
+// bench/SCALE.md (issue 8 wants the operator-at-scale figures "in the same report"), written by
+// whichever of `npm run bench` and `npm run bench:scale` ran last.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { embeddedScale, embedScale, scaleSection } from '../../src/report/scale-section.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+
+describe('the operator-at-scale section of the policy report', () => {
+  const scale = '# The operator at scale\n\nGenerated on day 1.\n\n| scalers |\n| --- |\n| 100 |\n';
+
+  it('copies SCALE.md without its title between markers, and replaces only that on update', () => {
+    const report = ['# Policy benchmark', '', ...scaleSection(scale), '', '## After'].join('\n');
+    assert.ok(report.includes('| 100 |'));
+    assert.ok(!report.includes('# The operator at scale'));
+    const updated = embedScale(report, scale.replace('| 100 |', '| 5000 |').replace('day 1', 'day 2'));
+    assert.ok(updated.includes('| 5000 |') && updated.includes('day 2'));
+    assert.ok(!updated.includes('| 100 |') && !updated.includes('day 1'));
+    assert.ok(updated.startsWith('# Policy benchmark\n') && updated.endsWith('\n## After'));
+    assert.equal(embedScale(updated, scale), report, 'updating back gives the original');
+  });
+
+  it('says how to measure when there is no SCALE.md yet, and refuses a report without the section', () => {
+    assert.match(scaleSection(undefined).join('\n'), /npm run bench:scale/);
+    assert.throws(() => embedScale('# Policy benchmark\n', scale), /no operator-at-scale section/);
+  });
+
+  it('is, in the committed bench/REPORT.md, exactly the committed bench/SCALE.md', () => {
+    const report = readFileSync(join(root, 'bench/REPORT.md'), 'utf8');
+    const committed = readFileSync(join(root, 'bench/SCALE.md'), 'utf8');
+    assert.equal(
+      embeddedScale(report),
+      scaleSection(committed).join('\n'),
+      'regenerate: npm run bench (or npm run bench:scale) after the other',
+    );
+  });
+});
