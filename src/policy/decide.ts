@@ -149,7 +149,15 @@ function recommend(
       // Waiting: visible, plus throttled in-flight batches (overpull), plus delayed if asked for.
       const queued = backlog.visible + (config.metrics.includeOverpulled ? backlog.overpulled : 0);
       const waiting = queued + (config.metrics.includeDelayed ? backlog.delayed : 0);
-      const rec = recommendLatencySLO(estimates, waiting, base, isSaturated(queued, base), policy);
+      const served = backlog.inFlight - (config.metrics.includeOverpulled ? backlog.overpulled : 0);
+      const batch = config.metrics.includeOverpulled ? batchSize : undefined;
+      // A full batch waiting for every unit is saturation whatever is in flight yet: the mapping
+      // is still adding pollers (after a calm spell it runs fewer than the units), and waiting for
+      // them would start the scale-up a poll late.
+      const saturated =
+        isSaturated(queued, served, base, batch) ||
+        (batch !== undefined && queued >= Math.max(1, base) * batch);
+      const rec = recommendLatencySLO(estimates, waiting, base, saturated, policy);
       return { rec, latency: estimates };
     }
   }

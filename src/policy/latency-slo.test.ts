@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
 import { decide } from './decide.ts';
 import { spec, T0 } from './fixtures.ts';
-import { fitThroughput } from './latency-slo.ts';
+import { fitThroughput, initialLatencyEstimates, updateEstimates } from './latency-slo.ts';
 import { initialPolicyState } from './state.ts';
 import { Reason } from './types.ts';
 
@@ -138,6 +138,67 @@ describe('the LatencySLO policy', () => {
     const last = trace.at(-1);
     assert.ok(last !== undefined);
     assert.ok(last.concurrency >= 6 && last.concurrency <= 10, `settled at ${last.concurrency}`);
+  });
+
+  describe('when the mapping is capped (waiting messages stay visible) and the batch size is known', () => {
+    const capped = { overpulled: false, batchSize: 10 };
+
+    it('learns the throughput and settles as it does without the batch size', () => {
+      const trace = simulate(slo(), world, 3600, 5, 30, capped);
+      const last = trace.at(-1);
+      assert.ok(last !== undefined);
+      assert.ok(last.concurrency >= 32 && last.concurrency <= 38, `settled at ${last.concurrency}`);
+      assert.equal(last.visible, 0);
+    });
+
+    const idleCases = {
+      'does not probe up for messages seen between receives while units are partly idle': {
+        inFlight: 60,
+        up: false,
+      },
+      'probes up when every unit holds a full batch and messages still wait': { inFlight: 100, up: true },
+      'probes up at once when a full batch waits for every unit, however few are in flight yet': {
+        inFlight: 20,
+        visible: 500,
+        up: true,
+      },
+    } satisfies Record<string, { inFlight: number; visible?: number; up: boolean }>;
+    for (const [name, c] of Object.entries(idleCases)) {
+      it(name, () => {
+        const { decision } = decide(
+          {
+            spec: slo(),
+            metrics: {
+              visible: 'visible' in c ? c.visible : 30,
+              inFlight: c.inFlight,
+              delayed: 0,
+              observedAt: T0,
+            },
+            currentConcurrency: 10,
+            batchSize: 10,
+          },
+          initialPolicyState(),
+          T0,
+        );
+        assert.equal(decision.reason, Reason.LatencySLOLearning);
+        assert.equal((decision.desired ?? 10) > 10, c.up, decision.message);
+      });
+    }
+
+    it('fits the throughput only from intervals whose units were all busy at the end', () => {
+      const snap = (t: number, visible: number, inFlight: number) => ({
+        t: T0 + t * 1000,
+        visible,
+        inFlight,
+        delayed: 0,
+      });
+      let busy = updateEstimates(initialLatencyEstimates(), snap(0, 40, 100), 10, 10);
+      busy = updateEstimates(busy, snap(30, 60, 100), 10, 10);
+      assert.equal(busy.samples.length, 1, 'both ends waiting, every batch slot full');
+      let idle = updateEstimates(initialLatencyEstimates(), snap(0, 40, 100), 10, 10);
+      idle = updateEstimates(idle, snap(30, 30, 55), 10, 10);
+      assert.equal(idle.samples.length, 0, 'messages visible, but units idle by the end');
+    });
   });
 
   describe('when the event source mapping overpulls (waiting messages show as in flight)', () => {
