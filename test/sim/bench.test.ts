@@ -2,25 +2,13 @@
 // seed, every strategy, and a report whose verdicts are computed from the runs; a bad scenario
 // file is refused with the field named.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { runCli } from './cli.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'src/cmd/bench.ts');
-
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const bench = (args: string[]) => runCli('bench', args);
 
 /** A 20-minute step scenario: 20 messages/s, then 200/s from minute 5 to minute 12. */
 const scenario = `title: A short step

@@ -1,27 +1,16 @@
 // The what-if CLI end to end: a real process on the example files, a short run, the table and the
 // chart; and bad files rejected with the field named.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { root, runCli } from './cli.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'src/cmd/simulate.ts');
 const scaler = join(root, 'bench/examples/orders-scaler.yaml');
 const traffic = join(root, 'bench/examples/orders-traffic.yaml');
 
-async function simulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const simulate = (args: string[]) => runCli('simulate', args);
 
 describe('npm run simulate', () => {
   it('runs the example scaler on the example traffic and prints the table and writes the chart', async () => {
