@@ -124,6 +124,35 @@ interface AccountMappings {
   byFunction: Map<string, EventSource[]>;
 }
 
+/**
+ * One answer shared by every scaler of a binding: callers while a read is in flight share it (and
+ * give their worker slot away meanwhile, slot.ts); an answer serves while it is younger than what
+ * the caller accepts; a failed read is forgotten, so the next caller reads again.
+ */
+class SharedRead<T> {
+  #entry: { at: number; value: Promise<T>; pending: boolean } | undefined;
+
+  /** The shared answer if it started no more than `maxAgeMs` before `now`, else `read(now)`. */
+  get(now: number, maxAgeMs: number, read: (startedAt: number) => Promise<T>): Promise<T> {
+    const current = this.#entry;
+    if (current !== undefined && now - current.at <= maxAgeMs) {
+      if (current.pending) releaseSlot();
+      return current.value;
+    }
+    const entry = { at: now, value: read(now), pending: true };
+    this.#entry = entry;
+    entry.value.then(
+      () => {
+        entry.pending = false;
+      },
+      () => {
+        if (this.#entry === entry) this.#entry = undefined;
+      },
+    );
+    return entry.value;
+  }
+}
+
 /** The two Lambda control-plane buckets of one account and Region. */
 export interface LambdaBuckets {
   /** Shared by every control-plane call except GetFunction (AWS: 15/s; default 10/s). */
@@ -140,11 +169,11 @@ export class LambdaFunctions implements FunctionPort {
   readonly #signal: AbortSignal | undefined;
   readonly #now: () => number;
   /** GetAccountSettings spends the shared bucket: one answer serves every scaler for a while. */
-  #account: { at: number; value: Promise<AccountConcurrency | undefined> } | undefined;
+  readonly #account = new SharedRead<AccountConcurrency | undefined>();
   /** The last GetFunction answer (or our own write) per function. */
   readonly #reserved = new Map<string, { at: number; value: FunctionConcurrency }>();
-  /** The account's mappings, listed once for every scaler of this binding (single flight). */
-  #mappings: { at: number; value: Promise<AccountMappings>; pending: boolean } | undefined;
+  /** The account's mappings, listed once for every scaler of this binding. */
+  readonly #mappings = new SharedRead<AccountMappings>();
   /** MaximumConcurrency we set, by mapping, newer than the listing may be. */
   readonly #capsWritten = new Map<string, { at: number; value: number | undefined }>();
   static readonly ACCOUNT_TTL_MS = 10_000;
@@ -290,35 +319,17 @@ export class LambdaFunctions implements FunctionPort {
   }
 
   #accountMappings(maxAgeMs: number): Promise<AccountMappings> {
-    const now = this.#now();
-    if (this.#mappings === undefined || now - this.#mappings.at > maxAgeMs) {
-      const at = now;
-      const value = this.#listMappings(undefined).then((all) => {
-        const byFunction = new Map<string, EventSource[]>();
-        for (const m of all) {
-          if (m.functionName === undefined) continue;
-          const list = byFunction.get(m.functionName) ?? [];
-          list.push(m.source);
-          byFunction.set(m.functionName, list);
-        }
-        for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
-        return { at, byFunction };
-      });
-      const entry = { at, value, pending: true };
-      this.#mappings = entry;
-      value.then(
-        () => {
-          entry.pending = false;
-        },
-        () => {
-          if (this.#mappings === entry) this.#mappings = undefined;
-        },
-      );
-    } else if (this.#mappings.pending) {
-      // Another scaler's listing is on its way through the budget: wait without holding a worker.
-      releaseSlot();
-    }
-    return this.#mappings.value;
+    return this.#mappings.get(this.#now(), maxAgeMs, async (at) => {
+      const byFunction = new Map<string, EventSource[]>();
+      for (const m of await this.#listMappings(undefined)) {
+        if (m.functionName === undefined) continue;
+        const list = byFunction.get(m.functionName) ?? [];
+        list.push(m.source);
+        byFunction.set(m.functionName, list);
+      }
+      for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
+      return { at, byFunction };
+    });
   }
 
   /** Every page of ListEventSourceMappings, for one function or (undefined) the whole account. */
@@ -356,15 +367,7 @@ export class LambdaFunctions implements FunctionPort {
   }
 
   accountConcurrency(): Promise<AccountConcurrency | undefined> {
-    const now = this.#now();
-    if (this.#account === undefined || now - this.#account.at >= LambdaFunctions.ACCOUNT_TTL_MS) {
-      const value = this.#readAccount();
-      this.#account = { at: now, value };
-      value.catch(() => {
-        if (this.#account?.value === value) this.#account = undefined;
-      });
-    }
-    return this.#account.value;
+    return this.#account.get(this.#now(), LambdaFunctions.ACCOUNT_TTL_MS, () => this.#readAccount());
   }
 
   async #readAccount(): Promise<AccountConcurrency | undefined> {
