@@ -91,6 +91,37 @@ function scaler(spec: Partial<LambdaConcurrencyScaler['spec']> = {}): LambdaConc
   };
 }
 
+/**
+ * A reconciler over one scaler kept by the test (`get`/`set` stand for the API server): status
+ * patches and finalizer updates replace it, events are recorded as `type reason message`.
+ */
+function reconcilerOver(o: {
+  get: () => LambdaConcurrencyScaler;
+  set: (scaler: LambdaConcurrencyScaler) => void;
+  onStatus?: (status: LambdaConcurrencyScalerStatus) => void;
+  events: string[];
+  aws: FakeAws;
+  clock: ManualClock;
+  metrics?: ScalerMetrics;
+}): ScalerReconciler {
+  return new ScalerReconciler({
+    get: o.get,
+    patchStatus: async (s, status) => {
+      o.onStatus?.(status);
+      o.set({ ...s, status });
+    },
+    setFinalizers: async (s, finalizers) => {
+      o.set({ ...s, metadata: { ...s.metadata, finalizers } });
+      return o.get();
+    },
+    event: (_s, type, reason, message) => o.events.push(`${type} ${reason} ${message}`),
+    aws: async () => ({ queues: o.aws, functions: o.aws, account: 'test|us-east-1' }),
+    clock: o.clock,
+    log: silentLogger,
+    metrics: o.metrics,
+  });
+}
+
 describe('ScalerReconciler', () => {
   let aws: FakeAws;
   let object: LambdaConcurrencyScaler;
@@ -107,20 +138,15 @@ describe('ScalerReconciler', () => {
     events = [];
     clock = new ManualClock(Date.UTC(2026, 10, 27));
     metrics = new ScalerMetrics(new Registry());
-    reconciler = new ScalerReconciler({
+    reconciler = reconcilerOver({
       get: () => object,
-      patchStatus: async (s, status) => {
-        writes.push(status);
-        object = { ...s, status };
+      set: (s) => {
+        object = s;
       },
-      setFinalizers: async (s, finalizers) => {
-        object = { ...s, metadata: { ...s.metadata, finalizers } };
-        return object;
-      },
-      event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
-      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
+      onStatus: (status) => writes.push(status),
+      events,
+      aws,
       clock,
-      log: silentLogger,
       metrics,
     });
   });
@@ -353,19 +379,14 @@ describe('ScalerReconciler with eventSourceMapping.manageMaximumConcurrency', ()
     object = managed();
     events = [];
     clock = new ManualClock(Date.UTC(2026, 10, 27));
-    reconciler = new ScalerReconciler({
+    reconciler = reconcilerOver({
       get: () => object,
-      patchStatus: async (s, status) => {
-        object = { ...s, status };
+      set: (s) => {
+        object = s;
       },
-      setFinalizers: async (s, finalizers) => {
-        object = { ...s, metadata: { ...s.metadata, finalizers } };
-        return object;
-      },
-      event: (_s, type, reason, message) => events.push(`${type} ${reason} ${message}`),
-      aws: async () => ({ queues: aws, functions: aws, account: 'test|us-east-1' }),
+      events,
+      aws,
       clock,
-      log: silentLogger,
     });
   });
 
