@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRD_DIR, startControlPlane } from '../envtest/index.ts';
-import { startAwssim, startManager } from '../envtest/processes.ts';
+import { fleet, startAwssim, startManager } from '../envtest/processes.ts';
 import { embedScale } from '../report/scale-section.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -119,23 +119,20 @@ const controlPlaneCalls = (calls: ApiCalls) =>
 
 async function run(n: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'lcs-scale-'));
-  const ids = Array.from({ length: n }, (_, i) => String(i).padStart(5, '0'));
-  writeFileSync(
-    join(dir, 'scenario.yaml'),
-    [
-      `name: scale-${n}`,
-      'account: { concurrency: 100000 }',
-      'queues:',
-      ...ids.map((i) => `  - name: q${i}`),
-      'functions:',
-      ...ids.map((i) => `  - { name: f${i}, duration: { kind: constant, ms: 200 } }`),
-      'eventSourceMappings:',
-      ...ids.map((i) => `  - { function: f${i}, queue: q${i} }`),
-      'traffic:',
-      ...ids.map((i, k) => `  q${i}: [{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`),
-      '',
-    ].join('\n'),
-  );
+  const { scenario, scalers } = fleet(n, {
+    name: `scale-${n}`,
+    accountConcurrency: 100_000,
+    functionMs: 200,
+    traffic: (k) => `[{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`,
+    spec: {
+      awsSQSMsgCountThreshold: 20,
+      awsLambdaMinConcurrency: 1,
+      awsLamndaMaxConcurrency: 10,
+      awsLambdaStepConcurrency: 2,
+      pollingIntervalSeconds: 30,
+    },
+  });
+  writeFileSync(join(dir, 'scenario.yaml'), scenario);
   const cp = await startControlPlane({ crds: [CRD_DIR] });
   const sim = await startAwssim({ scenario: join(dir, 'scenario.yaml') });
   const manager = await startManager({
@@ -145,12 +142,8 @@ async function run(n: number): Promise<Result> {
   });
   try {
     await cp.kubectl(['create', 'namespace', 'scale']);
-    const docs = ids.map(
-      (i) =>
-        `apiVersion: aws.operators.jittakal.io/v1alpha1\nkind: LambdaConcurrencyScaler\nmetadata: { name: s${i} }\nspec: { awsSQSName: q${i}, awsSQSMsgCountThreshold: 20, awsLambdaName: f${i}, awsLambdaMinConcurrency: 1, awsLamndaMaxConcurrency: 10, awsLambdaStepConcurrency: 2, pollingIntervalSeconds: 30 }\n`,
-    );
-    for (let k = 0; k < docs.length; k += 500)
-      await cp.kubectl(['apply', '-n', 'scale', '-f', '-'], docs.slice(k, k + 500).join('---\n'));
+    for (let k = 0; k < scalers.length; k += 500)
+      await cp.kubectl(['apply', '-n', 'scale', '-f', '-'], scalers.slice(k, k + 500).join('---\n'));
     const pid = manager.child.pid ?? 0;
     const started = Date.now();
     let readySeconds: number | null = null;

@@ -193,3 +193,45 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Many scalers, each with its own queue, function and event source mapping: the awssim scenario
+ * (queues `q<id>`, functions `f<id>`) and one LambdaConcurrencyScaler manifest `s<id>` per pair,
+ * ids zero-padded to five digits. For load tests and the operator-at-scale benchmark.
+ */
+export function fleet(
+  n: number,
+  o: {
+    name: string;
+    /** How long an invocation takes. */
+    functionMs: number;
+    /** Spec fields every scaler gets besides its queue and function. */
+    spec: Record<string, number>;
+    /** The account's concurrency limit, if not awssim's default. */
+    accountConcurrency?: number;
+    /** Traffic spec (YAML flow) for the k-th queue; none by default. */
+    traffic?: (k: number) => string;
+  },
+): { scenario: string; scalers: string[] } {
+  const ids = Array.from({ length: n }, (_, i) => String(i).padStart(5, '0'));
+  const scenario = [
+    `name: ${o.name}`,
+    ...(o.accountConcurrency === undefined ? [] : [`account: { concurrency: ${o.accountConcurrency} }`]),
+    'queues:',
+    ...ids.map((i) => `  - name: q${i}`),
+    'functions:',
+    ...ids.map((i) => `  - { name: f${i}, duration: { kind: constant, ms: ${o.functionMs} } }`),
+    'eventSourceMappings:',
+    ...ids.map((i) => `  - { function: f${i}, queue: q${i} }`),
+    ...(o.traffic === undefined ? [] : ['traffic:', ...ids.map((i, k) => `  q${i}: ${o.traffic?.(k)}`)]),
+    '',
+  ].join('\n');
+  const fields = Object.entries(o.spec)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+  const scalers = ids.map(
+    (i) =>
+      `apiVersion: aws.operators.jittakal.io/v1alpha1\nkind: LambdaConcurrencyScaler\nmetadata: { name: s${i} }\nspec: { awsSQSName: q${i}, awsLambdaName: f${i}, ${fields} }\n`,
+  );
+  return { scenario, scalers };
+}

@@ -10,6 +10,7 @@ import type { LambdaConcurrencyScaler } from '../../src/api/v1alpha1/index.ts';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
   type Awssim,
+  fleet,
   type Manager,
   startAwssim,
   startManager,
@@ -25,18 +26,18 @@ let manager: Manager;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lcs-budget-'));
-  const ids = Array.from({ length: N }, (_, i) => String(i).padStart(3, '0'));
-  const scenario = [
-    'name: budget',
-    'description: 200 queues, each feeding its own function',
-    'queues:',
-    ...ids.map((i) => `  - name: q${i}`),
-    'functions:',
-    ...ids.map((i) => `  - { name: f${i}, duration: { kind: constant, ms: 100 } }`),
-    'eventSourceMappings:',
-    ...ids.map((i) => `  - { function: f${i}, queue: q${i} }`),
-  ].join('\n');
-  writeFileSync(join(dir, 'scenario.yaml'), `${scenario}\n`);
+  const { scenario, scalers } = fleet(N, {
+    name: 'budget',
+    functionMs: 100,
+    spec: {
+      awsSQSMsgCountThreshold: 100,
+      awsLambdaMinConcurrency: 2,
+      awsLamndaMaxConcurrency: 3,
+      awsLambdaStepConcurrency: 1,
+      pollingIntervalSeconds: 10,
+    },
+  });
+  writeFileSync(join(dir, 'scenario.yaml'), scenario);
   [cp, sim] = await Promise.all([
     startControlPlane({ crds: [CRD_DIR] }),
     startAwssim({ scenario: join(dir, 'scenario.yaml') }),
@@ -47,20 +48,6 @@ before(async () => {
     awsEndpoint: sim.endpoint,
     args: ['--workers', '16'],
   });
-  const scalers = ids.map(
-    (i) => `apiVersion: aws.operators.jittakal.io/v1alpha1
-kind: LambdaConcurrencyScaler
-metadata: { name: s${i} }
-spec:
-  awsSQSName: q${i}
-  awsSQSMsgCountThreshold: 100
-  awsLambdaName: f${i}
-  awsLambdaMinConcurrency: 2
-  awsLamndaMaxConcurrency: 3
-  awsLambdaStepConcurrency: 1
-  pollingIntervalSeconds: 10
-`,
-  );
   await cp.kubectl(['apply', '-n', ns, '-f', '-'], scalers.join('---\n'));
 });
 
