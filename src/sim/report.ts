@@ -241,6 +241,25 @@ function findings(aggs: readonly Aggregate[]): string[] {
   return lines;
 }
 
+type ScenarioSection = ReportInput['scenarios'][number];
+
+/** One scenario's verdicts for `strategy`; its floor of capacity is min × duration. */
+function scenarioVerdicts(s: ScenarioSection, strategy: string): Verdict[] {
+  const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
+  const floor = (s.scenario.spec.awsLambdaMinConcurrency * s.scenario.workload.durationSeconds) / 3600;
+  return verdicts(byName, floor, strategy);
+}
+
+const tally = (v: Verdict): 'pass' | 'miss' | 'na' => (v.pass === null ? 'na' : v.pass ? 'pass' : 'miss');
+
+/** The verdict table of `strategy` over every scenario. */
+function verdictTable(r: ReportInput, strategy: string): string {
+  const rows = r.scenarios.flatMap((s) =>
+    scenarioVerdicts(s, strategy).map((v) => [s.scenario.title, v.goal, mark(v), v.reason]),
+  );
+  return table(['scenario', 'goal', 'verdict', 'measured'], rows);
+}
+
 /** Whether an aggregate meets goal 2 against the oracle: ≤ 1.25× its capacity, ≤ +1 pp violations. */
 function nearOracle(a: Aggregate, oracle: Aggregate): boolean {
   return (
@@ -263,10 +282,8 @@ function notes(r: ReportInput): string[] {
   let overpulled = 0;
   for (const s of r.scenarios) {
     const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
-    const floor = (s.scenario.spec.awsLambdaMinConcurrency * s.scenario.workload.durationSeconds) / 3600;
-    for (const v of verdicts(byName, floor)) count[v.pass === null ? 'na' : v.pass ? 'pass' : 'miss']++;
-    for (const v of verdicts(byName, floor, WITHOUT_CAP))
-      plain[v.pass === null ? 'na' : v.pass ? 'pass' : 'miss']++;
+    for (const v of scenarioVerdicts(s, RECOMMENDED)) count[tally(v)]++;
+    for (const v of scenarioVerdicts(s, WITHOUT_CAP)) plain[tally(v)]++;
     const oracle = byName.get(ORACLE);
     const top = byName.get(STATIC_MAX);
     const capped = byName.get(STATIC_MAX_CAPPED);
@@ -325,13 +342,7 @@ export function renderReport(r: ReportInput): string {
     `LatencySLO with \`eventSourceMapping.manageMaximumConcurrency: true\` (the operator keeps the queue's event source mapping's MaximumConcurrency at the reserved concurrency; for a mapping dedicated to the function). The CRD default leaves the mapping alone; the same policy without the cap, ${WITHOUT_CAP}, has its verdicts further below.`,
     '',
   );
-  const rows: string[][] = [];
-  for (const s of r.scenarios) {
-    const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
-    const floor = (s.scenario.spec.awsLambdaMinConcurrency * s.scenario.workload.durationSeconds) / 3600;
-    for (const v of verdicts(byName, floor)) rows.push([s.scenario.title, v.goal, mark(v), v.reason]);
-  }
-  out.push(table(['scenario', 'goal', 'verdict', 'measured'], rows), '');
+  out.push(verdictTable(r, RECOMMENDED), '');
   out.push(...notes(r), '');
   out.push(
     `## Without the cap: verdicts for ${WITHOUT_CAP}`,
@@ -339,14 +350,7 @@ export function renderReport(r: ReportInput): string {
     `The same three goals for the same policy with the mapping left alone (the CRD default): what not enabling \`eventSourceMapping.manageMaximumConcurrency\` costs.`,
     '',
   );
-  const plainRows: string[][] = [];
-  for (const s of r.scenarios) {
-    const byName = new Map(s.aggregates.map((a) => [a.strategy, a]));
-    const floor = (s.scenario.spec.awsLambdaMinConcurrency * s.scenario.workload.durationSeconds) / 3600;
-    for (const v of verdicts(byName, floor, WITHOUT_CAP))
-      plainRows.push([s.scenario.title, v.goal, mark(v), v.reason]);
-  }
-  out.push(table(['scenario', 'goal', 'verdict', 'measured'], plainRows), '');
+  out.push(verdictTable(r, WITHOUT_CAP), '');
   const first = r.scenarios[0];
   if (first) {
     out.push(
