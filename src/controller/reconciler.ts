@@ -510,12 +510,14 @@ export class ScalerReconciler {
     let linked = this.#eventSources.get(uid);
     if (linked === undefined || linked.generation !== generation || now - linked.at >= refreshMs) {
       // The account-wide listing shared by all scalers first; a direct question before concluding
-      // the queue is not an event source (the mapping may be newer than the listing).
+      // the queue is not an event source (the mapping may be newer than the listing). A function
+      // with no mapping at all was already asked directly (sdk.ts): no need to ask twice.
       const arn = queue.value.arn;
-      let ours = (
-        await aws.functions.eventSources(spec.awsLambdaName, { maxAgeMs: SHARED_LISTING_MAX_AGE_MS })
-      ).filter((s) => s.eventSourceArn === arn);
-      if (ours.length === 0)
+      const shared = await aws.functions.eventSources(spec.awsLambdaName, {
+        maxAgeMs: SHARED_LISTING_MAX_AGE_MS,
+      });
+      let ours = shared.filter((s) => s.eventSourceArn === arn);
+      if (ours.length === 0 && shared.length > 0)
         ours = (await aws.functions.eventSources(spec.awsLambdaName)).filter((s) => s.eventSourceArn === arn);
       const mapping = ours[0];
       linked = {
