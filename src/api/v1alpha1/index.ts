@@ -1,4 +1,5 @@
 // The LambdaConcurrencyScaler API, v1alpha1: types, schemas, names and status vocabulary.
+export * from './aws-names.ts';
 export * from './conditions.ts';
 export * from './groupversion.ts';
 export { OnDelete } from './lifecycle-spec.ts';

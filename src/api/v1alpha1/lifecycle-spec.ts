@@ -2,6 +2,7 @@
 // which Region a scaler uses, how it shares account headroom, what happens on deletion, and a
 // dry-run mode. Leaving them all out keeps the original behaviour (the operator's own identity).
 import { z } from 'zod';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './aws-names.ts';
 import { matches, withRules } from './rules.ts';
 
 /** What the operator does to the function's reserved concurrency when the scaler is deleted. */
@@ -22,15 +23,29 @@ const credentialsSchema = withRules(
     .object({
       secretRef: z
         .object({
-          name: z
-            .string()
-            .min(1)
-            .max(253)
-            .meta({ description: "Name of a Secret in the scaler's own namespace holding static AWS keys." }),
-          namespace: z.string().max(63).optional().meta({
-            description:
-              "Must be left out or equal to the scaler's namespace: the operator reads Secrets only from the scaler's own namespace.",
-          }),
+          name: withRules(
+            z.string().min(1).max(253).meta({
+              description: "Name of a Secret in the scaler's own namespace holding static AWS keys.",
+            }),
+            [
+              matches(
+                DNS1123_SUBDOMAIN,
+                'credentials.secretRef.name must be a Secret name: lowercase letters, digits, - and . (a DNS-1123 subdomain), no / or ..',
+              ),
+            ],
+          ),
+          namespace: withRules(
+            z.string().max(63).meta({
+              description:
+                "Must be left out or equal to the scaler's namespace: the operator reads Secrets only from the scaler's own namespace.",
+            }),
+            [
+              matches(
+                DNS1123_LABEL,
+                'credentials.secretRef.namespace must be a namespace name (a DNS-1123 label)',
+              ),
+            ],
+          ).optional(),
           accessKeyIdKey: secretKey('Key of the access key id in the Secret. Default: AWS_ACCESS_KEY_ID.'),
           secretAccessKeyKey: secretKey(
             'Key of the secret access key in the Secret. Default: AWS_SECRET_ACCESS_KEY.',
@@ -56,12 +71,19 @@ const credentialsSchema = withRules(
           ),
         ],
       ).optional(),
-      externalId: z
-        .string()
-        .min(2)
-        .max(1224)
-        .optional()
-        .meta({ description: "The external id the role's trust policy requires, if any." }),
+      externalId: withRules(
+        z
+          .string()
+          .min(2)
+          .max(1224)
+          .meta({ description: "The external id the role's trust policy requires, if any." }),
+        [
+          matches(
+            /^[\w+=,.@:/-]+$/,
+            'credentials.externalId may contain only letters, digits and +=,.@:/-_ (as sts:AssumeRole requires)',
+          ),
+        ],
+      ).optional(),
     })
     .meta({
       description:

@@ -2,6 +2,15 @@
 // TypeScript types, run-time validation, and (through hack/generate.ts) the CRD in config/crd.
 // The six original spec keys are kept verbatim, including the misspelled awsLamndaMaxConcurrency.
 import { z } from 'zod';
+import {
+  CEL,
+  FUNCTION_PATTERN,
+  functionAccount,
+  functionRegion,
+  QUEUE_PATTERN,
+  queueRegion,
+  roleAccount,
+} from './aws-names.ts';
 import { State } from './conditions.ts';
 import { lifecycleSpecShape } from './lifecycle-spec.ts';
 import { policySpecRules, policySpecShape } from './policy-spec.ts';
@@ -10,18 +19,6 @@ import { matches, withRules } from './rules.ts';
 /** Largest value of a Kubernetes int32 field, the original operator's integer type. */
 export const MAX_INT32 = 2_147_483_647;
 
-const QUEUE_NAME = '[A-Za-z0-9_-]{1,75}\\.fifo|[A-Za-z0-9_-]{1,80}';
-/** A queue name (1-80 letters, digits, `-`, `_`, optional `.fifo`), queue URL or queue ARN. */
-export const QUEUE_PATTERN = new RegExp(
-  `^(${QUEUE_NAME}|https?://[A-Za-z0-9.:-]+/[0-9]{12}/(${QUEUE_NAME})|arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:[0-9]{12}:(${QUEUE_NAME}))$`,
-);
-/**
- * Lambda's own FunctionName pattern (name, ARN or partial ARN) without the version/alias
- * qualifier: reserved concurrency belongs to the function, not to a version or alias.
- */
-export const FUNCTION_PATTERN =
-  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]+)$/;
-
 const count = (min: number) => z.int().min(min).max(MAX_INT32);
 
 /** Fields of the original operator, with their original names and meaning. */
@@ -29,12 +26,12 @@ const originalSpecShape = {
   awsSQSName: withRules(
     z.string().min(1).max(256).meta({
       description:
-        'The SQS queue the function consumes: a queue name (1-80 letters, digits, hyphens or underscores, FIFO names ending in .fifo), a queue URL, or a queue ARN. A URL or ARN names the owning account explicitly.',
+        "The SQS queue the function consumes: a queue name (1-80 letters, digits, hyphens or underscores, FIFO names ending in .fifo), a queue URL of an AWS SQS endpoint, or a queue ARN. A URL or ARN names the owning account and Region explicitly; its Region must agree with spec.region and the function. Requests always go to the operator's configured SQS endpoint (AWS, or AWS_ENDPOINT_URL), never to the host of a URL.",
     }),
     [
       matches(
         QUEUE_PATTERN,
-        'awsSQSName must be a queue name of 1-80 letters, digits, hyphens or underscores (FIFO queues end in .fifo), a queue URL, or a queue ARN',
+        'awsSQSName must be a queue name of 1-80 letters, digits, hyphens or underscores (FIFO queues end in .fifo), a queue URL of an AWS SQS endpoint (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME; no other host, IP address or port), or a queue ARN',
       ),
     ],
   ),
@@ -106,6 +103,41 @@ export const specSchema = withRules(
       check: (s: MaxFields & { awsLambdaMinConcurrency: number }) =>
         s[max] === undefined || s.awsLambdaMinConcurrency <= s[max],
     })),
+    // The Regions and accounts that references name must agree (aws-names.ts has the TS twins).
+    {
+      rule: `!has(self.region) || ${CEL.queueRegion} == '' || ${CEL.queueRegion} == self.region`,
+      message: 'the Region named in awsSQSName (its ARN or URL) must equal spec.region',
+      fieldPath: '.awsSQSName',
+      check: (s) => s.region === undefined || ['', s.region].includes(queueRegion(s.awsSQSName)),
+    },
+    {
+      rule: `!has(self.region) || ${CEL.functionRegion} == '' || ${CEL.functionRegion} == self.region`,
+      message: 'the Region named in awsLambdaName (its ARN) must equal spec.region',
+      fieldPath: '.awsLambdaName',
+      check: (s) => s.region === undefined || ['', s.region].includes(functionRegion(s.awsLambdaName)),
+    },
+    {
+      rule: `${CEL.queueRegion} == '' || ${CEL.functionRegion} == '' || ${CEL.queueRegion} == ${CEL.functionRegion}`,
+      message:
+        'awsSQSName and awsLambdaName name different Regions: an SQS event source mapping reads a queue of its own Region',
+      fieldPath: '.awsLambdaName',
+      check: (s) => {
+        const q = queueRegion(s.awsSQSName);
+        const f = functionRegion(s.awsLambdaName);
+        return q === '' || f === '' || q === f;
+      },
+    },
+    {
+      rule: `!has(self.credentials) || !has(self.credentials.roleArn) || ${CEL.functionAccount} == '' || ${CEL.functionAccount} == ${CEL.roleAccount}`,
+      message:
+        'the account named in awsLambdaName must be the account of credentials.roleArn: reserved concurrency is set by the account that owns the function',
+      fieldPath: '.awsLambdaName',
+      check: (s) => {
+        const role = s.credentials?.roleArn;
+        const account = functionAccount(s.awsLambdaName);
+        return role === undefined || account === '' || account === roleAccount(role);
+      },
+    },
   ],
 );
 
