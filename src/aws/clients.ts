@@ -9,7 +9,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
 import type { FunctionPort, QueuePort } from './ports.ts';
-import { type LambdaBuckets, LambdaFunctions, SqsQueues } from './sdk.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, type LambdaBuckets, LambdaFunctions, SqsQueues } from './sdk.ts';
 
 /** Who the operator acts as for one scaler. */
 export interface AwsIdentity {
@@ -34,7 +34,8 @@ export interface AwsClientFactoryOptions {
   getFunctionRps?: number;
   /** SDK attempts per call (the work queue retries on top). Default 2. */
   maxAttempts?: number;
-  signal?: AbortSignal;
+  /** Deadline of one call, every attempt included (sdk.ts). Default 10 s. */
+  callTimeoutMs?: number;
 }
 
 /** The SQS and Lambda ports for one identity and Region. */
@@ -60,12 +61,17 @@ export class AwsClientFactory {
     const key = `${identity.key}|${region}`;
     const cached = this.#bindings.get(key);
     if (cached !== undefined) return cached;
+    const callTimeoutMs = this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const common = {
       region,
       maxAttempts: this.#options.maxAttempts ?? 2,
+      // Each attempt gives up on a silent socket too, below the call's own deadline (sdk.ts).
+      requestHandler: { connectionTimeout: Math.min(3_000, callTimeoutMs), requestTimeout: callTimeoutMs },
       ...(identity.credentials === undefined ? {} : { credentials: identity.credentials }),
     };
-    const sqs = new SQSClient(common);
+    // A queue URL is a parameter, never an endpoint: requests go to AWS_ENDPOINT_URL(_SQS) or the
+    // Region's SQS endpoint, whatever host a tenant's URL names (and the SDK stops warning about it).
+    const sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
     const lambda = new LambdaClient(common);
     const account = `${identity.account ?? identity.key}|${region}`;
     const buckets = this.buckets(identity.account ?? identity.key, region);
@@ -73,13 +79,11 @@ export class AwsClientFactory {
       metrics: this.#options.metrics,
       secrets: identity.secrets ?? [],
       now: () => this.#options.clock.now(),
+      callTimeoutMs,
     };
     const binding: AwsBinding = {
       queues: new SqsQueues(sqs, deps),
-      functions: new LambdaFunctions(lambda, buckets, {
-        ...deps,
-        ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
-      }),
+      functions: new LambdaFunctions(lambda, buckets, deps),
       buckets,
       account,
     };

@@ -98,3 +98,34 @@ describe('sanitize', () => {
     assert.equal(a, b);
   });
 });
+
+describe('classify, on answers that are not AWS answers', () => {
+  it('reads a non-JSON body as a malformed response, not as access denied, and drops the body', () => {
+    const error = Object.assign(
+      new SyntaxError(`Unexpected token '<', "<html>secret page</html>" is not valid JSON`),
+      {
+        $metadata: { httpStatusCode: 403 },
+      },
+    );
+    error.message += ' Deserialization error: to see the raw response, inspect the hidden field';
+    const classified = classify(error, 'sqs GetQueueAttributes');
+    assert.equal(classified.code, AwsErrorCode.MalformedResponse);
+    assert.equal(classified.errorClass, ErrorClass.Transient);
+    assert.equal(
+      classified.message,
+      'sqs GetQueueAttributes: the endpoint answered HTTP 403 with something that is not an AWS response',
+    );
+  });
+
+  it('reads the refusal of a reservation that would leave less than 100 unreserved as headroom, not as a bad spec', () => {
+    const error = Object.assign(
+      new Error(
+        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].",
+      ),
+      { name: 'InvalidParameterValueException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+    );
+    const classified = classify(error, 'lambda PutFunctionConcurrency');
+    assert.equal(classified.code, AwsErrorCode.InsufficientHeadroom);
+    assert.equal(classified.errorClass, ErrorClass.Transient);
+  });
+});

@@ -20,6 +20,12 @@ export const AwsErrorCode = {
   Throttled: 'Throttled',
   Unavailable: 'Unavailable',
   CredentialsUnavailable: 'CredentialsUnavailable',
+  /** PutFunctionConcurrency refused: it would leave the account less than 100 unreserved. */
+  InsufficientHeadroom: 'InsufficientHeadroom',
+  /** The caller gave up (its scaler was deleted, or the manager is stopping). */
+  Cancelled: 'Cancelled',
+  /** The endpoint answered something that is not an AWS answer (an HTML page, a proxy's error). */
+  MalformedResponse: 'MalformedResponse',
   Unknown: 'Unknown',
 } as const;
 export type AwsErrorCode = (typeof AwsErrorCode)[keyof typeof AwsErrorCode];
@@ -143,6 +149,17 @@ export function classify(error: unknown, context: string, secrets: readonly stri
   if (THROTTLING.has(name) || status === 429 || e.$retryable?.throttling === true) {
     return make(AwsErrorCode.Throttled, ErrorClass.Transient);
   }
+  if (name === 'SyntaxError' || /Deserialization error/.test(e.message ?? '')) {
+    // Not an AWS answer at all (an HTML page, a proxy's error): say so, never "access denied",
+    // and keep the body out of the message.
+    return new AwsError(
+      sanitize(
+        `${context}: the endpoint answered${status === undefined ? '' : ` HTTP ${status}`} with something that is not an AWS response`,
+        secrets,
+      ),
+      { code: AwsErrorCode.MalformedResponse, errorClass: ErrorClass.Transient, awsName: name, cause: error },
+    );
+  }
   if (NOT_FOUND_QUEUE.has(name)) return make(AwsErrorCode.QueueNotFound, ErrorClass.Permanent);
   if (name === 'ResourceNotFoundException') return make(AwsErrorCode.FunctionNotFound, ErrorClass.Permanent);
   if (ACCESS_DENIED.has(name) || status === 403) return make(AwsErrorCode.AccessDenied, ErrorClass.Permanent);
@@ -152,6 +169,11 @@ export function classify(error: unknown, context: string, secrets: readonly stri
     return make(AwsErrorCode.Unavailable, ErrorClass.Transient);
   if (e.$fault === 'server' || (status !== undefined && status >= 500)) {
     return make(AwsErrorCode.Unavailable, ErrorClass.Transient);
+  }
+  if (name === 'InvalidParameterValueException' && /UnreservedConcurrentExecution/i.test(e.message ?? '')) {
+    // AWS's words: "...decreases account's UnreservedConcurrentExecution below its minimum value
+    // of [100]". Not the user's fault and not permanent: the pool moves as other functions scale.
+    return make(AwsErrorCode.InsufficientHeadroom, ErrorClass.Transient);
   }
   if (
     name === 'InvalidParameterValueException' ||

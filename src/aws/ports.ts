@@ -21,9 +21,9 @@ export interface QueueRef {
 
 export interface QueuePort {
   /** Resolves a queue name, URL or ARN to its URL and ARN. */
-  resolve(nameUrlOrArn: string): Promise<QueueRef>;
+  resolve(nameUrlOrArn: string, options?: CallOptions): Promise<QueueRef>;
   /** Reads the backlog. */
-  metrics(queueUrl: string): Promise<QueueMetrics>;
+  metrics(queueUrl: string, options?: CallOptions): Promise<QueueMetrics>;
 }
 
 /** A function's reserved concurrency: a number, or undefined when none is reserved. */
@@ -56,8 +56,16 @@ export function capFor(reserved: number): number {
   return Math.min(1000, Math.max(2, reserved));
 }
 
+/**
+ * What every port call takes: the caller's signal (aborts when the scaler is deleted or the
+ * manager stops). Each call also has its own deadline (sdk.ts), so a hung endpoint holds no one.
+ */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
 /** How old a cached answer may be to serve instead of a call; without it, the call is made. */
-export interface ReadOptions {
+export interface ReadOptions extends CallOptions {
   maxAgeMs?: number;
 }
 
@@ -68,9 +76,14 @@ export interface FunctionPort {
    */
   concurrency(functionName: string, options?: ReadOptions): Promise<FunctionConcurrency>;
   /** PutFunctionConcurrency; `priority` orders it in the shared control-plane bucket (limiter.ts). */
-  putConcurrency(functionName: string, reserved: number, priority?: number): Promise<void>;
+  putConcurrency(
+    functionName: string,
+    reserved: number,
+    priority?: number,
+    options?: CallOptions,
+  ): Promise<void>;
   /** DeleteFunctionConcurrency (back to the unreserved pool). */
-  deleteConcurrency(functionName: string): Promise<void>;
+  deleteConcurrency(functionName: string, options?: CallOptions): Promise<void>;
   /**
    * UpdateEventSourceMapping with only ScalingConfig.MaximumConcurrency (2-1000); undefined removes
    * the cap (`ScalingConfig: {}`). Spends the shared control-plane bucket at `priority`.
@@ -79,12 +92,16 @@ export interface FunctionPort {
     uuid: string,
     value: number | undefined,
     priority?: number,
+    options?: CallOptions,
   ): Promise<void>;
   /**
    * Every event source mapping of the function (all pages). With `maxAgeMs`, from a shared listing
    * of the account's mappings no older than that (sdk.ts).
    */
   eventSources(functionName: string, options?: ReadOptions): Promise<EventSource[]>;
-  /** GetAccountSettings; undefined where the endpoint does not implement it. */
-  accountConcurrency(): Promise<AccountConcurrency | undefined>;
+  /**
+   * GetAccountSettings; undefined where the endpoint does not implement it. With `maxAgeMs: 0`
+   * it is read afresh (after AWS refused a write for headroom).
+   */
+  accountConcurrency(options?: ReadOptions): Promise<AccountConcurrency | undefined>;
 }

@@ -12,11 +12,12 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { releaseSlot } from '../runtime/slot.ts';
-import { classify } from './errors.ts';
+import { AwsError, AwsErrorCode, classify, ErrorClass } from './errors.ts';
 import { Priority, type TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
 import type {
   AccountConcurrency,
+  CallOptions,
   EventSource,
   FunctionConcurrency,
   FunctionPort,
@@ -26,26 +27,62 @@ import type {
   ReadOptions,
 } from './ports.ts';
 
-/** Runs one AWS call with metrics, an optional token bucket, and error classification. */
+/** What every call of an adapter needs: metrics, secrets to redact, a clock and a deadline. */
+export interface CallDeps {
+  metrics?: AwsMetrics | undefined;
+  secrets?: readonly string[] | undefined;
+  now?: () => number;
+  /** How long one call (all its SDK attempts) may take once it has its token; default 10 s. */
+  callTimeoutMs?: number | undefined;
+}
+
+/** Default deadline of one AWS call (every SDK attempt included). */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs one AWS call with metrics, an optional token bucket, a deadline, and error classification.
+ * `call` gets the signal to hand the SDK (`send(command, { abortSignal })`): it aborts when the
+ * caller's signal does or when the deadline passes, so a hung endpoint holds nobody longer.
+ */
 export async function instrumented<T>(
-  deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[] | undefined; now?: () => number },
+  deps: CallDeps,
   service: string,
   operation: string,
-  call: () => Promise<T>,
-  bucket?: { bucket: TokenBucket; name: string; priority: number; signal?: AbortSignal | undefined },
+  call: (abortSignal: AbortSignal) => Promise<T>,
+  bucket?: { bucket: TokenBucket; name: string; priority: number } | undefined,
+  signal?: AbortSignal | undefined,
 ): Promise<T> {
+  const context = `${service} ${operation}`;
+  if (signal?.aborted) throw cancelled(context, signal);
   if (bucket !== undefined) {
     const before = bucket.bucket.waitedMs;
-    await bucket.bucket.take(bucket.priority, bucket.signal);
+    try {
+      await bucket.bucket.take(bucket.priority, signal);
+    } catch (error) {
+      if (signal?.aborted) throw cancelled(context, signal);
+      throw error;
+    }
     deps.metrics?.limiterWait.inc({ bucket: bucket.name }, (bucket.bucket.waitedMs - before) / 1000);
   }
+  const timeoutMs = deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const abortSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
   const started = performance.now();
   try {
-    const result = await call();
+    const result = await call(abortSignal);
     deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
     return result;
   } catch (error) {
-    const classified = classify(error, `${service} ${operation}`, deps.secrets ?? []);
+    const classified = signal?.aborted
+      ? cancelled(context, signal)
+      : deadline.aborted
+        ? new AwsError(`${context}: no answer within ${timeoutMs / 1000} s (the call deadline)`, {
+            code: AwsErrorCode.Unavailable,
+            errorClass: ErrorClass.Transient,
+            awsName: 'TimeoutError',
+            cause: error,
+          })
+        : classify(error, context, deps.secrets ?? []);
     deps.metrics?.calls.inc({ service, operation, outcome: classified.code });
     if (classified.code === 'Throttled') deps.metrics?.throttles.inc({ service, operation });
     throw classified;
@@ -54,56 +91,83 @@ export async function instrumented<T>(
   }
 }
 
-const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:([0-9]{12}):(.+)$/;
+function cancelled(context: string, signal: AbortSignal): AwsError {
+  const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new AwsError(`${context}: cancelled (${why})`, {
+    code: AwsErrorCode.Cancelled,
+    errorClass: ErrorClass.Transient,
+    awsName: 'AbortError',
+  });
+}
 
-/** QueuePort over SQS. */
+const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:([0-9]{12}):(.+)$/;
+const QUEUE_URL = /^https:\/\/[^/]+\/([0-9]{12})\/([^/]+)$/;
+
+/**
+ * QueuePort over SQS. The client must be built with `useQueueUrlAsEndpoint: false` (clients.ts):
+ * a queue URL is only ever a parameter, and every request goes to the configured endpoint.
+ */
 export class SqsQueues implements QueuePort {
   readonly #sqs: SQSClient;
-  readonly #deps: {
-    metrics?: AwsMetrics | undefined;
-    secrets?: readonly string[] | undefined;
-    now: () => number;
-  };
+  readonly #deps: CallDeps & { now: () => number };
 
-  constructor(
-    sqs: SQSClient,
-    deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[]; now: () => number },
-  ) {
+  constructor(sqs: SQSClient, deps: CallDeps & { now: () => number }) {
     this.#sqs = sqs;
     this.#deps = deps;
   }
 
-  async resolve(nameUrlOrArn: string): Promise<QueueRef> {
-    let url: string;
-    if (/^https?:\/\//.test(nameUrlOrArn)) {
-      url = nameUrlOrArn;
-    } else {
-      const arn = QUEUE_ARN.exec(nameUrlOrArn);
-      const input =
-        arn === null ? { QueueName: nameUrlOrArn } : { QueueName: arn[2], QueueOwnerAWSAccountId: arn[1] };
-      const out = await instrumented(this.#deps, 'sqs', 'GetQueueUrl', () =>
-        this.#sqs.send(new GetQueueUrlCommand(input)),
-      );
-      url = out.QueueUrl ?? '';
-    }
-    const attrs = await instrumented(this.#deps, 'sqs', 'GetQueueAttributes', () =>
-      this.#sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
+  /**
+   * A name, ARN or URL becomes (name, owner account) and is looked up with GetQueueUrl at the
+   * configured endpoint: the host of a URL the tenant wrote is never contacted.
+   */
+  async resolve(nameUrlOrArn: string, options: CallOptions = {}): Promise<QueueRef> {
+    const named = QUEUE_ARN.exec(nameUrlOrArn) ?? QUEUE_URL.exec(nameUrlOrArn);
+    const input =
+      named === null
+        ? { QueueName: nameUrlOrArn }
+        : { QueueName: named[2], QueueOwnerAWSAccountId: named[1] };
+    const out = await instrumented(
+      this.#deps,
+      'sqs',
+      'GetQueueUrl',
+      (abortSignal) => this.#sqs.send(new GetQueueUrlCommand(input), { abortSignal }),
+      undefined,
+      options.signal,
+    );
+    const url = out.QueueUrl ?? '';
+    const attrs = await instrumented(
+      this.#deps,
+      'sqs',
+      'GetQueueAttributes',
+      (abortSignal) =>
+        this.#sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }), {
+          abortSignal,
+        }),
+      undefined,
+      options.signal,
     );
     return { url, arn: attrs.Attributes?.QueueArn ?? '' };
   }
 
-  async metrics(queueUrl: string): Promise<QueueMetrics> {
-    const out = await instrumented(this.#deps, 'sqs', 'GetQueueAttributes', () =>
-      this.#sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      ),
+  async metrics(queueUrl: string, options: CallOptions = {}): Promise<QueueMetrics> {
+    const out = await instrumented(
+      this.#deps,
+      'sqs',
+      'GetQueueAttributes',
+      (abortSignal) =>
+        this.#sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
+          }),
+          { abortSignal },
+        ),
+      undefined,
+      options.signal,
     );
     const a = out.Attributes ?? {};
     return {
@@ -151,6 +215,41 @@ class SharedRead<T> {
     );
     return entry.value;
   }
+
+  /** Replaces the shared answer, once it has arrived, with what `change` makes of it. */
+  update(change: (value: T) => T): void {
+    const current = this.#entry;
+    if (current === undefined || current.pending) {
+      this.#entry = undefined; // an answer still on its way may predate the change: read again
+      return;
+    }
+    current.value = current.value.then(change);
+  }
+
+  /** Drops the shared answer: the next caller reads afresh. */
+  forget(): void {
+    this.#entry = undefined;
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the work behind it goes on for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, context: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(cancelled(context, signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled(context, signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** The two Lambda control-plane buckets of one account and Region. */
@@ -165,8 +264,7 @@ export interface LambdaBuckets {
 export class LambdaFunctions implements FunctionPort {
   readonly #lambda: LambdaClient;
   readonly #buckets: LambdaBuckets;
-  readonly #deps: { metrics?: AwsMetrics | undefined; secrets?: readonly string[] | undefined };
-  readonly #signal: AbortSignal | undefined;
+  readonly #deps: CallDeps;
   readonly #now: () => number;
   /** GetAccountSettings spends the shared bucket: one answer serves every scaler for a while. */
   readonly #account = new SharedRead<AccountConcurrency | undefined>();
@@ -178,30 +276,15 @@ export class LambdaFunctions implements FunctionPort {
   readonly #capsWritten = new Map<string, { at: number; value: number | undefined }>();
   static readonly ACCOUNT_TTL_MS = 10_000;
 
-  constructor(
-    lambda: LambdaClient,
-    buckets: LambdaBuckets,
-    deps: {
-      metrics?: AwsMetrics | undefined;
-      secrets?: readonly string[];
-      signal?: AbortSignal;
-      now: () => number;
-    },
-  ) {
+  constructor(lambda: LambdaClient, buckets: LambdaBuckets, deps: CallDeps & { now: () => number }) {
     this.#lambda = lambda;
     this.#buckets = buckets;
     this.#deps = deps;
-    this.#signal = deps.signal;
     this.#now = deps.now;
   }
 
   #cp(priority: number) {
-    return {
-      bucket: this.#buckets.controlPlane,
-      name: 'lambda-control-plane',
-      priority,
-      signal: this.#signal,
-    };
+    return { bucket: this.#buckets.controlPlane, name: 'lambda-control-plane', priority };
   }
 
   /**
@@ -218,15 +301,12 @@ export class LambdaFunctions implements FunctionPort {
       this.#deps,
       'lambda',
       'GetFunction',
-      () => this.#lambda.send(new GetFunctionCommand({ FunctionName: functionName })),
+      (abortSignal) =>
+        this.#lambda.send(new GetFunctionCommand({ FunctionName: functionName }), { abortSignal }),
       usable
         ? undefined // the token was taken above
-        : {
-            bucket: this.#buckets.getFunction,
-            name: 'lambda-get-function',
-            priority: Priority.Read,
-            signal: this.#signal,
-          },
+        : { bucket: this.#buckets.getFunction, name: 'lambda-get-function', priority: Priority.Read },
+      options.signal,
     );
     const value = {
       functionArn: out.Configuration?.FunctionArn ?? functionName,
@@ -236,41 +316,63 @@ export class LambdaFunctions implements FunctionPort {
     return { ...value };
   }
 
-  /** Our own successful write is the freshest answer there is. */
+  /**
+   * Our own successful write is the freshest answer there is, for the function and for the
+   * account's unreserved pool (the shared reading moves by what we reserved or released).
+   */
   #wrote(functionName: string, reserved: number | undefined): void {
     const cached = this.#reserved.get(functionName);
-    if (cached !== undefined)
-      this.#reserved.set(functionName, { at: this.#now(), value: { ...cached.value, reserved } });
+    if (cached === undefined) {
+      this.#account.forget();
+      return;
+    }
+    const delta = (reserved ?? 0) - (cached.value.reserved ?? 0);
+    this.#account.update((a) => (a === undefined ? a : { ...a, unreserved: a.unreserved - delta }));
+    this.#reserved.set(functionName, { at: this.#now(), value: { ...cached.value, reserved } });
   }
 
   async putConcurrency(
     functionName: string,
     reserved: number,
     priority: number = Priority.ScaleUp,
+    options: CallOptions = {},
   ): Promise<void> {
-    await instrumented(
-      this.#deps,
-      'lambda',
-      'PutFunctionConcurrency',
-      () =>
-        this.#lambda.send(
-          new PutFunctionConcurrencyCommand({
-            FunctionName: functionName,
-            ReservedConcurrentExecutions: reserved,
-          }),
-        ),
-      this.#cp(priority),
-    );
+    try {
+      await instrumented(
+        this.#deps,
+        'lambda',
+        'PutFunctionConcurrency',
+        (abortSignal) =>
+          this.#lambda.send(
+            new PutFunctionConcurrencyCommand({
+              FunctionName: functionName,
+              ReservedConcurrentExecutions: reserved,
+            }),
+            { abortSignal },
+          ),
+        this.#cp(priority),
+        options.signal,
+      );
+    } catch (error) {
+      // AWS knows the pool better than our reading: the next caller reads it afresh.
+      if (error instanceof AwsError && error.code === AwsErrorCode.InsufficientHeadroom)
+        this.#account.forget();
+      throw error;
+    }
     this.#wrote(functionName, reserved);
   }
 
-  async deleteConcurrency(functionName: string): Promise<void> {
+  async deleteConcurrency(functionName: string, options: CallOptions = {}): Promise<void> {
     await instrumented(
       this.#deps,
       'lambda',
       'DeleteFunctionConcurrency',
-      () => this.#lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName })),
+      (abortSignal) =>
+        this.#lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName }), {
+          abortSignal,
+        }),
       this.#cp(Priority.ScaleDown),
+      options.signal,
     );
     this.#wrote(functionName, undefined);
   }
@@ -279,19 +381,22 @@ export class LambdaFunctions implements FunctionPort {
     uuid: string,
     value: number | undefined,
     priority: number = Priority.ScaleUp,
+    options: CallOptions = {},
   ): Promise<void> {
     await instrumented(
       this.#deps,
       'lambda',
       'UpdateEventSourceMapping',
-      () =>
+      (abortSignal) =>
         this.#lambda.send(
           new UpdateEventSourceMappingCommand({
             UUID: uuid,
             ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
           }),
+          { abortSignal },
         ),
       this.#cp(priority),
+      options.signal,
     );
     this.#capsWritten.set(uuid, { at: this.#now(), value });
   }
@@ -304,7 +409,11 @@ export class LambdaFunctions implements FunctionPort {
    */
   async eventSources(functionName: string, options: ReadOptions = {}): Promise<EventSource[]> {
     if (options.maxAgeMs !== undefined && !functionName.includes(':')) {
-      const listing = await this.#accountMappings(options.maxAgeMs);
+      const listing = await untilAborted(
+        this.#accountMappings(options.maxAgeMs),
+        options.signal,
+        'lambda ListEventSourceMappings',
+      );
       const mine = listing.byFunction.get(functionName);
       if (mine !== undefined)
         return mine.map((m) => {
@@ -315,7 +424,7 @@ export class LambdaFunctions implements FunctionPort {
             : { ...m };
         });
     }
-    return (await this.#listMappings(functionName)).map((m) => m.source);
+    return (await this.#listMappings(functionName, options.signal)).map((m) => m.source);
   }
 
   #accountMappings(maxAgeMs: number): Promise<AccountMappings> {
@@ -335,6 +444,7 @@ export class LambdaFunctions implements FunctionPort {
   /** Every page of ListEventSourceMappings, for one function or (undefined) the whole account. */
   async #listMappings(
     functionName: string | undefined,
+    signal?: AbortSignal | undefined,
   ): Promise<{ source: EventSource; functionName: string | undefined }[]> {
     const all: { source: EventSource; functionName: string | undefined }[] = [];
     let marker: string | undefined;
@@ -343,11 +453,13 @@ export class LambdaFunctions implements FunctionPort {
         this.#deps,
         'lambda',
         'ListEventSourceMappings',
-        () =>
+        (abortSignal) =>
           this.#lambda.send(
             new ListEventSourceMappingsCommand({ FunctionName: functionName, Marker: marker, MaxItems: 100 }),
+            { abortSignal },
           ),
         this.#cp(Priority.Read),
+        signal,
       );
       for (const m of out.EventSourceMappings ?? []) {
         all.push({
@@ -366,8 +478,10 @@ export class LambdaFunctions implements FunctionPort {
     return all;
   }
 
-  accountConcurrency(): Promise<AccountConcurrency | undefined> {
-    return this.#account.get(this.#now(), LambdaFunctions.ACCOUNT_TTL_MS, () => this.#readAccount());
+  accountConcurrency(options: ReadOptions = {}): Promise<AccountConcurrency | undefined> {
+    const maxAgeMs = options.maxAgeMs ?? LambdaFunctions.ACCOUNT_TTL_MS;
+    const shared = this.#account.get(this.#now(), maxAgeMs, () => this.#readAccount());
+    return untilAborted(shared, options.signal, 'lambda GetAccountSettings');
   }
 
   async #readAccount(): Promise<AccountConcurrency | undefined> {
@@ -376,7 +490,7 @@ export class LambdaFunctions implements FunctionPort {
         this.#deps,
         'lambda',
         'GetAccountSettings',
-        () => this.#lambda.send(new GetAccountSettingsCommand({})),
+        (abortSignal) => this.#lambda.send(new GetAccountSettingsCommand({}), { abortSignal }),
         this.#cp(Priority.Read),
       );
       const limit = out.AccountLimit?.ConcurrentExecutions;
