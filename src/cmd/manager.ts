@@ -19,6 +19,7 @@ import { AwsMetrics } from '../aws/metrics.ts';
 import { ScalerMetrics } from '../controller/metrics.ts';
 import { ScalerReconciler } from '../controller/reconciler.ts';
 import {
+  apiPath,
   Controller,
   EventRecorder,
   HealthServer,
@@ -117,7 +118,7 @@ const base = `/apis/${GROUP}/${VERSION}`;
 const paths =
   namespaces.length === 0
     ? [`${base}/${PLURAL}`]
-    : namespaces.map((ns) => `${base}/namespaces/${ns}/${PLURAL}`);
+    : namespaces.map((ns) => `${base}${apiPath`/namespaces/${ns}`}/${PLURAL}`);
 
 const informer = new Informer({
   name: 'lambdaconcurrencyscalers',
@@ -142,7 +143,7 @@ const identities = new IdentityResolver({
     const secret = await kube.request<{
       data?: Record<string, string>;
       metadata: { resourceVersion: string };
-    }>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+    }>('GET', apiPath`/api/v1/namespaces/${namespace}/secrets/${name}`);
     const data = Object.fromEntries(
       Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
     );
@@ -168,7 +169,7 @@ const reconciler = new ScalerReconciler({
     const { namespace, name, resourceVersion } = scaler.metadata;
     return kube.request<LambdaConcurrencyScaler>(
       'PATCH',
-      `${base}/namespaces/${namespace}/${PLURAL}/${name}`,
+      `${base}${apiPath`/namespaces/${namespace}/${PLURAL}/${name}`}`,
       {
         body: { metadata: { finalizers, resourceVersion } },
         contentType: 'application/merge-patch+json',

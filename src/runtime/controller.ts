@@ -15,8 +15,11 @@ export interface ReconcileResult {
 }
 
 /**
- * Makes the world match the object with `key` (`namespace/name`). Throw to retry with backoff.
- * `signal` aborts when the controller's shutdown grace period is over.
+ * Makes the world match the object with `key` (`namespace/name`). Throw to retry with backoff; an
+ * error with a numeric `maxRetryDelayMs` caps that key's backoff. `signal` aborts when the
+ * controller's shutdown grace period is over, when the object starts being deleted (or is gone),
+ * and at the reconcile deadline; the worker is free again at that moment, whether or not the
+ * reconcile has noticed yet (its key stays busy until it returns).
  */
 export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult | undefined>;
 
@@ -41,6 +44,11 @@ export interface ControllerOptions<T extends KubeObject> {
   updatePredicate?: (old: T, obj: T) => boolean;
   /** How long in-flight reconciles may run after stop before their signal aborts; default 30 s. */
   shutdownGraceMs?: number;
+  /**
+   * How long one reconcile may hold a worker before its signal aborts; default 10 min. Time spent
+   * waiting on a rate limiter does not hold a worker (slot.ts), but it does count here.
+   */
+  reconcileTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
   metrics?: RuntimeMetrics;
@@ -65,15 +73,29 @@ export class Controller<T extends KubeObject = KubeObject> {
     const enqueue = (obj: T): void => {
       for (const key of options.keysFor?.(obj) ?? [objectKey(obj)]) this.queue.add(key);
     };
+    // A reconcile in flight for an object that starts being deleted, or is gone, is told to stop:
+    // the finalizer's work (or nothing) is what is wanted now, not the rest of a poll.
+    const cancel = (obj: T, why: string): void => {
+      for (const key of options.keysFor?.(obj) ?? [objectKey(obj)])
+        this.#inflight.get(key)?.abort(new Error(why));
+    };
     options.informer.addHandler({
       onAdd: enqueue,
       onUpdate: (old, obj) => {
+        if (old.metadata?.deletionTimestamp === undefined && obj.metadata?.deletionTimestamp !== undefined)
+          cancel(obj, 'the object is being deleted');
         // A resync re-delivers the same object: always let it through, it is the safety net.
         if (old === obj || (options.updatePredicate?.(old, obj) ?? true)) enqueue(obj);
       },
-      onDelete: enqueue,
+      onDelete: (obj) => {
+        cancel(obj, 'the object was deleted');
+        enqueue(obj);
+      },
     });
   }
+
+  /** The abort controller of each key's reconcile in flight. */
+  readonly #inflight = new Map<string, AbortController>();
 
   /**
    * Waits for the informer's cache, then runs the workers until `signal` aborts. On abort, workers
@@ -139,7 +161,9 @@ export class Controller<T extends KubeObject = KubeObject> {
         gaveBack = true;
         free();
       };
-      const run: Promise<void> = runInSlot(release, () => this.#process(key, reconcileSignal)).finally(() => {
+      const run: Promise<void> = runInSlot(release, () =>
+        this.#process(key, reconcileSignal, release),
+      ).finally(() => {
         release();
         running.delete(run);
       });
@@ -148,9 +172,19 @@ export class Controller<T extends KubeObject = KubeObject> {
     await Promise.all(running);
   }
 
-  async #process(key: string, signal: AbortSignal): Promise<void> {
+  async #process(key: string, stopping: AbortSignal, release: () => void): Promise<void> {
     const labels = { controller: this.name };
     const started = this.#clock.now();
+    const own = new AbortController();
+    this.#inflight.set(key, own);
+    const deadline = new AbortController();
+    const timeoutMs = this.#o.reconcileTimeoutMs ?? 600_000;
+    this.#clock
+      .sleep(timeoutMs, deadline.signal)
+      .then(() => own.abort(new Error(`the reconcile deadline (${timeoutMs / 1000} s) passed`)))
+      .catch(() => {});
+    const signal = AbortSignal.any([stopping, own.signal]);
+    signal.addEventListener('abort', release, { once: true });
     try {
       const result = await this.#o.reconcile(key, signal);
       this.queue.forget(key);
@@ -165,8 +199,12 @@ export class Controller<T extends KubeObject = KubeObject> {
       this.#o.metrics?.reconcileTotal.inc({ ...labels, result: 'error' });
       this.#o.metrics?.reconcileErrors.inc(labels);
       this.#log.error({ key, err: (error as Error)?.message ?? String(error) }, 'reconcile failed');
-      this.queue.addRateLimited(key);
+      const cap = (error as { maxRetryDelayMs?: unknown } | undefined)?.maxRetryDelayMs;
+      this.queue.addRateLimited(key, typeof cap === 'number' ? cap : undefined);
     } finally {
+      deadline.abort();
+      signal.removeEventListener('abort', release);
+      if (this.#inflight.get(key) === own) this.#inflight.delete(key);
       this.#o.metrics?.reconcileDuration.observe(labels, (this.#clock.now() - started) / 1000);
       this.queue.done(key);
     }

@@ -4,7 +4,7 @@
 // failures are logged and counted, because an event is never worth failing a reconcile for.
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from './clock.ts';
-import { isNotFound, type KubeClient, type KubeObject } from './kube.ts';
+import { apiPath, isNotFound, type KubeClient, type KubeObject } from './kube.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import { microTime } from './time.ts';
@@ -68,7 +68,7 @@ export class EventRecorder {
         try {
           await this.#o.client.request(
             'PATCH',
-            `/apis/events.k8s.io/v1/namespaces/${seen.namespace}/events/${seen.name}`,
+            apiPath`/apis/events.k8s.io/v1/namespaces/${seen.namespace}/events/${seen.name}`,
             {
               body: { series: { count: seen.count + 1, lastObservedTime: microTime(now) } },
               contentType: 'application/merge-patch+json',
@@ -83,7 +83,7 @@ export class EventRecorder {
         }
       }
       const name = `${meta.name ?? 'object'}.${now.toString(16)}${randomBytes(3).toString('hex')}`;
-      await this.#o.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
+      await this.#o.client.request('POST', apiPath`/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
         body: {
           apiVersion: 'events.k8s.io/v1',
           kind: 'Event',

@@ -15,6 +15,7 @@ export { EventRecorder, type EventRecorderOptions, type EventType } from './even
 export { type Check, HealthServer, type HealthServerOptions } from './health.ts';
 export { type EventHandlers, Informer, type InformerOptions, objectKey } from './informer.ts';
 export {
+  apiPath,
   isConflict,
   isGone,
   isNotFound,

@@ -33,6 +33,24 @@ export const isGone = (error: unknown): boolean =>
   error instanceof KubeApiError &&
   (error.code === 410 || error.reason === 'Expired' || error.reason === 'Gone');
 
+/**
+ * An API path with every interpolated value encoded as exactly one path segment:
+ * apiPath`/api/v1/namespaces/${ns}/secrets/${name}`. A value that is empty, `.` or `..` (which a
+ * URL would normalize into another path) is refused, whatever validated it before.
+ */
+export function apiPath(strings: TemplateStringsArray, ...segments: string[]): string {
+  let out = strings[0] ?? '';
+  segments.forEach((segment, i) => {
+    if (segment === '' || segment === '.' || segment === '..')
+      throw new KubeApiError(`refusing the path segment ${JSON.stringify(segment)}`, {
+        code: 400,
+        reason: 'BadRequest',
+      });
+    out += encodeURIComponent(segment) + (strings[i + 1] ?? '');
+  });
+  return out;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;

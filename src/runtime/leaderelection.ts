@@ -4,7 +4,7 @@
 // renews every retryPeriod and steps down if it cannot renew within renewDeadline; updates carry
 // the resourceVersion (optimistic concurrency); on cancel the leader may release the lease at once.
 import { type Clock, systemClock } from './clock.ts';
-import { isConflict, isNotFound, type KubeClient } from './kube.ts';
+import { apiPath, isConflict, isNotFound, type KubeClient } from './kube.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import { microTime } from './time.ts';
@@ -154,8 +154,8 @@ export class LeaderElector {
   }
 
   #path(withName: boolean): string {
-    const base = `/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases`;
-    return withName ? `${base}/${this.#o.name}` : base;
+    const base = apiPath`/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases`;
+    return withName ? `${base}${apiPath`/${this.#o.name}`}` : base;
   }
 
   async #acquire(signal: AbortSignal): Promise<boolean> {

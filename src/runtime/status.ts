@@ -2,7 +2,7 @@
 // subresource, containing only what changed (removed fields become null), and no request at all
 // when the status is already what we want, so a steady state costs no writes and no watch events.
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeClient, KubeObject } from './kube.ts';
+import { apiPath, type KubeClient, type KubeObject } from './kube.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -39,8 +39,8 @@ export function objectPath(resource: ResourceRef, namespace: string | undefined,
   const root = resource.apiVersion.includes('/')
     ? `/apis/${resource.apiVersion}`
     : `/api/${resource.apiVersion}`;
-  const ns = resource.namespaced ? `/namespaces/${namespace ?? ''}` : '';
-  return `${root}${ns}/${resource.plural}/${name}`;
+  const ns = resource.namespaced ? apiPath`/namespaces/${namespace ?? ''}` : '';
+  return `${root}${ns}/${resource.plural}${apiPath`/${name}`}`;
 }
 
 /** Writes `status` of objects of one resource through the /status subresource. */

@@ -237,3 +237,12 @@ describe('WorkQueue', () => {
     );
   });
 });
+
+describe('WorkQueue backoff cap per call', () => {
+  it('never waits longer than the cap the failing reconcile gives, whatever the failure count', () => {
+    const q = new WorkQueue<string>({ baseDelayMs: 1000, jitter: 0 });
+    const delays = Array.from({ length: 12 }, () => q.nextDelayMs('k', 300_000));
+    assert.equal(Math.max(...delays), 300_000);
+    assert.equal(q.nextDelayMs('other'), 1000, 'another key keeps its own count and the queue cap');
+  });
+});

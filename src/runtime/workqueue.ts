@@ -95,19 +95,23 @@ export class WorkQueue<K extends string = string> {
     this.#schedule();
   }
 
-  /** Adds `key` after its next backoff delay: base·2^failures, capped, with jitter. */
-  addRateLimited(key: K): void {
+  /**
+   * Adds `key` after its next backoff delay: base·2^failures, capped (at `maxDelayMs` when given
+   * and lower than the queue's own cap), with jitter.
+   */
+  addRateLimited(key: K, maxDelayMs?: number): void {
     if (this.#shuttingDown) return;
     this.#metrics?.queueRetries.inc({ name: this.name });
-    this.addAfter(key, this.nextDelayMs(key));
+    this.addAfter(key, this.nextDelayMs(key, maxDelayMs));
   }
 
   /** The delay the next `addRateLimited(key)` uses, counting it as a failure. Exposed for tests. */
-  nextDelayMs(key: K): number {
+  nextDelayMs(key: K, maxDelayMs?: number): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
+    const cap = Math.min(this.#maxDelayMs, maxDelayMs ?? Number.POSITIVE_INFINITY);
     const exp = this.#baseDelayMs * 2 ** failures;
-    const capped = Number.isFinite(exp) ? Math.min(exp, this.#maxDelayMs) : this.#maxDelayMs;
+    const capped = Number.isFinite(exp) ? Math.min(exp, cap) : cap;
     return capped * (1 - this.#jitter * this.#random());
   }
 

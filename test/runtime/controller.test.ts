@@ -243,6 +243,96 @@ describe('Controller against a real API server', { timeout: 60_000 }, () => {
     await running;
     assert.ok(abortedAfter >= 190 && abortedAfter < 2000, `aborted after ${abortedAfter} ms`);
   });
+  it('aborts a reconcile in flight when its object starts being deleted, and runs it again', async () => {
+    const ns = await newNamespace(env, 'ctl-delete');
+    await env.client.request('POST', scalersPath(ns), {
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'LambdaConcurrencyScaler',
+        metadata: { name: 'doomed', finalizers: ['example.com/hold'] },
+        spec: {
+          awsSQSName: 'q',
+          awsLambdaName: 'f',
+          awsSQSMsgCountThreshold: 1,
+          awsLambdaMinConcurrency: 1,
+          awsLamndaMaxConcurrency: 5,
+          awsLambdaStepConcurrency: 1,
+        },
+      },
+    });
+    const informer = informerFor(ns);
+    const seen: { deleting: boolean; aborted: string }[] = [];
+    const controller = new Controller({
+      name: 'cancel-on-delete',
+      informer,
+      reconcile: async (key, signal) => {
+        const deleting = informer.get(key)?.metadata?.deletionTimestamp !== undefined;
+        if (!deleting)
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        seen.push({ deleting, aborted: signal.aborted ? String((signal.reason as Error).message) : '' });
+        return undefined;
+      },
+    });
+    const ac = new AbortController();
+    const running = Promise.all([informer.run(ac.signal), controller.run(ac.signal)]);
+    try {
+      await sleep(300);
+      await deleteScaler(env, ns, 'doomed');
+      await eventually(() =>
+        assert.deepEqual(seen, [
+          { deleting: false, aborted: 'the object is being deleted' },
+          { deleting: true, aborted: '' },
+        ]),
+      );
+    } finally {
+      ac.abort();
+      await running;
+      await env.client.request('PATCH', `${scalersPath(ns)}/doomed`, {
+        body: { metadata: { finalizers: null } },
+        contentType: 'application/merge-patch+json',
+      });
+    }
+  });
+
+  it('frees the worker of a reconcile past its deadline, while its key stays busy until it returns', async () => {
+    const ns = await newNamespace(env, 'ctl-deadline');
+    await createScaler(env, ns, 'hung');
+    const informer = informerFor(ns);
+    const log: string[] = [];
+    let release: () => void = () => {};
+    const controller = new Controller({
+      name: 'deadline',
+      informer,
+      workers: 1,
+      reconcileTimeoutMs: 200,
+      reconcile: async (key, signal) => {
+        const name = key.split('/')[1] ?? '';
+        log.push(`start ${name}`);
+        if (name === 'hung') {
+          // Ignores its signal, as a call without a deadline would.
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          log.push(`end hung (aborted: ${signal.aborted})`);
+        }
+        return undefined;
+      },
+    });
+    const ac = new AbortController();
+    const running = Promise.all([informer.run(ac.signal), controller.run(ac.signal)]);
+    try {
+      await eventually(() => assert.deepEqual(log, ['start hung']));
+      await createScaler(env, ns, 'healthy');
+      await eventually(() => assert.deepEqual(log, ['start hung', 'start healthy']), 3000);
+      release();
+      await eventually(() => assert.deepEqual(log.at(-1), 'end hung (aborted: true)'));
+    } finally {
+      release();
+      ac.abort();
+      await running;
+    }
+  });
+
   it('with userChanged, its own status writes do not trigger reconciles but user changes do', async () => {
     const ns = await newNamespace(env, 'ctl-echo');
     await createScaler(env, ns, 'echo');
