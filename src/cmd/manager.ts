@@ -1,16 +1,19 @@
 // The manager program: flags → options → wiring. It is the composition root: the only place that
 // reads argv and the environment, and builds loggers, clocks, clients, limiters and servers.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { parse as parseYaml } from 'yaml';
 import {
   API_VERSION,
   GROUP,
   type LambdaConcurrencyScaler,
   type LambdaConcurrencyScalerStatus,
   PLURAL,
+  scalerRegion,
   VERSION,
 } from '../api/v1alpha1/index.ts';
 import { AwsClientFactory } from '../aws/clients.ts';
@@ -18,6 +21,7 @@ import { IdentityResolver } from '../aws/identity.ts';
 import { AwsMetrics } from '../aws/metrics.ts';
 import { ScalerMetrics } from '../controller/metrics.ts';
 import { ScalerReconciler } from '../controller/reconciler.ts';
+import { Tenancy, type TenancyFile, tenancyFileSchema } from '../controller/tenancy.ts';
 import {
   apiPath,
   Controller,
@@ -51,7 +55,16 @@ Flags:
   --health-probe-bind-address ADDR   host:port of /healthz and /readyz (default :8081)
   --workers N                        concurrent reconciles (default 4)
   --lambda-control-plane-rps N       Lambda control-plane budget per account and Region (default 10; AWS allows 15)
-  --secret-cache-seconds N          how long a credentials Secret is cached; a rotation shows within this (default 30)
+  --secret-cache-seconds N           how long a credentials Secret is cached; a rotation shows within this (default 30)
+  --aws-call-timeout-seconds N       deadline of one AWS call, every retry included (default 10)
+  --kube-request-timeout-seconds N   deadline of one Kubernetes API request (default 30; watches excepted)
+  --reconcile-timeout-seconds N      deadline of one reconcile, waits for the AWS budget included (default 600)
+  --allow-operator-identity-namespaces A,B
+                                     namespaces whose scalers may act as the operator's own AWS identity
+                                     ('*' = all). Default: the operator's namespace, and every other one
+                                     with a loud warning (the original's behaviour)
+  --tenancy-config PATH              YAML: operatorIdentityNamespaces and per-namespace ARN allow-lists
+                                     (docs/production.md); the flag above overrides its namespaces
   --log-level LEVEL                  trace, debug, info, warn, error (default info)
   --help                             this text
 `;
@@ -69,6 +82,11 @@ const { values: flags } = parseArgs({
     'lambda-control-plane-rps': { type: 'string', default: '10' },
     'log-level': { type: 'string', default: 'info' },
     'secret-cache-seconds': { type: 'string', default: '30' },
+    'aws-call-timeout-seconds': { type: 'string', default: '10' },
+    'kube-request-timeout-seconds': { type: 'string', default: '30' },
+    'reconcile-timeout-seconds': { type: 'string', default: '600' },
+    'allow-operator-identity-namespaces': { type: 'string' },
+    'tenancy-config': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -95,6 +113,29 @@ const log = pino({
   },
 });
 
+function seconds(
+  flag: 'aws-call-timeout-seconds' | 'kube-request-timeout-seconds' | 'reconcile-timeout-seconds',
+): number {
+  const value = Number(flags[flag]);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`--${flag} must be a positive number of seconds, not ${flags[flag]}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function readTenancyFile(path: string): TenancyFile {
+  const parsed = tenancyFileSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+      .join('; ');
+    process.stderr.write(`--tenancy-config ${path}: ${problems}\n`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
 function listenAddress(value: string): { host: string; port: number } | undefined {
   if (value === '0' || value === '') return undefined;
   const i = value.lastIndexOf(':');
@@ -105,7 +146,9 @@ function listenAddress(value: string): { host: string; port: number } | undefine
 const kc = new KubeConfig();
 if (flags.kubeconfig !== undefined) kc.loadFromFile(flags.kubeconfig);
 else kc.loadFromDefault();
-const kube: KubeClient = kubeClient(kc);
+const kube: KubeClient = kubeClient(kc, {
+  timeoutMs: seconds('kube-request-timeout-seconds') * 1000,
+});
 
 const registry = new Registry();
 const runtimeMetrics = new RuntimeMetrics(registry);
@@ -134,6 +177,19 @@ const aws = new AwsClientFactory({
   clock: systemClock,
   metrics: awsMetrics,
   controlPlaneRps: Number(flags['lambda-control-plane-rps']),
+  callTimeoutMs: seconds('aws-call-timeout-seconds') * 1000,
+});
+
+const operatorNamespace = process.env.POD_NAMESPACE ?? 'lambda-con-scaler-operator-system';
+const tenancyFile = flags['tenancy-config'] === undefined ? {} : readTenancyFile(flags['tenancy-config']);
+const allowedIdentity = flags['allow-operator-identity-namespaces'];
+const tenancy = new Tenancy({
+  operatorNamespace,
+  operatorIdentityNamespaces:
+    allowedIdentity === undefined
+      ? tenancyFile.operatorIdentityNamespaces
+      : allowedIdentity.split(',').filter((n) => n !== ''),
+  namespaces: tenancyFile.namespaces,
 });
 
 const identities = new IdentityResolver({
@@ -162,10 +218,11 @@ const statusPatcher = new StatusPatcher(kube, { apiVersion: API_VERSION, plural:
 
 const reconciler = new ScalerReconciler({
   get: (key) => informer.get(key) as LambdaConcurrencyScaler | undefined,
-  async patchStatus(scaler, status: LambdaConcurrencyScalerStatus) {
-    await statusPatcher.patch(scaler as unknown as KubeObject, status);
+  list: () => informer.list() as unknown as LambdaConcurrencyScaler[],
+  async patchStatus(scaler, status: LambdaConcurrencyScalerStatus, signal) {
+    await statusPatcher.patch(scaler as unknown as KubeObject, status, signal);
   },
-  async setFinalizers(scaler, finalizers) {
+  async setFinalizers(scaler, finalizers, signal) {
     const { namespace, name, resourceVersion } = scaler.metadata;
     return kube.request<LambdaConcurrencyScaler>(
       'PATCH',
@@ -173,6 +230,7 @@ const reconciler = new ScalerReconciler({
       {
         body: { metadata: { finalizers, resourceVersion } },
         contentType: 'application/merge-patch+json',
+        ...(signal === undefined ? {} : { signal }),
       },
     );
   },
@@ -181,9 +239,11 @@ const reconciler = new ScalerReconciler({
     void recorder.record(scaler as unknown as KubeObject, type, reason, message);
   },
   async aws(scaler) {
-    const region = scaler.spec.region ?? defaultRegion;
-    return aws.for(await identities.resolve(scaler.metadata.namespace, scaler.spec, region), region);
+    const region = scalerRegion(scaler.spec, defaultRegion);
+    const binding = aws.for(await identities.resolve(scaler.metadata.namespace, scaler.spec, region), region);
+    return { ...binding, region };
   },
+  tenancy,
   clock: systemClock,
   log,
   metrics: scalerMetrics,
@@ -192,8 +252,9 @@ const reconciler = new ScalerReconciler({
 const controller = new Controller({
   name: 'lambdaconcurrencyscaler',
   informer,
-  reconcile: (key) => reconciler.reconcile(key),
+  reconcile: (key, signal) => reconciler.reconcile(key, signal),
   workers: Number(flags.workers),
+  reconcileTimeoutMs: seconds('reconcile-timeout-seconds') * 1000,
   logger: log,
   metrics: runtimeMetrics,
   // The operator's own status writes come back as watch events: only what a user changes (spec,
@@ -236,6 +297,11 @@ if (metricsAddress !== undefined) {
 
 const stop = terminationSignal(process, { onRepeat: () => process.exit(1) });
 log.info({ namespaces: namespaces.length === 0 ? 'all' : namespaces, identity }, 'starting manager');
+if (allowedIdentity === undefined && tenancyFile.operatorIdentityNamespaces === undefined)
+  log.warn(
+    { operatorNamespace },
+    "every namespace may use the operator's own AWS identity (the original's behaviour): list the namespaces allowed to with --allow-operator-identity-namespaces",
+  );
 const outcome = await manager.run(stop);
 await Promise.all(servers.map((s) => s.close()));
 log.info({ outcome }, 'stopped');

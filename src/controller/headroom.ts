@@ -86,4 +86,10 @@ export class HeadroomLedger {
     const grants = shareHeadroom([...demands.values()], headroom);
     return { granted: grants.get(demand.id) ?? 0, sharing: demands.size };
   }
+
+  /** Withdraws at once the demands of scalers `ids` matches (deleted: no lingering share). */
+  forget(ids: (id: string) => boolean): void {
+    for (const demands of this.#accounts.values())
+      for (const id of demands.keys()) if (ids(id)) demands.delete(id);
+  }
 }

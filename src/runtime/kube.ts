@@ -102,7 +102,7 @@ export interface KubeClient {
 const http = new IsomorphicFetchHttpLibrary();
 
 /** A KubeClient that authenticates like client-node does for the current context of `kc`. */
-export function kubeClient(kc: KubeConfig): KubeClient {
+export function kubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}): KubeClient {
   const send = async (
     method: string,
     path: string,
@@ -151,7 +151,7 @@ export function kubeClient(kc: KubeConfig): KubeClient {
 
   return {
     async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-      const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? defaults.timeoutMs ?? 30_000);
       const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
       const response = await send(method, path, options.query, signal, body, options.contentType);

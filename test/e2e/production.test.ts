@@ -189,6 +189,8 @@ describe('the operator in a shared cluster', () => {
   });
 
   it('assumes the role a scaler names, with the Secret as the base identity, and acts with its credentials', async () => {
+    // One scaler holds a function at a time: let go of it first.
+    await cp.kubectl(['delete', 'lcs', 'with-secret', '-n', 'team-b', '--timeout=30s']);
     await cp.kubectl(
       ['apply', '-n', 'team-b', '-f', '-'],
       scalerYaml(

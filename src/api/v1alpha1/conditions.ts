@@ -46,6 +46,10 @@ export const Reason = {
   Unconstrained: 'Unconstrained',
   PausedByAnnotation: 'PausedByAnnotation',
   Resumed: 'Resumed',
+  /** Another scaler holds the function: this one never writes to it. */
+  FunctionClaimed: 'FunctionClaimed',
+  /** The administrator's tenancy settings do not let this namespace act this way. */
+  NotAllowed: 'NotAllowed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -62,5 +66,10 @@ export const EventReason = {
   EventSourceCapped: 'EventSourceCapped',
   Paused: 'Paused',
   MetricsUnavailable: 'MetricsUnavailable',
+  FunctionClaimed: 'FunctionClaimed',
+  /** The scaler let go of a function it no longer names, after restoring it. */
+  Released: 'Released',
+  /** A namespace the administrator has not listed uses the operator's own AWS identity. */
+  OperatorIdentity: 'OperatorIdentity',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];

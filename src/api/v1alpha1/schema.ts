@@ -230,6 +230,10 @@ export const statusSchema = z
         description:
           'The reserved concurrency the function had before the operator first changed it (reserved absent means none), restored on deletion.',
       }),
+    functionArn: z.string().max(256).optional().meta({
+      description:
+        'The function this scaler holds, as AWS names it: the one whose values originalConcurrency records and restores, and that no other scaler may scale while this one holds it.',
+    }),
     eventSourceMaximumConcurrency: z.int().min(2).max(1000).optional().meta({
       description:
         'With spec.eventSourceMapping.manageMaximumConcurrency: the ScalingConfig.MaximumConcurrency the operator keeps on the event source mappings (the reserved concurrency within 2-1000).',

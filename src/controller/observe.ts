@@ -1,0 +1,91 @@
+// Observe: what the world looks like for one scaler — the queue (resolved once per spec
+// generation), the function's reserved concurrency, that the queue feeds the function (and the
+// mapping's batch size and caps), and the backlog. Reads only; every call carries the pass's signal.
+import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
+import type { FunctionConcurrency, QueueMetrics, QueueRef } from '../aws/ports.ts';
+import type { Pass } from './record.ts';
+import type { Mapping } from './status-builder.ts';
+
+/**
+ * How old the account-wide listing of event source mappings may be when a scaler re-checks its
+ * own (every eventSourceRefreshMs): a minute keeps it at one listing a minute however many scalers
+ * share it.
+ */
+const SHARED_LISTING_MAX_AGE_MS = 60_000;
+
+export interface Observation {
+  queue: QueueRef;
+  fn: FunctionConcurrency;
+  mappings: Mapping[];
+  batchSize?: number;
+  metrics?: QueueMetrics;
+  metricsError?: string;
+}
+
+/** The function as AWS names it, before anything else is read (claims and allow-lists need it). */
+export async function observeFunction(pass: Pass, refreshMs: number): Promise<FunctionConcurrency> {
+  // Under a short GetFunction budget (thousands of scalers) a reading up to one event-source
+  // refresh old serves; with budget to spare every poll reads (sdk.ts).
+  return pass.aws.functions.concurrency(pass.spec.awsLambdaName, {
+    maxAgeMs: refreshMs,
+    signal: pass.signal,
+  });
+}
+
+/** The queue as AWS names it (resolved once per spec generation). */
+export async function observeQueue(pass: Pass): Promise<QueueRef> {
+  const { record, spec, aws, signal } = pass;
+  record.queue ??= await aws.queues.resolve(spec.awsSQSName, { signal });
+  return record.queue;
+}
+
+/** The event source link and the backlog, given the function already read. */
+export async function observeRest(
+  pass: Pass,
+  fn: FunctionConcurrency,
+  queue: QueueRef,
+  refreshMs: number,
+): Promise<Observation> {
+  const { record, spec, aws, signal, now } = pass;
+  let link = record.eventSources;
+  if (link === undefined || now - link.at >= refreshMs) {
+    // The account-wide listing shared by all scalers first; a direct question before concluding
+    // the queue is not an event source (the mapping may be newer than the listing). A function
+    // with no mapping at all was already asked directly (sdk.ts): no need to ask twice.
+    const shared = await aws.functions.eventSources(spec.awsLambdaName, {
+      maxAgeMs: SHARED_LISTING_MAX_AGE_MS,
+      signal,
+    });
+    let ours = shared.filter((s) => s.eventSourceArn === queue.arn);
+    if (ours.length === 0 && shared.length > 0)
+      ours = (await aws.functions.eventSources(spec.awsLambdaName, { signal })).filter(
+        (s) => s.eventSourceArn === queue.arn,
+      );
+    link = {
+      linked: ours.length > 0,
+      batchSize: ours[0]?.batchSize,
+      mappings: ours.map((m) => ({ uuid: m.uuid, maximumConcurrency: m.maximumConcurrency })),
+      at: now,
+    };
+    record.eventSources = link;
+  }
+  if (!link.linked) {
+    throw new AwsError(
+      `queue ${spec.awsSQSName} is not an event source of function ${spec.awsLambdaName}: create an SQS event source mapping from the queue to the function, or fix awsSQSName/awsLambdaName`,
+      { code: AwsErrorCode.InvalidParameter, errorClass: ErrorClass.Permanent, awsName: 'NotAnEventSource' },
+    );
+  }
+  const base = {
+    queue,
+    fn,
+    mappings: link.mappings,
+    ...(link.batchSize === undefined ? {} : { batchSize: link.batchSize }),
+  };
+  try {
+    return { ...base, metrics: await aws.queues.metrics(queue.url, { signal }) };
+  } catch (error) {
+    if (error instanceof AwsError && error.errorClass === ErrorClass.Transient && !signal.aborted)
+      return { ...base, metricsError: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+// What the reconciler remembers of one scaler between polls, in one record instead of parallel
+// maps: caches tied to the spec generation, the freshest policy history, and its own last write.
+// Losing a record (restart) costs at most a few extra reads: everything that matters is in status.
+import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
+import type { QueueRef } from '../aws/ports.ts';
+import type { PolicyConfig, PolicyState } from '../policy/index.ts';
+import type { AwsPorts } from './ports.ts';
+import type { Mapping, StatusBuilder } from './status-builder.ts';
+
+/** The event source mappings of the scaler's queue to its function, as last read. */
+export interface EventSourceLink {
+  linked: boolean;
+  batchSize: number | undefined;
+  mappings: Mapping[];
+  at: number;
+}
+
+export interface ScalerRecord {
+  /** The spec generation the queue and mapping caches below belong to. */
+  generation: number;
+  queue?: QueueRef | undefined;
+  eventSources?: EventSourceLink | undefined;
+  /** When the next poll is due (epoch ms), to measure how late it starts. */
+  due?: number | undefined;
+  /** The freshest policy history, and when it was last written to status. */
+  policy?: { state: PolicyState; persistedAt: number } | undefined;
+  /**
+   * The value of our own last successful write. The cached status may not show it yet (a status
+   * patch lost to an API server outage), and a write of ours is never "drift".
+   */
+  lastApplied?: { functionArn: string; value: number | undefined } | undefined;
+  /** Consecutive transient failures, for the retry cap. */
+  failures: number;
+  /** Whether the operator-identity warning was given to this scaler already. */
+  warnedIdentity?: boolean;
+}
+
+/** Everything one reconcile of one scaler works on, passed from step to step. */
+export interface Pass {
+  scaler: LambdaConcurrencyScaler;
+  /** namespace/name@uid: the record's key. */
+  id: string;
+  spec: LambdaConcurrencyScalerSpec;
+  config: PolicyConfig;
+  record: ScalerRecord;
+  report: StatusBuilder;
+  aws: AwsPorts;
+  /** Aborts when the scaler is deleted, the reconcile's deadline passes or the manager stops. */
+  signal: AbortSignal;
+  now: number;
+}
+
+/** The record key of a scaler: namespace/name@uid. */
+export function idOf(scaler: LambdaConcurrencyScaler): string {
+  const { namespace, name, uid } = scaler.metadata;
+  return `${namespace}/${name}@${uid ?? ''}`;
+}

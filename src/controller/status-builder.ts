@@ -1,0 +1,250 @@
+// The next status of a scaler, built from the previous one by the reconcile's steps. Conditions
+// follow kstatus (Ready always present; Reconciling and Stalled only while true) and transition
+// times move only on real changes; `transitions` names the Warning events a change deserves.
+import {
+  type Condition,
+  ConditionType,
+  EventReason,
+  type LambdaConcurrencyScalerStatus,
+  PAUSED_ANNOTATION,
+  Reason,
+  State,
+} from '../api/v1alpha1/index.ts';
+import type { QueueMetrics } from '../aws/ports.ts';
+import type { PolicyState } from '../policy/index.ts';
+import {
+  type ConditionInput,
+  metaTime as iso,
+  removeCondition,
+  setCondition,
+} from '../runtime/conditions.ts';
+
+/** An event source mapping of the scaler's queue to its function, as last read or written. */
+export interface Mapping {
+  uuid: string;
+  maximumConcurrency: number | undefined;
+}
+
+/**
+ * Builds the next status from the previous one. Conditions follow kstatus: Ready always present,
+ * Reconciling and Stalled only while true; transition times move only on real changes.
+ */
+export class StatusBuilder {
+  status: LambdaConcurrencyScalerStatus;
+  readonly #generation: number;
+  readonly #now: number;
+
+  constructor(previous: LambdaConcurrencyScalerStatus, generation: number, now: number) {
+    this.status = structuredClone(previous);
+    this.status.observedGeneration = generation;
+    this.status.state ??= State.Pending;
+    this.#generation = generation;
+    this.#now = now;
+  }
+
+  #set(c: Omit<ConditionInput, 'observedGeneration'>): void {
+    this.status.conditions = setCondition(
+      this.status.conditions ?? [],
+      { ...c, observedGeneration: this.#generation },
+      this.#now,
+    );
+  }
+
+  #remove(type: string): void {
+    this.status.conditions = removeCondition(this.status.conditions ?? [], type);
+  }
+
+  stalled(reason: Reason, message: string): void {
+    this.status.state = State.Error;
+    this.#set({ type: ConditionType.Stalled, status: 'True', reason, message });
+    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  retrying(reason: Reason, message: string): void {
+    this.#set({ type: ConditionType.Reconciling, status: 'True', reason, message });
+    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
+    this.#remove(ConditionType.Stalled);
+  }
+
+  paused(): void {
+    const message = `Paused by the annotation ${PAUSED_ANNOTATION}: "true"; no changes are made to the function`;
+    this.#set({ type: ConditionType.Paused, status: 'True', reason: Reason.PausedByAnnotation, message });
+  }
+
+  unpaused(): void {
+    this.#remove(ConditionType.Paused);
+  }
+
+  policy(state: PolicyState, desired: number | null): void {
+    this.status.policyState = state as unknown as Record<string, unknown>;
+    if (desired !== null) this.status.desiredConcurrency = desired;
+  }
+
+  backlog(m: QueueMetrics): void {
+    const prev = this.status.backlog;
+    if (
+      prev === undefined ||
+      prev.visible !== m.visible ||
+      prev.inFlight !== m.inFlight ||
+      prev.delayed !== m.delayed
+    ) {
+      this.status.backlog = {
+        visible: m.visible,
+        inFlight: m.inFlight,
+        delayed: m.delayed,
+        observedAt: iso(m.observedAt),
+      };
+    }
+    this.#set({
+      type: ConditionType.MetricsAvailable,
+      status: 'True',
+      reason: Reason.Succeeded,
+      message: 'Queue attributes are being read',
+    });
+  }
+
+  metricsUnavailable(message: string): void {
+    this.#set({
+      type: ConditionType.MetricsAvailable,
+      status: 'False',
+      reason: Reason.MetricsUnavailable,
+      message,
+    });
+  }
+
+  scaled(to: number, reason: string, message: string): void {
+    this.status.concurrency = to;
+    this.status.appliedConcurrency = to;
+    this.status.adjustedTimestamp = iso(this.#now);
+    this.status.lastScaleTime = iso(this.#now);
+    this.status.lastScaleReason = `${reason}: ${message}`;
+    this.#ok(to);
+  }
+
+  steady(current: number | undefined, dryRun: boolean): void {
+    if (current !== undefined) this.status.concurrency = current;
+    if (dryRun) this.#dryRunApplied(current);
+    else this.#ok(current);
+  }
+
+  dryRun(current: number | undefined, desired: number, message: string): void {
+    if (current !== undefined) this.status.concurrency = current;
+    this.status.desiredConcurrency = desired;
+    this.status.lastScaleReason = `DryRun: ${message}`;
+    this.#dryRunApplied(current);
+  }
+
+  #dryRunApplied(current: number | undefined): void {
+    this.status.state = State.Adjusted;
+    const message = `Dry run: decisions are reported, the function is not changed (it has ${current ?? 'no'} reserved concurrency)`;
+    this.#set({ type: ConditionType.ConcurrencyApplied, status: 'False', reason: Reason.DryRun, message });
+    this.#set({ type: ConditionType.Ready, status: 'True', reason: Reason.DryRun, message });
+    this.#remove(ConditionType.Stalled);
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  /** Holds `functionArn` from now on, recording what to give back when letting go of it. */
+  original(
+    functionArn: string,
+    reserved: number | undefined,
+    mappings: readonly Mapping[] | undefined,
+  ): void {
+    this.status.functionArn = functionArn;
+    this.status.originalConcurrency =
+      reserved === undefined ? { recordedAt: iso(this.#now) } : { reserved, recordedAt: iso(this.#now) };
+    if (mappings !== undefined) this.originalEventSources(mappings);
+    if (reserved !== undefined) this.status.concurrency = reserved;
+  }
+
+  originalEventSources(mappings: readonly Mapping[]): void {
+    const original = this.status.originalConcurrency ?? { recordedAt: iso(this.#now) };
+    original.eventSources = mappings.map((m) =>
+      m.maximumConcurrency === undefined
+        ? { uuid: m.uuid }
+        : { uuid: m.uuid, maximumConcurrency: m.maximumConcurrency },
+    );
+    this.status.originalConcurrency = original;
+  }
+
+  /** Holds `functionArn` (a status written before the operator named what it holds). */
+  holds(functionArn: string): void {
+    this.status.functionArn = functionArn;
+  }
+
+  /** Lets go of the function held so far (restored): nothing recorded, nothing applied. */
+  released(): void {
+    delete this.status.functionArn;
+    delete this.status.originalConcurrency;
+    delete this.status.appliedConcurrency;
+    delete this.status.eventSourceMaximumConcurrency;
+    delete this.status.concurrency;
+  }
+
+  forgetEventSources(): void {
+    if (this.status.originalConcurrency !== undefined) delete this.status.originalConcurrency.eventSources;
+    delete this.status.eventSourceMaximumConcurrency;
+  }
+
+  eventSourceCap(cap: number): void {
+    this.status.eventSourceMaximumConcurrency = cap;
+  }
+
+  /** Sets Constrained; true when it is new (worth an event). */
+  constrained(message: string): boolean {
+    const was = this.status.conditions?.find((c) => c.type === ConditionType.Constrained);
+    this.#set({ type: ConditionType.Constrained, status: 'True', reason: Reason.AccountHeadroom, message });
+    return was?.status !== 'True';
+  }
+
+  unconstrained(): void {
+    this.#remove(ConditionType.Constrained);
+  }
+
+  #ok(current: number | undefined): void {
+    this.status.state = State.Adjusted;
+    const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;
+    this.#set({
+      type: ConditionType.ConcurrencyApplied,
+      status: 'True',
+      reason: Reason.Applied,
+      message: `The function has the ${at} the policy wants`,
+    });
+    this.#set({
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Succeeded,
+      message: `Scaling the function: ${at}`,
+    });
+    this.#remove(ConditionType.Stalled);
+    this.#remove(ConditionType.Reconciling);
+  }
+
+  /** Warning events for conditions that just went bad (never once per poll). */
+  transitions(before: LambdaConcurrencyScalerStatus): { reason: string; message: string }[] {
+    const was = (type: string) => before.conditions?.find((c: Condition) => c.type === type);
+    const is = (type: string) => this.status.conditions?.find((c: Condition) => c.type === type);
+    const out: { reason: string; message: string }[] = [];
+    const stalled = is(ConditionType.Stalled);
+    if (
+      stalled?.status === 'True' &&
+      (was(ConditionType.Stalled)?.status !== 'True' || was(ConditionType.Stalled)?.reason !== stalled.reason)
+    ) {
+      out.push({ reason: EventReason.Stalled, message: stalled.message });
+    }
+    const metrics = is(ConditionType.MetricsAvailable);
+    if (metrics?.status === 'False' && was(ConditionType.MetricsAvailable)?.status !== 'False') {
+      out.push({ reason: EventReason.MetricsUnavailable, message: metrics.message });
+    }
+    const ready = is(ConditionType.Ready);
+    const reconciling = is(ConditionType.Reconciling);
+    if (
+      reconciling?.status === 'True' &&
+      was(ConditionType.Reconciling)?.status !== 'True' &&
+      ready?.status === 'False'
+    ) {
+      out.push({ reason: ready.reason, message: ready.message });
+    }
+    return out;
+  }
+}
