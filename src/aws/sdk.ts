@@ -34,6 +34,12 @@ export interface CallDeps {
   now?: () => number;
   /** How long one call (all its SDK attempts) may take once it has its token; default 10 s. */
   callTimeoutMs?: number | undefined;
+  /**
+   * A call still unanswered after this long gives its reconcile's worker slot away (slot.ts), so
+   * an endpoint that hangs for some scalers does not starve the others; default 250 ms (an
+   * answering AWS endpoint takes tens of milliseconds).
+   */
+  slowCallMs?: number | undefined;
 }
 
 /** Default deadline of one AWS call (every SDK attempt included). */
@@ -68,6 +74,7 @@ export async function instrumented<T>(
   const deadline = AbortSignal.timeout(timeoutMs);
   const abortSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
   const started = performance.now();
+  const slow = setTimeout(releaseSlot, deps.slowCallMs ?? 250);
   try {
     const result = await call(abortSignal);
     deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
@@ -87,6 +94,7 @@ export async function instrumented<T>(
     if (classified.code === 'Throttled') deps.metrics?.throttles.inc({ service, operation });
     throw classified;
   } finally {
+    clearTimeout(slow);
     deps.metrics?.latency.observe({ service, operation }, (performance.now() - started) / 1000);
   }
 }

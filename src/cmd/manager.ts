@@ -255,6 +255,9 @@ const controller = new Controller({
   reconcile: (key, signal) => reconciler.reconcile(key, signal),
   workers: Number(flags.workers),
   reconcileTimeoutMs: seconds('reconcile-timeout-seconds') * 1000,
+  // A scaler that keeps failing is retried at least every 5 minutes (client-go's 1,000 s is long
+  // for a poll); AWS failures cap it lower, at the scaler's scale-down window (reconciler.ts).
+  queue: { maxDelayMs: 300_000 },
   logger: log,
   metrics: runtimeMetrics,
   // The operator's own status writes come back as watch events: only what a user changes (spec,
