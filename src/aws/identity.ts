@@ -30,13 +30,16 @@ export class IdentityResolver {
   readonly #secrets = new Map<string, { at: number; value: SecretData }>();
   readonly #roles = new Map<string, AwsCredentialIdentityProvider>();
   readonly #stsEndpoint: string | undefined;
+  readonly #callTimeoutMs: number;
 
   constructor(options: {
     readSecret: SecretReader;
     now: () => number;
     secretTtlMs?: number;
     stsEndpoint?: string | undefined;
+    callTimeoutMs?: number | undefined;
   }) {
+    this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.#readSecret = options.readSecret;
     this.#now = options.now;
     this.#secretTtlMs = options.secretTtlMs ?? 30_000;
@@ -85,7 +88,13 @@ export class IdentityResolver {
           ...(c.externalId === undefined ? {} : { ExternalId: c.externalId }),
         },
         ...(base.credentials === undefined ? {} : { masterCredentials: base.credentials }),
-        clientConfig: { region, ...(this.#stsEndpoint === undefined ? {} : { endpoint: this.#stsEndpoint }) },
+        clientConfig: {
+          region,
+          // AssumeRole has a deadline like every other AWS call (sdk.ts).
+          requestHandler: { connectionTimeout: 3_000, requestTimeout: this.#callTimeoutMs },
+          maxAttempts: 2,
+          ...(this.#stsEndpoint === undefined ? {} : { endpoint: this.#stsEndpoint }),
+        },
       });
       this.#roles.set(key, provider);
     }

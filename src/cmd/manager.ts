@@ -195,6 +195,7 @@ const tenancy = new Tenancy({
 const identities = new IdentityResolver({
   now: () => systemClock.now(),
   secretTtlMs: Number(flags['secret-cache-seconds']) * 1000,
+  callTimeoutMs: seconds('aws-call-timeout-seconds') * 1000,
   async readSecret(namespace, name) {
     const secret = await kube.request<{
       data?: Record<string, string>;
