@@ -158,7 +158,11 @@ describe('an AWS endpoint that accepts connections and never answers', { timeout
     // Four scalers hang on every call, with two workers: the healthy ones still poll on time.
     await waitFor('the tarpit to hold calls', async () => (tarpit.swallowed >= 4 ? true : undefined), 20_000);
     for (const n of healthy)
-      await waitFor(`${n}'s second poll`, async () => ((await lateness(n)) === undefined ? undefined : true), 20_000);
+      await waitFor(
+        `${n}'s second poll`,
+        async () => ((await lateness(n)) === undefined ? undefined : true),
+        20_000,
+      );
     const worst: number[] = [];
     for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 1000));
