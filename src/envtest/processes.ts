@@ -146,6 +146,8 @@ export async function startManager(options: {
       options.kubeconfig,
       '--metrics-bind-address',
       `127.0.0.1:${metricsPort}`,
+      // Plain HTTP on loopback, for the tests, the playground and bench:scale to scrape.
+      '--metrics-secure=false',
       '--health-probe-bind-address',
       `127.0.0.1:${healthPort}`,
       ...(options.args ?? []),
