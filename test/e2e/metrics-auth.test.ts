@@ -2,6 +2,7 @@
 // authenticates (TokenReview) and authorizes (get on /metrics), with the manager acting as its
 // ServiceAccount under only the generated RBAC, as `make deploy` installs it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -105,7 +106,7 @@ describe('/metrics behind Kubernetes authentication and authorization', { timeou
     const manager: Manager = await startManager({
       kubeconfig: managerKubeconfig,
       awsEndpoint: 'http://127.0.0.1:9', // no scalers: AWS is never called
-      args: ['--metrics-secure=true'],
+      args: ['--metrics-secure'], // bare, as a bool flag; the Deployment spells it --metrics-secure=true
     });
     try {
       const url = manager.metricsUrl.replace(/^http:/, 'https:');
@@ -122,6 +123,14 @@ describe('/metrics behind Kubernetes authentication and authorization', { timeou
     } finally {
       await manager.stop();
     }
+  });
+
+  it('refuses a --metrics-secure that is neither true nor false, rather than serving plain HTTP', () => {
+    const run = spawnSync(process.execPath, [join(root, 'src/cmd/manager.ts'), '--metrics-secure=yes'], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--metrics-secure must be true or false, not yes/);
   });
 
   it('is how the deployed manifests scrape: Deployment, Service and ServiceMonitor agree on HTTPS :8443', async () => {
