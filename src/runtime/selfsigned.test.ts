@@ -24,6 +24,13 @@ describe('selfSignedCertificate', () => {
     assert.deepEqual(x509.keyUsage, ['1.3.6.1.5.5.7.3.1']);
   });
 
+  it('writes validity past 2049 as GeneralizedTime, which Node reads back exactly', () => {
+    const long = selfSignedCertificate({ hosts: ['localhost'], now, validDays: 30 * 365 });
+    const x509 = new X509Certificate(long.cert);
+    assert.equal(new Date(x509.validTo).getTime(), now + 30 * 365 * 86_400_000);
+    assert.ok(new Date(x509.validTo).getUTCFullYear() >= 2050);
+  });
+
   it('serves TLS that a client trusting it verifies by name', async () => {
     const fresh = selfSignedCertificate({ hosts: ['localhost', '127.0.0.1'], now: Date.now() });
     const server = createServer({ cert: fresh.cert, key: fresh.key }, (s) => s.end('hello'));
