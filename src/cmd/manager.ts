@@ -2,6 +2,7 @@
 // reads argv and the environment, and builds loggers, clocks, clients, limiters and servers.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -28,12 +29,15 @@ import {
   EventRecorder,
   HealthServer,
   Informer,
+  KubeAuthorizer,
   type KubeClient,
   type KubeObject,
   kubeClient,
   Manager,
+  MetricsServer,
   RuntimeMetrics,
   StatusPatcher,
+  selfSignedCertificate,
   systemClock,
   terminationSignal,
   userChanged,
@@ -51,7 +55,12 @@ Flags:
   --leader-elect                     elect a leader through a Lease before acting
   --leader-election-namespace NS     namespace of the Lease (default: $POD_NAMESPACE or default)
   --leader-election-id NAME          name of the Lease (default: lambda-con-scaler-operator-leader)
-  --metrics-bind-address ADDR        host:port of /metrics (default :8080; 0 disables)
+  --metrics-bind-address ADDR        host:port of /metrics (default 127.0.0.1:8080; 0 disables)
+  --metrics-secure[=true|false]      serve /metrics over HTTPS, each request authenticated (TokenReview)
+                                     and authorized (SubjectAccessReview: get on /metrics) by the cluster
+                                     (default false: plain HTTP, meant for a loopback address)
+  --metrics-cert-dir DIR             tls.crt and tls.key for --metrics-secure, re-read when they change
+                                     (default: a self-signed certificate made at start-up)
   --health-probe-bind-address ADDR   host:port of /healthz and /readyz (default :8081)
   --workers N                        concurrent reconciles (default 4)
   --lambda-control-plane-rps N       Lambda control-plane budget per account and Region (default 10; AWS allows 15)
@@ -76,7 +85,9 @@ const { values: flags } = parseArgs({
     'leader-elect': { type: 'boolean', default: false },
     'leader-election-namespace': { type: 'string' },
     'leader-election-id': { type: 'string', default: 'lambda-con-scaler-operator-leader' },
-    'metrics-bind-address': { type: 'string', default: ':8080' },
+    'metrics-bind-address': { type: 'string', default: '127.0.0.1:8080' },
+    'metrics-secure': { type: 'string', default: 'false' },
+    'metrics-cert-dir': { type: 'string' },
     'health-probe-bind-address': { type: 'string', default: ':8081' },
     workers: { type: 'string', default: '4' },
     'lambda-control-plane-rps': { type: 'string', default: '10' },
@@ -90,11 +101,17 @@ const { values: flags } = parseArgs({
     help: { type: 'boolean', default: false },
   },
   strict: true,
+  // A bare --metrics-secure means true (controller-runtime's flag is a bool too).
+  args: process.argv.slice(2).map((a) => (a === '--metrics-secure' ? '--metrics-secure=true' : a)),
 });
 
 if (flags.help) {
   process.stdout.write(usage);
   process.exit(0);
+}
+if (!['true', 'false'].includes(flags['metrics-secure'])) {
+  process.stderr.write(`--metrics-secure must be true or false, not ${flags['metrics-secure']}\n${usage}`);
+  process.exit(2);
 }
 
 const log = pino({
@@ -266,7 +283,7 @@ const controller = new Controller({
   updatePredicate: userChanged,
 });
 
-const health = new HealthServer({ registry, logger: log });
+const health = new HealthServer({ logger: log });
 const manager = new Manager({
   informers: [informer],
   controllers: [controller],
@@ -286,7 +303,7 @@ const manager = new Manager({
     : {}),
 });
 
-const servers: HealthServer[] = [];
+const servers: (HealthServer | MetricsServer)[] = [];
 const healthAddress = listenAddress(flags['health-probe-bind-address']);
 if (healthAddress !== undefined) {
   await health.listen(healthAddress.port, healthAddress.host);
@@ -294,9 +311,30 @@ if (healthAddress !== undefined) {
 }
 const metricsAddress = listenAddress(flags['metrics-bind-address']);
 if (metricsAddress !== undefined) {
-  const metricsServer = new HealthServer({ registry, logger: log, defaultMetrics: false });
+  const secure = flags['metrics-secure'] === 'true';
+  const certDir = flags['metrics-cert-dir'];
+  const metricsServer = new MetricsServer({
+    registry,
+    logger: log,
+    ...(secure
+      ? {
+          secure: {
+            tls:
+              certDir === undefined
+                ? selfSignedCertificate({ hosts: ['localhost', '127.0.0.1', hostname()], now: Date.now() })
+                : { certFile: join(certDir, 'tls.crt'), keyFile: join(certDir, 'tls.key') },
+            authorizer: new KubeAuthorizer({ client: kube, clock: systemClock }),
+          },
+        }
+      : {}),
+  });
   await metricsServer.listen(metricsAddress.port, metricsAddress.host);
   servers.push(metricsServer);
+  if (!secure && !['127.0.0.1', 'localhost', '::1', '[::1]'].includes(metricsAddress.host))
+    log.warn(
+      { address: flags['metrics-bind-address'] },
+      'metrics are served without authentication on a non-loopback address; use --metrics-secure',
+    );
 }
 
 const stop = terminationSignal(process, { onRepeat: () => process.exit(1) });

@@ -3,7 +3,7 @@
 // is ready and can be stopped gracefully (SIGTERM) or killed (SIGKILL).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './index.ts';
 
@@ -26,7 +26,7 @@ process.once('exit', () => {
 });
 
 function start(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [join(repoRoot, script), ...args], {
+  const child = spawn(process.execPath, [resolve(repoRoot, script), ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,15 +137,19 @@ export async function startManager(options: {
   awsEndpoint: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** The program to run (default src/cmd/manager.ts; bench:memory runs the built dist/cmd/manager.js). */
+  entry?: string;
 }): Promise<Manager> {
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const running = start(
-    'src/cmd/manager.ts',
+    options.entry ?? 'src/cmd/manager.ts',
     [
       '--kubeconfig',
       options.kubeconfig,
       '--metrics-bind-address',
       `127.0.0.1:${metricsPort}`,
+      // Plain HTTP on loopback, for the tests, the playground and bench:scale to scrape.
+      '--metrics-secure=false',
       '--health-probe-bind-address',
       `127.0.0.1:${healthPort}`,
       ...(options.args ?? []),

@@ -48,4 +48,15 @@ describe('HealthServer', () => {
     assert.equal((await fetch(`${base}/nope`)).status, 404);
     assert.doesNotThrow(() => new HealthServer({ registry }), 'default metrics are registered once');
   });
+
+  it('serves no /metrics when given no registry, so probes never expose them', async () => {
+    const probes = new HealthServer({});
+    const port = await probes.listen(0, '127.0.0.1');
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404);
+    } finally {
+      await probes.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
-// The probe and metrics endpoints a Deployment needs: /healthz (the process serves requests),
-// /readyz (every registered readiness check passes) and /metrics (the given prom-client Registry,
-// with Node's default metrics). A small node:http server; no framework.
+// The probe endpoints a Deployment needs: /healthz (the process serves requests), /readyz (every
+// registered readiness check passes) and, only when given a registry, /metrics unauthenticated
+// (tests; the manager serves metrics from MetricsServer on their own port). Plain node:http.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
@@ -10,15 +10,16 @@ import { type Logger, silentLogger } from './logger.ts';
 export type Check = () => boolean | string | undefined | Promise<boolean | string | undefined>;
 
 export interface HealthServerOptions {
-  registry: Registry;
+  /** Also serve this registry on /metrics, without authentication (none: 404). */
+  registry?: Registry;
   /** Register Node's default process metrics on `registry` (once per registry); default true. */
   defaultMetrics?: boolean;
   logger?: Logger;
 }
 
-/** /healthz, /readyz and /metrics on one port. */
+/** /healthz and /readyz (and /metrics when given a registry) on one port. */
 export class HealthServer {
-  readonly #registry: Registry;
+  readonly #registry: Registry | undefined;
   readonly #log: Logger;
   readonly #healthz = new Map<string, Check>();
   readonly #readyz = new Map<string, Check>();
@@ -28,6 +29,7 @@ export class HealthServer {
     this.#registry = options.registry;
     this.#log = (options.logger ?? silentLogger).child({ component: 'health' });
     if (
+      this.#registry !== undefined &&
       (options.defaultMetrics ?? true) &&
       this.#registry.getSingleMetric('process_cpu_seconds_total') === undefined
     )
@@ -87,13 +89,13 @@ export class HealthServer {
       case '/readyz':
         return this.#probe(this.#readyz, url, res);
       case '/metrics': {
+        if (this.#registry === undefined) break;
         const body = await this.#registry.metrics();
         res.writeHead(200, { 'Content-Type': this.#registry.contentType }).end(body);
         return;
       }
-      default:
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   }
 
   /** Runs every check; `?verbose` lists them like kube-apiserver does. */

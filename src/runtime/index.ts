@@ -28,6 +28,12 @@ export {
   type WatchEvent,
 } from './kube.ts';
 export {
+  type AuthDecision,
+  KubeAuthorizer,
+  type KubeAuthorizerOptions,
+  type ReviewedUser,
+} from './kube-auth.ts';
+export {
   type ElectionOutcome,
   type LeaderElectionOptions,
   LeaderElector,
@@ -43,6 +49,12 @@ export {
 } from './manager.ts';
 export { RuntimeMetrics } from './metrics.ts';
 export {
+  MetricsServer,
+  type MetricsServerOptions,
+  type RequestAuthorizer,
+  type TlsSource,
+} from './metrics-server.ts';
+export {
   annotationsChanged,
   anyOf,
   deletionOrFinalizersChanged,
@@ -51,6 +63,7 @@ export {
   type UpdatePredicate,
   userChanged,
 } from './predicates.ts';
+export { type CertificateKeyPair, selfSignedCertificate } from './selfsigned.ts';
 export { mergePatch, objectPath, type ResourceRef, StatusPatcher } from './status.ts';
 export { metaTime, microTime } from './time.ts';
 export { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
