@@ -15,7 +15,7 @@ import type { HeadroomLedger } from './headroom.ts';
 import type { Observation } from './observe.ts';
 import type { AwsPorts, ReconcilerDeps } from './ports.ts';
 import type { Pass } from './record.ts';
-import type { Mapping, StatusBuilder } from './status-builder.ts';
+import type { Mapping } from './status-builder.ts';
 
 /** What a function had before the operator, as status.originalConcurrency records it. */
 export interface Original {

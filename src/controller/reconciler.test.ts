@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
-import type { EventSource, FunctionPort, QueueMetrics, QueuePort } from '../aws/ports.ts';
+import type { FunctionPort } from '../aws/ports.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { ScalerMetrics } from './metrics.ts';
