@@ -144,24 +144,24 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
       return json(200, sim.cloudWatch(url.searchParams.get('queue') ?? '', metric as SqsMetricName));
     }
     if (path === '/faults') {
-      if (method === 'GET') return json(200, Object.fromEntries(sim.world.faults));
+      if (method === 'GET') return json(200, sim.world.faults.toJSON());
       if (method === 'DELETE') {
         sim.clearFaults(url.searchParams.get('op') ?? undefined);
-        return json(200, Object.fromEntries(sim.world.faults));
+        return json(200, sim.world.faults.toJSON());
       }
       if (method === 'POST') {
         for (const [op, f] of Object.entries(input())) {
           if (f === null) sim.clearFaults(op);
           else sim.injectFault(op, f as Fault);
         }
-        return json(200, Object.fromEntries(sim.world.faults));
+        return json(200, sim.world.faults.toJSON());
       }
     }
     if (method === 'POST' && path === '/traffic') {
       const b = input();
       if (typeof b.enabled === 'boolean') sim.setTrafficEnabled(b.enabled);
       if (typeof b.queue === 'string' && Array.isArray(b.specs)) sim.setTraffic(b.queue, b.specs as never);
-      return json(200, { enabled: sim.world.trafficEnabled, traffic: Object.fromEntries(sim.world.traffic) });
+      return json(200, { enabled: sim.world.traffic.enabled, traffic: sim.world.traffic.toJSON() });
     }
     if (path === '/roles') {
       if (method === 'POST') {

@@ -160,14 +160,14 @@ export class Simulation {
   queueAttributes(queue: string): QueueCounts {
     this.sync();
     return this.world.call('sqs:GetQueueAttributes', () =>
-      this.world.queueCounts(this.world.queueFromUrl(queue)),
+      this.world.sqs.queueCounts(this.world.sqs.queueFromUrl(queue)),
     );
   }
 
   /** Exact queue counts (no lag, no wobble): for assertions and reports, not for strategies. */
   queueTruth(queue: string): QueueCounts & { readonly dlqMoves: number } {
     this.sync();
-    const q = this.world.queueFromUrl(queue);
+    const q = this.world.sqs.queueFromUrl(queue);
     q.promote(this.sched.now());
     return { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed.length, dlqMoves: q.dlqMovesTotal };
   }
@@ -191,14 +191,14 @@ export class Simulation {
   /** Reserved concurrency through GetFunction (its own 100/s quota); undefined when none is set. */
   getFunctionConcurrency(fn: string): number | undefined {
     this.sync();
-    return this.world.call('lambda:GetFunction', () => this.world.fn(fn).reserved);
+    return this.world.call('lambda:GetFunction', () => this.world.lambda.fn(fn).reserved);
   }
 
   /** PutFunctionConcurrency with the API's validation and the shared 15/s quota; throws AwsApiError. */
   putFunctionConcurrency(fn: string, value: number): number {
     this.sync();
     return this.world.call('lambda:PutFunctionConcurrency', () =>
-      this.world.putFunctionConcurrency(this.world.fn(fn), value),
+      this.world.lambda.putFunctionConcurrency(this.world.lambda.fn(fn), value),
     );
   }
 
@@ -206,7 +206,7 @@ export class Simulation {
   deleteFunctionConcurrency(fn: string): void {
     this.sync();
     this.world.call('lambda:DeleteFunctionConcurrency', () =>
-      this.world.deleteFunctionConcurrency(this.world.fn(fn)),
+      this.world.lambda.deleteFunctionConcurrency(this.world.lambda.fn(fn)),
     );
   }
 
@@ -217,7 +217,7 @@ export class Simulation {
   updateEventSourceMaximumConcurrency(uuid: string, value: number | undefined): void {
     this.sync();
     this.world.call('lambda:UpdateEventSourceMapping', () =>
-      this.world.updateEsm(this.world.esm(uuid), {
+      this.world.mappings.updateEsm(this.world.mappings.esm(uuid), {
         ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
       }),
     );
@@ -226,14 +226,14 @@ export class Simulation {
   /** Running invocations of a function right now. */
   runningConcurrency(fn: string): number {
     this.sync();
-    return this.world.fn(fn).running;
+    return this.world.lambda.fn(fn).running;
   }
 
   /** Current target concurrency (pollers) of the mappings of a function. */
   esmConcurrency(fn: string): number {
     this.sync();
     let n = 0;
-    for (const e of this.world.esms.values())
+    for (const e of this.world.account.mappingsByUuid.values())
       if (e.functionName === fn && e.enabled) n += Math.floor(e.target);
     return n;
   }
@@ -243,19 +243,19 @@ export class Simulation {
   /** Replaces a queue's traffic from the next simulated second. */
   setTraffic(queue: string, specs: readonly TrafficSpec[]): void {
     this.sync();
-    this.world.setTraffic(queue, specs);
+    this.world.traffic.set(queue, specs);
   }
 
   /** Pauses or resumes all generated traffic. */
   setTrafficEnabled(enabled: boolean): void {
-    this.world.trafficEnabled = enabled;
+    this.world.traffic.enabled = enabled;
   }
 
   /** Sends `count` messages now, as a producer would through SendMessage. */
   sendMessages(queue: string, count: number, body = 'awssim'): void {
     this.sync();
-    const q = this.world.queueFromUrl(queue);
-    for (let i = 0; i < count; i++) this.world.sendMessage(q, body, undefined);
+    const q = this.world.sqs.queueFromUrl(queue);
+    for (let i = 0; i < count; i++) this.world.sqs.sendMessage(q, body, undefined);
   }
 
   /** Injects a fault for an operation (`sqs:ReceiveMessage`, `lambda:PutFunctionConcurrency`, `*`). */
@@ -294,9 +294,8 @@ export class Simulation {
 
   /** Sets how a function behaves when invoked (takes effect on the next invocation). */
   setBehaviour(fn: string, b: Partial<FunctionBehaviour>): void {
-    const f = this.world.fn(fn);
-    f.behaviour = { ...f.behaviour, ...b };
-    this.world.behaviours.set(fn, f.behaviour);
+    const f = this.world.lambda.fn(fn);
+    this.world.lambda.setBehaviour(f.name, { ...f.behaviour, ...b });
   }
 
   // ---- reporting ----
@@ -314,7 +313,7 @@ export class Simulation {
     const byQueue: Record<string, LatencySummary> = {};
     let sent = 0;
     let deleted = 0;
-    for (const q of w.queues.values()) {
+    for (const q of w.account.queuesByName.values()) {
       byQueue[q.name] = q.latency.summary();
       sent += q.sentTotal;
       deleted += q.deletedTotal;
@@ -323,7 +322,7 @@ export class Simulation {
       string,
       { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }
     > = {};
-    for (const f of w.functions.values())
+    for (const f of w.account.functionsByName.values())
       functions[f.name] = {
         invocations: f.invocations,
         throttles: f.throttles,
@@ -337,12 +336,12 @@ export class Simulation {
       elapsedMs: this.sched.now() - w.origin,
       latency: w.latency.summary(),
       latencyByQueue: byQueue,
-      messages: { sent, deleted, dlqMoves: w.dlqMovesTotal },
-      invocations: w.invocationsTotal,
-      throttles: w.throttlesTotal,
-      errors: w.errorsTotal,
+      messages: { sent, deleted, dlqMoves: w.totals.dlqMoves },
+      invocations: w.totals.invocations,
+      throttles: w.totals.throttles,
+      errors: w.totals.errors,
       functions,
-      reservedConcurrencySeconds: w.reservedConcurrencySeconds(),
+      reservedConcurrencySeconds: w.lambda.reservedConcurrencySeconds(),
       apiCalls: w.api.toJSON(),
     };
   }
@@ -406,17 +405,17 @@ function applyScenario(w: World, sc: Scenario): void {
         deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${q.deadLetter.queue}`,
         maxReceiveCount: q.deadLetter.maxReceiveCount,
       });
-    w.createQueue(name, attrs);
+    w.sqs.createQueue(name, attrs);
   };
   for (const q of sc.queues) create(q.name);
   for (const f of sc.functions) {
-    w.behaviours.set(f.name, {
+    w.lambda.setBehaviour(f.name, {
       duration: f.duration ?? defaultBehaviour.duration,
       per: f.per ?? defaultBehaviour.per,
       coldStart: f.coldStart ?? defaultBehaviour.coldStart,
       errorRate: f.errorRate ?? defaultBehaviour.errorRate,
     });
-    const fn = w.createFunction({
+    const fn = w.lambda.createFunction({
       FunctionName: f.name,
       Role: 'arn:aws:iam::000000000000:role/awssim',
       Runtime: 'nodejs22.x',
@@ -425,11 +424,11 @@ function applyScenario(w: World, sc: Scenario): void {
       Timeout: f.timeout ?? 30,
       MemorySize: f.memorySize ?? 128,
     });
-    if (f.reservedConcurrency !== undefined) w.putFunctionConcurrency(fn, f.reservedConcurrency);
-    if (f.provisionedConcurrency !== undefined) w.putProvisioned(fn, 'live', f.provisionedConcurrency);
+    if (f.reservedConcurrency !== undefined) w.lambda.putFunctionConcurrency(fn, f.reservedConcurrency);
+    if (f.provisionedConcurrency !== undefined) w.lambda.putProvisioned(fn, 'live', f.provisionedConcurrency);
   }
   for (const e of sc.eventSourceMappings) {
-    w.createEsm({
+    w.mappings.createEsm({
       FunctionName: e.function,
       EventSourceArn: `arn:aws:sqs:us-east-1:000000000000:${e.queue}`,
       BatchSize: e.batchSize,
@@ -440,7 +439,7 @@ function applyScenario(w: World, sc: Scenario): void {
         : {}),
     });
   }
-  for (const [q, specs] of Object.entries(sc.traffic)) w.setTraffic(q, specs as TrafficSpec[]);
+  for (const [q, specs] of Object.entries(sc.traffic)) w.traffic.set(q, specs as TrafficSpec[]);
   for (const [op, f] of Object.entries(sc.faults)) w.faults.set(op, f as Fault);
   for (const r of sc.roles) w.sts.addRole(r);
 }
