@@ -10,6 +10,8 @@ export {
   type Distribution,
   defaultBehaviour,
   defaultParams,
+  type EsmModel,
+  esmModels,
   type FunctionBehaviour,
   type ModelParams,
 } from './model/params.ts';

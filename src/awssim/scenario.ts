@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { esmModels } from './model/params.ts';
 import { EXTERNAL_ID_RE, ROLE_ARN_RE } from './model/sts.ts';
 import { parseCountsCsv } from './model/traffic.ts';
 
@@ -109,6 +110,10 @@ export const scenarioSchema = z.strictObject({
           minConcurrency: int.positive().optional(),
           receiveLatencyMs: nonNeg.optional(),
           throttleBackoffMs: nonNeg.optional(),
+          /** What happens to throttled batches: `documented` (default), `retry-then-release`, `release`. */
+          model: z.enum(esmModels).optional(),
+          throttleShrink: nonNeg.optional(),
+          throttleRetries: int.nonnegative().optional(),
         })
         .optional(),
       environmentIdleSeconds: nonNeg.optional(),

@@ -4,7 +4,13 @@
 import { RealTimeDriver, Scheduler, type WallClock } from './engine/scheduler.ts';
 import type { Datapoint, SqsMetricName } from './model/cloudwatch.ts';
 import type { LatencySummary, TimelinePoint } from './model/metrics.ts';
-import { defaultBehaviour, defaultParams, type FunctionBehaviour, type ModelParams } from './model/params.ts';
+import {
+  defaultBehaviour,
+  defaultParams,
+  type EsmModel,
+  type FunctionBehaviour,
+  type ModelParams,
+} from './model/params.ts';
 import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
 import { type Fault, type QueueCounts, World } from './model/world.ts';
@@ -22,6 +28,8 @@ export interface SimulationOptions {
   readonly startTime?: number;
   /** Overrides of model parameters (applied after the scenario's). */
   readonly params?: Partial<ModelParams>;
+  /** The event source mapping model (overrides the scenario's `model.esm.model` and `params`). */
+  readonly esmModel?: EsmModel;
   /** Wall clock for real mode (tests inject one). */
   readonly wallClock?: WallClock;
 }
@@ -71,12 +79,21 @@ export class Simulation {
     const start =
       opts.startTime ?? (this.clock === 'real' ? (opts.wallClock ?? Date).now() : Date.UTC(2026, 0, 1));
     this.sched = new Scheduler(start);
-    this.world = new World(this.sched, { ...paramsFromScenario(sc), ...opts.params }, this.seed);
+    this.world = new World(
+      this.sched,
+      { ...paramsFromScenario(sc), ...opts.params, ...(opts.esmModel ? { esmModel: opts.esmModel } : {}) },
+      this.seed,
+    );
     if (sc) applyScenario(this.world, sc);
     if (this.clock === 'real') {
       this.#driver = new RealTimeDriver(this.sched, opts.wallClock);
       this.#driver.start();
     }
+  }
+
+  /** The event source mapping model this run uses. */
+  get esmModel(): EsmModel {
+    return this.world.params.esmModel;
   }
 
   /** Simulated time, epoch ms. */
@@ -377,6 +394,9 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     esmMinConcurrency: e.minConcurrency ?? d.esmMinConcurrency,
     receiveLatencyMs: e.receiveLatencyMs ?? d.receiveLatencyMs,
     throttleBackoffMs: e.throttleBackoffMs ?? d.throttleBackoffMs,
+    esmModel: e.model ?? d.esmModel,
+    esmThrottleShrink: e.throttleShrink ?? d.esmThrottleShrink,
+    esmThrottleRetries: e.throttleRetries ?? d.esmThrottleRetries,
     attributeLagMs:
       m.attributes?.lagSeconds !== undefined ? m.attributes.lagSeconds * 1000 : d.attributeLagMs,
     attributeWobble: m.attributes?.wobble ?? d.attributeWobble,

@@ -24,6 +24,8 @@ export class Esm {
   busy = 0;
   /** Messages claimed by receives in progress. */
   claimed = 0;
+  /** Throttles and function errors since the last scaling step (growth waits for a second without). */
+  backoffsSinceScale = 0;
   /** The waiter registered on the queue while enabled. */
   waiter: (() => void) | undefined;
   queue: SimQueue | undefined;
@@ -57,6 +59,12 @@ export class Esm {
   /** The concurrency ceiling: the model's per-ESM maximum, lowered by MaximumConcurrency. */
   cap(modelMax: number): number {
     return Math.min(modelMax, this.maximumConcurrency ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether the function reports batch item failures (AWS then does not scale down on errors). */
+  get reportsBatchItemFailures(): boolean {
+    const t = this.extra.FunctionResponseTypes;
+    return Array.isArray(t) && t.includes('ReportBatchItemFailures');
   }
 
   /** State as the API reports it. */

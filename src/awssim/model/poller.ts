@@ -71,24 +71,43 @@ export class MappingPoller {
   }
 
   /**
-   * Once a second: grow by up to 300/min while messages remain and every poller is busy; shrink
-   * toward the busy pollers while nothing is visible.
+   * Once a second, under `release`: grow by up to 300/min while messages remain and every poller is
+   * busy (throttled ones included); shrink toward the busy pollers while nothing is visible.
+   * Under the other models growth also waits for a second without throttles or errors, and the idle
+   * floor is min(5, MaximumConcurrency) when MaximumConcurrency is set (AWS: the optimisation to 2
+   * "is not available when you enable the maximum concurrency setting").
    */
   #scale(e: Esm): void {
     const q = e.queue;
     if (!q || q.deleted) return;
     q.promote(this.#now);
-    const cap = e.cap(this.#params.esmMaxConcurrency);
+    const p = this.#params;
+    const cap = e.cap(p.esmMaxConcurrency);
     const saturated = e.busy >= Math.floor(e.target);
-    if (q.visible > 0 && saturated)
-      e.target = Math.min(cap, e.target + this.#params.esmScaleUpPerMinute / 60);
+    const backedOff = p.esmModel !== 'release' && e.backoffsSinceScale > 0;
+    e.backoffsSinceScale = 0;
+    if (q.visible > 0 && saturated && !backedOff)
+      e.target = Math.min(cap, e.target + p.esmScaleUpPerMinute / 60);
     else if (q.visible === 0 && !saturated)
-      e.target = Math.max(
-        Math.min(this.#params.esmMinConcurrency, cap),
-        e.busy,
-        e.target - this.#params.esmScaleDownPerMinute / 60,
-      );
+      e.target = Math.max(this.#idleFloor(e), e.busy, e.target - p.esmScaleDownPerMinute / 60);
     this.fill(e);
+  }
+
+  /** The fewest pollers an idle mapping keeps. */
+  #idleFloor(e: Esm): number {
+    const p = this.#params;
+    const cap = e.cap(p.esmMaxConcurrency);
+    if (p.esmModel === 'release' || e.maximumConcurrency === undefined)
+      return Math.min(p.esmMinConcurrency, cap);
+    return Math.min(p.esmInitialConcurrency, cap);
+  }
+
+  /** Backs off: removes `esmThrottleShrink` from the mapping's concurrency, down to min(5, cap); no growth this second. */
+  #backOff(e: Esm): void {
+    const p = this.#params;
+    e.backoffsSinceScale++;
+    const floor = Math.min(p.esmInitialConcurrency, e.cap(p.esmMaxConcurrency));
+    if (e.target > floor) e.target = Math.max(floor, e.target - p.esmThrottleShrink);
   }
 
   /** Starts receives on idle slots while messages are visible. */
@@ -127,23 +146,17 @@ export class MappingPoller {
       this.fill(e);
       return;
     }
-    this.#invoke(e, f, b);
+    this.#invoke(e, f, b, 0);
   }
 
-  #invoke(e: Esm, f: SimFunction, b: InFlight): void {
+  /** Invokes the function with a batch (`attempt` counts earlier throttled attempts). */
+  #invoke(e: Esm, f: SimFunction, b: InFlight, attempt: number): void {
     const now = this.#now;
     const unreservedFree =
       f.reserved === undefined ? this.#account.unreservedPool() - this.#unreservedRunning : 0;
     const r = f.admit(now, unreservedFree, this.#params.environmentIdleMs);
     if (r === 'reserved' || r === 'account' || r === 'scaling') {
-      // Throttled: the batch stays invisible until its visibility timeout; the poller backs off.
-      b.queue.scheduleReturn(b);
-      f.throttles++;
-      this.#counter.add('throttles');
-      this.#sched.after(this.#params.throttleBackoffMs, () => {
-        e.busy--;
-        this.fill(e);
-      });
+      this.#throttled(e, f, b, attempt);
       return;
     }
     const kind: Admission = r;
@@ -168,7 +181,42 @@ export class MappingPoller {
       if (failed) {
         f.errors++;
         this.#counter.add('errors');
+        // "If your function code caused the error … Lambda gradually backs off, reducing the amount
+        // of concurrency"; with ReportBatchItemFailures it "doesn't scale down message polling".
+        if (this.#params.esmModel === 'documented' && !e.reportsBatchItemFailures) this.#backOff(e);
       } else b.queue.deleteAll(b, this.#now);
+      e.busy--;
+      this.fill(e);
+    });
+  }
+
+  /**
+   * A throttled invocation. The batch stays invisible until its visibility timeout in every model;
+   * `documented` retries it every back-off until then, `retry-then-release` a few times, `release`
+   * never (the slot polls a new batch after the back-off).
+   */
+  #throttled(e: Esm, f: SimFunction, b: InFlight, attempt: number): void {
+    const p = this.#params;
+    f.throttles++;
+    this.#counter.add('throttles');
+    b.queue.scheduleReturn(b);
+    // Each batch cuts the mapping's concurrency once, at its first throttle (its retries do not):
+    // T pollers against F free environments lose T − F in one back-off and settle at F.
+    if (p.esmModel === 'documented' && attempt === 0) this.#backOff(e);
+    else e.backoffsSinceScale++;
+    const retries =
+      p.esmModel === 'documented'
+        ? Number.POSITIVE_INFINITY
+        : p.esmModel === 'retry-then-release'
+          ? p.esmThrottleRetries
+          : 0;
+    this.#sched.after(p.throttleBackoffMs, () => {
+      const stillMapped = e.enabled && !e.deleted && this.#account.functionsByName.get(e.functionName) === f;
+      if (attempt < retries && stillMapped && !b.returned && this.#now < b.visibleAt) {
+        this.#invoke(e, f, b, attempt + 1);
+        return;
+      }
+      if (p.esmModel === 'retry-then-release') this.#backOff(e);
       e.busy--;
       this.fill(e);
     });
