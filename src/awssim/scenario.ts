@@ -114,6 +114,9 @@ export const scenarioSchema = z.strictObject({
           model: z.enum(esmModels).optional(),
           throttleShrink: nonNeg.optional(),
           throttleRetries: int.nonnegative().optional(),
+          invokesPerPoller: int.positive().optional(),
+          provisionedScaleUpPerMinute: nonNeg.optional(),
+          provisionedMaxConcurrency: int.positive().optional(),
         })
         .optional(),
       environmentIdleSeconds: nonNeg.optional(),
@@ -155,6 +158,13 @@ export const scenarioSchema = z.strictObject({
         batchSize: int.min(1).max(10_000).optional(),
         maximumBatchingWindowSeconds: int.min(0).max(300).optional(),
         maximumConcurrency: int.min(2).max(1000).optional(),
+        /** Provisioned mode: MinimumPollers 2–200, MaximumPollers 2–10,000 (exclusive with maximumConcurrency). */
+        provisionedPollers: z
+          .strictObject({
+            minimum: int.min(2).max(200).optional(),
+            maximum: int.min(2).max(10_000).optional(),
+          })
+          .optional(),
         enabled: z.boolean().optional(),
       }),
     )

@@ -240,6 +240,48 @@ export class Simulation {
     );
   }
 
+  /**
+   * UpdateEventSourceMapping with only ProvisionedPollerConfig (MinimumPollers 2–200, MaximumPollers
+   * 2–10,000; undefined turns provisioned mode off, as `ProvisionedPollerConfig: {}` does), with the
+   * API's validation (exclusive with MaximumConcurrency) and the shared 15/s quota.
+   */
+  updateEventSourceProvisionedPollers(
+    uuid: string,
+    pollers: { readonly minimum?: number; readonly maximum?: number } | undefined,
+  ): void {
+    this.sync();
+    this.world.call('lambda:UpdateEventSourceMapping', () =>
+      this.world.mappings.updateEsm(this.world.mappings.esm(uuid), {
+        ProvisionedPollerConfig:
+          pollers === undefined ? {} : { MinimumPollers: pollers.minimum, MaximumPollers: pollers.maximum },
+      }),
+    );
+  }
+
+  /** The event source mappings (of one function, or all), as ListEventSourceMappings would list them. */
+  eventSourceMappings(fn?: string): {
+    readonly uuid: string;
+    readonly functionName: string;
+    readonly queueArn: string;
+    readonly batchSize: number;
+    readonly enabled: boolean;
+    readonly maximumConcurrency: number | undefined;
+    readonly provisionedPollers: { readonly minimum: number; readonly maximum: number } | undefined;
+  }[] {
+    this.sync();
+    return [...this.world.account.mappingsByUuid.values()]
+      .filter((e) => fn === undefined || e.functionName === fn)
+      .map((e) => ({
+        uuid: e.uuid,
+        functionName: e.functionName,
+        queueArn: e.queueArn,
+        batchSize: e.batchSize,
+        enabled: e.enabled,
+        maximumConcurrency: e.maximumConcurrency,
+        provisionedPollers: e.provisionedPollers,
+      }));
+  }
+
   /** Running invocations of a function right now. */
   runningConcurrency(fn: string): number {
     this.sync();
@@ -391,6 +433,9 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     esmScaleUpPerMinute: e.scaleUpPerMinute ?? d.esmScaleUpPerMinute,
     esmScaleDownPerMinute: e.scaleDownPerMinute ?? d.esmScaleDownPerMinute,
     esmMaxConcurrency: e.maxConcurrency ?? d.esmMaxConcurrency,
+    esmInvokesPerPoller: e.invokesPerPoller ?? d.esmInvokesPerPoller,
+    esmProvisionedScaleUpPerMinute: e.provisionedScaleUpPerMinute ?? d.esmProvisionedScaleUpPerMinute,
+    esmProvisionedMaxConcurrency: e.provisionedMaxConcurrency ?? d.esmProvisionedMaxConcurrency,
     esmMinConcurrency: e.minConcurrency ?? d.esmMinConcurrency,
     receiveLatencyMs: e.receiveLatencyMs ?? d.receiveLatencyMs,
     throttleBackoffMs: e.throttleBackoffMs ?? d.throttleBackoffMs,
@@ -456,6 +501,14 @@ function applyScenario(w: World, sc: Scenario): void {
       Enabled: e.enabled,
       ...(e.maximumConcurrency !== undefined
         ? { ScalingConfig: { MaximumConcurrency: e.maximumConcurrency } }
+        : {}),
+      ...(e.provisionedPollers
+        ? {
+            ProvisionedPollerConfig: {
+              MinimumPollers: e.provisionedPollers.minimum,
+              MaximumPollers: e.provisionedPollers.maximum,
+            },
+          }
         : {}),
     });
   }

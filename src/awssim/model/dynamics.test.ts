@@ -104,6 +104,44 @@ describe('event source mapping scaling', () => {
   });
 });
 
+describe('provisioned mode', () => {
+  it('keeps MinimumPollers × 10 concurrent invokes ready while idle', async () => {
+    const s = sim({ esm: { provisionedPollers: { minimum: 3, maximum: 100 } } });
+    await s.runUntil(120_000);
+    assert.equal(s.esmConcurrency('f'), 30);
+  });
+
+  it('adds up to 1,000 concurrent invokes a minute, up to MaximumPollers × 10', async () => {
+    const s = sim({
+      account: { concurrency: 5000 },
+      esm: { provisionedPollers: { minimum: 2, maximum: 200 } },
+      traffic: { q: [{ kind: 'dump', at: 0, count: 3_000_000 }] },
+    });
+    await s.runUntil(60_000);
+    const oneMinute = s.esmConcurrency('f');
+    assert.ok(oneMinute >= 990 && oneMinute <= 1030, `after 60 s: ${oneMinute} (standard mode: about 305)`);
+    await s.runUntil(150_000);
+    assert.equal(s.esmConcurrency('f'), 2000);
+    assert.ok(maxOf(s.timeline(), 'pollers') <= 2000);
+  });
+
+  it('changes through the library, exclusive with MaximumConcurrency', async () => {
+    const s = sim({ esm: { maximumConcurrency: 10 } });
+    const uuid = s.eventSourceMappings('f')[0]?.uuid as string;
+    assert.throws(
+      () => s.updateEventSourceProvisionedPollers(uuid, { minimum: 2 }),
+      (e: unknown) => e instanceof AwsApiError && e.code === 'InvalidParameterValueException',
+    );
+    s.updateEventSourceMaximumConcurrency(uuid, undefined);
+    s.updateEventSourceProvisionedPollers(uuid, { minimum: 4, maximum: 8 });
+    assert.deepEqual(s.eventSourceMappings('f')[0]?.provisionedPollers, { minimum: 4, maximum: 8 });
+    await s.runFor(5_000);
+    assert.equal(s.esmConcurrency('f'), 40);
+    s.updateEventSourceProvisionedPollers(uuid, undefined);
+    assert.equal(s.eventSourceMappings('f')[0]?.provisionedPollers, undefined);
+  });
+});
+
 describe('throttling and overpull', () => {
   it('release: sends messages to the DLQ when reserved concurrency is far below the pollers', async () => {
     const s = sim({

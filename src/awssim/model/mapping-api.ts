@@ -4,7 +4,7 @@
 import type { Scheduler } from '../engine/scheduler.ts';
 import type { Account } from './account.ts';
 import { lambdaErrors } from './errors.ts';
-import { Esm } from './esm.ts';
+import { Esm, type ProvisionedPollers } from './esm.ts';
 import type { LambdaApi } from './lambda-api.ts';
 import type { ModelParams } from './params.ts';
 import type { MappingPoller } from './poller.ts';
@@ -14,6 +14,38 @@ interface MappingSettings {
   readonly batchSize: number;
   readonly windowMs: number;
   readonly maximumConcurrency: number | undefined;
+  readonly provisionedPollers: ProvisionedPollers | undefined;
+}
+
+/** A shape constraint of the Lambda model, violated: ValidationException worded as AWS does. */
+const outOfRange = (at: string, value: unknown, min: number, max: number): Error =>
+  lambdaErrors.validation(
+    `1 validation error detected: Value '${String(value)}' at '${at}' failed to satisfy constraint: Member must have value ${Number(value) < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`,
+  );
+
+/**
+ * ProvisionedPollerConfig: the shape allows MinimumPollers 1–200 and MaximumPollers 1–10,000
+ * (ValidationException); for SQS both must be at least 2 and default to 2 and 200 (API reference,
+ * API_ProvisionedPollerConfig). `{}` (neither given) turns provisioned mode off, as `ScalingConfig: {}`
+ * removes the cap (assumption: AWS does not say how provisioned mode is turned off).
+ */
+function provisionedPollersOf(raw: unknown): ProvisionedPollers | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const c = raw as { MinimumPollers?: unknown; MaximumPollers?: unknown };
+  if (c.MinimumPollers === undefined && c.MaximumPollers === undefined) return undefined;
+  const min = c.MinimumPollers ?? 2;
+  const max = c.MaximumPollers ?? 200;
+  if (!Number.isInteger(min) || (min as number) < 1 || (min as number) > 200)
+    throw outOfRange('provisionedPollerConfig.minimumPollers', min, 1, 200);
+  if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > 10_000)
+    throw outOfRange('provisionedPollerConfig.maximumPollers', max, 1, 10_000);
+  if ((min as number) < 2 || (max as number) < 2)
+    throw lambdaErrors.invalidParameter(
+      'For Amazon SQS event source mappings, MinimumPollers and MaximumPollers must be at least 2.',
+    );
+  if ((min as number) > (max as number))
+    throw lambdaErrors.invalidParameter('MinimumPollers must be less than or equal to MaximumPollers.');
+  return { minimum: min as number, maximum: max as number };
 }
 
 /** Lambda's event source mapping operations. */
@@ -60,7 +92,7 @@ export class MappingApi {
         throw lambdaErrors.conflict(
           `An event source mapping with SQS arn (" ${arn} ") and function (" ${f.name} ") already exists. Please update or delete the existing mapping with UUID ${e.uuid}`,
         );
-    const { batchSize, windowMs, maximumConcurrency } = this.#settings(input, undefined);
+    const { batchSize, windowMs, maximumConcurrency, provisionedPollers } = this.#settings(input, undefined);
     const e = new Esm({
       uuid: this.#account.newUuid(),
       functionName: f.name,
@@ -69,16 +101,14 @@ export class MappingApi {
       windowMs,
       enabled: input.Enabled !== false,
       maximumConcurrency,
+      provisionedPollers,
       now: this.#now,
-      initialConcurrency: Math.min(
-        this.#params.esmInitialConcurrency,
-        maximumConcurrency ?? Number.POSITIVE_INFINITY,
-      ),
       extra: {
         ...(input.FunctionResponseTypes ? { FunctionResponseTypes: input.FunctionResponseTypes } : {}),
         ...(input.FilterCriteria ? { FilterCriteria: input.FilterCriteria } : {}),
       },
     });
+    e.target = e.initialConcurrency(this.#params);
     this.#account.addMapping(e);
     this.#poller.start(e);
     return e;
@@ -110,7 +140,14 @@ export class MappingApi {
         );
       maximumConcurrency = mc;
     }
-    return { batchSize, windowMs: window * 1000, maximumConcurrency };
+    let provisionedPollers = prev?.provisionedPollers;
+    if (input.ProvisionedPollerConfig !== undefined)
+      provisionedPollers = provisionedPollersOf(input.ProvisionedPollerConfig);
+    if (provisionedPollers && maximumConcurrency !== undefined)
+      throw lambdaErrors.invalidParameter(
+        'ProvisionedPollerConfig and ScalingConfig.MaximumConcurrency are mutually exclusive: remove one of them.',
+      );
+    return { batchSize, windowMs: window * 1000, maximumConcurrency, provisionedPollers };
   }
 
   esm(uuid: string | undefined): Esm {
@@ -126,6 +163,7 @@ export class MappingApi {
     e.batchSize = s.batchSize;
     e.windowMs = s.windowMs;
     e.maximumConcurrency = s.maximumConcurrency;
+    e.provisionedPollers = s.provisionedPollers;
     if (input.FunctionResponseTypes !== undefined)
       e.extra.FunctionResponseTypes = input.FunctionResponseTypes;
     if (input.FilterCriteria !== undefined) e.extra.FilterCriteria = input.FilterCriteria;
@@ -133,9 +171,10 @@ export class MappingApi {
     if (typeof input.Enabled === 'boolean') e.enabled = input.Enabled;
     e.lastModified = this.#now;
     e.transient = 'Updating';
-    e.target = Math.min(e.target, e.cap(this.#params.esmMaxConcurrency));
+    e.target = Math.min(e.target, e.ceiling(this.#params));
+    if (e.provisionedPollers) e.target = Math.max(e.target, e.initialConcurrency(this.#params));
     if (e.enabled && !wasEnabled) {
-      e.target = Math.min(this.#params.esmInitialConcurrency, e.cap(this.#params.esmMaxConcurrency));
+      e.target = e.initialConcurrency(this.#params);
       this.#poller.start(e);
     } else if (!e.enabled && wasEnabled) this.#poller.stop(e);
     else this.#poller.fill(e);

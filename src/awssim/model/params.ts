@@ -60,6 +60,12 @@ export interface ModelParams {
   readonly esmScaleDownPerMinute: number;
   /** ESM: ceiling without MaximumConcurrency (AWS: 1,250). */
   readonly esmMaxConcurrency: number;
+  /** ESM provisioned mode: concurrent invokes one event poller drives (AWS: up to 10). */
+  readonly esmInvokesPerPoller: number;
+  /** ESM provisioned mode: added concurrency per minute while messages remain (AWS: up to 1,000). */
+  readonly esmProvisionedScaleUpPerMinute: number;
+  /** ESM provisioned mode: ceiling whatever MaximumPollers says (AWS: up to 20,000). */
+  readonly esmProvisionedMaxConcurrency: number;
   /** ESM: floor when idle (AWS: as few as 2). */
   readonly esmMinConcurrency: number;
   /** ESM: time of one ReceiveMessage round trip (assumption: 20 ms). */
@@ -94,6 +100,9 @@ export const defaultParams: ModelParams = {
   esmScaleUpPerMinute: 300,
   esmScaleDownPerMinute: 300,
   esmMaxConcurrency: 1250,
+  esmInvokesPerPoller: 10,
+  esmProvisionedScaleUpPerMinute: 1000,
+  esmProvisionedMaxConcurrency: 20_000,
   esmMinConcurrency: 2,
   receiveLatencyMs: 20,
   throttleBackoffMs: 1000,

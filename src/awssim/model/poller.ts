@@ -82,21 +82,22 @@ export class MappingPoller {
     if (!q || q.deleted) return;
     q.promote(this.#now);
     const p = this.#params;
-    const cap = e.cap(p.esmMaxConcurrency);
+    const cap = e.ceiling(p);
     const saturated = e.busy >= Math.floor(e.target);
     const backedOff = p.esmModel !== 'release' && e.backoffsSinceScale > 0;
     e.backoffsSinceScale = 0;
     if (q.visible > 0 && saturated && !backedOff)
-      e.target = Math.min(cap, e.target + p.esmScaleUpPerMinute / 60);
+      e.target = Math.min(cap, e.target + e.scaleUpPerMinute(p) / 60);
     else if (q.visible === 0 && !saturated)
       e.target = Math.max(this.#idleFloor(e), e.busy, e.target - p.esmScaleDownPerMinute / 60);
     this.fill(e);
   }
 
-  /** The fewest pollers an idle mapping keeps. */
+  /** The fewest pollers an idle mapping keeps (provisioned mode: MinimumPollers' worth). */
   #idleFloor(e: Esm): number {
     const p = this.#params;
-    const cap = e.cap(p.esmMaxConcurrency);
+    const cap = e.ceiling(p);
+    if (e.provisionedPollers) return e.initialConcurrency(p);
     if (p.esmModel === 'release' || e.maximumConcurrency === undefined)
       return Math.min(p.esmMinConcurrency, cap);
     return Math.min(p.esmInitialConcurrency, cap);
@@ -106,7 +107,7 @@ export class MappingPoller {
   #backOff(e: Esm): void {
     const p = this.#params;
     e.backoffsSinceScale++;
-    const floor = Math.min(p.esmInitialConcurrency, e.cap(p.esmMaxConcurrency));
+    const floor = Math.min(p.esmInitialConcurrency, e.ceiling(p));
     if (e.target > floor) e.target = Math.max(floor, e.target - p.esmThrottleShrink);
   }
 

@@ -35,6 +35,11 @@ function esmView(world: World, e: Esm): Record<string, unknown> {
     ...e.extra,
   };
   if (e.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: e.maximumConcurrency };
+  if (e.provisionedPollers)
+    out.ProvisionedPollerConfig = {
+      MinimumPollers: e.provisionedPollers.minimum,
+      MaximumPollers: e.provisionedPollers.maximum,
+    };
   e.transient = undefined;
   return out;
 }
