@@ -3,7 +3,13 @@
 
 export { Rng } from './engine/rng.ts';
 export { RealTimeDriver, Scheduler } from './engine/scheduler.ts';
-export { type Datapoint, type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
+export {
+  type Datapoint,
+  type LambdaMetricName,
+  lambdaMetricNames,
+  type SqsMetricName,
+  sqsMetricNames,
+} from './model/cloudwatch.ts';
 export { AwsApiError } from './model/errors.ts';
 export type { LatencySummary, TimelinePoint } from './model/metrics.ts';
 export {

@@ -121,7 +121,14 @@ export const scenarioSchema = z.strictObject({
         .optional(),
       environmentIdleSeconds: nonNeg.optional(),
       attributes: z.strictObject({ lagSeconds: nonNeg.optional(), wobble: nonNeg.optional() }).optional(),
-      cloudWatch: z.strictObject({ delaySecondsMin: nonNeg, delaySecondsMax: nonNeg }).optional(),
+      cloudWatch: z
+        .strictObject({
+          delaySecondsMin: nonNeg,
+          delaySecondsMax: nonNeg,
+          idleSeconds: nonNeg.optional(),
+          wakeDelaySeconds: nonNeg.optional(),
+        })
+        .optional(),
       sloMs: z.array(pos).optional(),
     })
     .optional(),

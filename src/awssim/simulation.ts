@@ -2,7 +2,7 @@
 // time, act on it like the Lambda API would, and read the report.
 
 import { RealTimeDriver, Scheduler, type WallClock } from './engine/scheduler.ts';
-import type { Datapoint, SqsMetricName } from './model/cloudwatch.ts';
+import type { Datapoint, LambdaMetricName, SqsMetricName } from './model/cloudwatch.ts';
 import type { LatencySummary, TimelinePoint } from './model/metrics.ts';
 import {
   defaultBehaviour,
@@ -199,6 +199,22 @@ export class Simulation {
     const o = this.world.origin;
     return this.world.readCloudWatch(
       queue,
+      metric,
+      range.startMs === undefined ? undefined : o + range.startMs,
+      range.endMs === undefined ? undefined : o + range.endMs,
+    );
+  }
+
+  /** CloudWatch AWS/Lambda datapoints of a function published so far, timestamps in [startMs, endMs) since the start. */
+  functionCloudWatch(
+    fn: string,
+    metric: LambdaMetricName,
+    range: { startMs?: number; endMs?: number } = {},
+  ): Datapoint[] {
+    this.sync();
+    const o = this.world.origin;
+    return this.world.readFunctionCloudWatch(
+      fn,
       metric,
       range.startMs === undefined ? undefined : o + range.startMs,
       range.endMs === undefined ? undefined : o + range.endMs,
@@ -448,6 +464,12 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     cloudWatchDelayMs: m.cloudWatch
       ? { min: m.cloudWatch.delaySecondsMin * 1000, max: m.cloudWatch.delaySecondsMax * 1000 }
       : d.cloudWatchDelayMs,
+    cloudWatchIdleMs:
+      m.cloudWatch?.idleSeconds !== undefined ? m.cloudWatch.idleSeconds * 1000 : d.cloudWatchIdleMs,
+    cloudWatchWakeDelayMs:
+      m.cloudWatch?.wakeDelaySeconds !== undefined
+        ? m.cloudWatch.wakeDelaySeconds * 1000
+        : d.cloudWatchWakeDelayMs,
     sloMs: m.sloMs ?? d.sloMs,
   };
 }

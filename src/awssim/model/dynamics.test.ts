@@ -472,4 +472,33 @@ describe('observed state', () => {
     assert.ok(first && first.sum > 450 && first.sum < 750, `sum ${first?.sum}`);
     assert.ok(first && first.publishedAt - (first.timestamp + 60_000) >= 60_000);
   });
+
+  it('publishes AWS/Lambda minutes: invocations, throttles, concurrency and duration', async () => {
+    const s = sim({ fn: { reservedConcurrency: 2 }, traffic: { q: [{ kind: 'constant', rate: 40 }] } });
+    await s.runUntil(5 * 60_000);
+    const at = (m: Parameters<Simulation['functionCloudWatch']>[1]) =>
+      s.functionCloudWatch('f', m, { startMs: 120_000, endMs: 180_000 })[0];
+    assert.ok((at('Invocations')?.sum ?? 0) >= 100, 'two environments, one-second batches: ~120 a minute');
+    assert.ok((at('Throttles')?.sum ?? 0) > 0);
+    assert.equal(at('ConcurrentExecutions')?.maximum, 2);
+    assert.equal(at('Duration')?.average, 1000);
+    assert.equal(at('Duration')?.sampleCount, at('Invocations')?.sum);
+  });
+
+  it('holds back the first 15 minutes of a queue that wakes after 6 idle hours', async () => {
+    const sixHours = 6 * 3_600_000;
+    const s = sim({ traffic: { q: [{ kind: 'constant', rate: 5, start: sixHours / 1000 }] } });
+    await s.runUntil(sixHours + 10 * 60_000);
+    const woken = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours });
+    assert.equal(woken.length, 0, 'ten minutes after waking, nothing of it is published yet');
+    await s.runUntil(sixHours + 17 * 60_000);
+    const later = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours });
+    assert.ok(later.length >= 1 && (later[0]?.sum ?? 0) > 200, `published after 15 minutes: ${later.length}`);
+    const first = later[0];
+    assert.ok(first && first.publishedAt - (first.timestamp + 60_000) >= 15 * 60_000);
+    await s.runUntil(sixHours + 40 * 60_000);
+    const settled = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours + 20 * 60_000 });
+    for (const d of settled)
+      assert.ok(d.publishedAt - (d.timestamp + 60_000) <= 120_000, 'then 1–2 minutes again');
+  });
 });

@@ -84,6 +84,10 @@ export interface ModelParams {
   readonly attributeWobble: number;
   /** CloudWatch datapoints are published this long after their minute ends (AWS: 1–2 min). */
   readonly cloudWatchDelayMs: { readonly min: number; readonly max: number };
+  /** A queue idle this long (nothing sent, visible, in flight or delayed) goes cold (AWS: 6 h). */
+  readonly cloudWatchIdleMs: number;
+  /** After a cold queue wakes, its first minutes are published this long after they end (AWS: up to 15 min). */
+  readonly cloudWatchWakeDelayMs: number;
   /** Latency thresholds counted exactly per message for SLO checks. */
   readonly sloMs: readonly number[];
 }
@@ -112,6 +116,8 @@ export const defaultParams: ModelParams = {
   attributeLagMs: 0,
   attributeWobble: 0,
   cloudWatchDelayMs: { min: 60_000, max: 120_000 },
+  cloudWatchIdleMs: 6 * 3_600_000,
+  cloudWatchWakeDelayMs: 15 * 60_000,
   sloMs: [1000, 5000, 30_000, 60_000, 300_000],
 };
 

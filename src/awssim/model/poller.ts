@@ -177,7 +177,7 @@ export class MappingPoller {
     const unreservedAtStart = f.reserved === undefined;
     if (failed || now + Math.min(dur, timeoutMs) >= b.visibleAt) b.queue.scheduleReturn(b);
     this.#sched.after(Math.min(dur, timeoutMs), () => {
-      f.release(kind, this.#now);
+      f.release(kind, this.#now, Math.min(dur, timeoutMs));
       if (unreservedAtStart) this.#unreservedRunning--;
       if (failed) {
         f.errors++;

@@ -3,7 +3,15 @@
 
 import type { Rng } from '../engine/rng.ts';
 import type { Account } from './account.ts';
-import { CloudWatchView, type SqsMetricName } from './cloudwatch.ts';
+import {
+  CloudWatchView,
+  emptyAggregate,
+  type LambdaMetricName,
+  type Publication,
+  type SeriesKey,
+  type SqsMetricName,
+} from './cloudwatch.ts';
+import type { SimFunction } from './lambda.ts';
 import type { TimelinePoint } from './metrics.ts';
 import type { ModelParams } from './params.ts';
 import type { SimQueue } from './queue.ts';
@@ -105,7 +113,14 @@ export class Sampler {
   readonly #publishRng: Rng;
   readonly #inputs: SamplerInputs;
   /** Per queue: [sent, received, deleted] totals at the previous sample. */
-  readonly #previousTotals = new Map<string, [number, number, number]>();
+  readonly #previousQueueTotals = new Map<string, [number, number, number]>();
+  /** Per function: [invocations, errors, throttles] totals at the previous sample. */
+  readonly #previousFunctionTotals = new Map<string, [number, number, number]>();
+  /** Per queue: the last second it was active (sent, visible, in flight or delayed), epoch ms. */
+  readonly #lastActiveAt = new Map<string, number>();
+  /** Per queue: when it last woke after `cloudWatchIdleMs` idle, epoch ms. */
+  readonly #wokeAt = new Map<string, number>();
+  readonly #publication: Publication;
 
   constructor(
     account: Account,
@@ -120,9 +135,21 @@ export class Sampler {
     this.#publishRng = publishRng;
     this.#inputs = inputs;
     this.attributes = new AttributeHistory(params.attributeLagMs);
+    this.#publication = {
+      delayMs: () => this.#publishRng.uniform(params.cloudWatchDelayMs.min, params.cloudWatchDelayMs.max),
+      // AWS: after 6 idle hours a queue's metrics can be up to 15 minutes late. The minutes of the
+      // first `cloudWatchWakeDelayMs` after a wake are held back until that long after they end.
+      notBefore: (key, minute) => {
+        if (key.namespace !== 'AWS/SQS') return 0;
+        const woke = this.#wokeAt.get(key.dimension.value);
+        if (woke === undefined || woke > minute + 60_000 || minute >= woke + params.cloudWatchWakeDelayMs)
+          return 0;
+        return minute + 60_000 + params.cloudWatchWakeDelayMs;
+      },
+    };
   }
 
-  /** Samples second `k` (ending at `now`). */
+  /** Samples second `k` (ending at `now`); closes the CloudWatch minute on each full minute. */
   sample(k: number, now: number): void {
     let visible = 0;
     let inFlight = 0;
@@ -142,7 +169,7 @@ export class Sampler {
         inFlight += q.inFlight;
         delayed += q.delayed.length;
       }
-      this.#sampleCloudWatch(q, now);
+      this.#sampleQueue(q, now);
       this.attributes.record(q, now);
     }
     let concurrency = 0;
@@ -150,6 +177,7 @@ export class Sampler {
     for (const f of this.#account.functionsByName.values()) {
       concurrency += f.running;
       if (f.reserved !== undefined) reserved += f.reserved;
+      this.#sampleFunction(f);
     }
     this.timeline.push({
       t: k,
@@ -162,26 +190,54 @@ export class Sampler {
       pollers: this.#inputs.pollers(),
       ...this.#counter.takeSecond(),
     });
+    if (k % 60 === 0) this.cloudWatch.closeMinute(now - 60_000, this.#publication);
   }
 
-  #sampleCloudWatch(q: SimQueue, now: number): void {
+  #sampleQueue(q: SimQueue, now: number): void {
     const oldest = q.oldestVisibleSentAt();
-    const prev = this.#previousTotals.get(q.name) ?? [0, 0, 0];
-    const delay = this.#params.cloudWatchDelayMs;
-    this.cloudWatch.sample(
-      q.name,
-      now,
-      {
-        NumberOfMessagesSent: q.sentTotal - prev[0],
-        NumberOfMessagesReceived: q.receivedTotal - prev[1],
-        NumberOfMessagesDeleted: q.deletedTotal - prev[2],
-        ApproximateNumberOfMessagesVisible: q.visible,
-        ApproximateNumberOfMessagesNotVisible: q.inFlight,
-        ApproximateNumberOfMessagesDelayed: q.delayed.length,
-        ApproximateAgeOfOldestMessage: oldest === undefined ? 0 : Math.floor((now - oldest) / 1000),
-      } satisfies Record<SqsMetricName, number>,
-      () => this.#publishRng.uniform(delay.min, delay.max),
-    );
-    this.#previousTotals.set(q.name, [q.sentTotal, q.receivedTotal, q.deletedTotal]);
+    const prev = this.#previousQueueTotals.get(q.name) ?? [0, 0, 0];
+    const sent = q.sentTotal - prev[0];
+    const values = {
+      NumberOfMessagesSent: sent,
+      NumberOfMessagesReceived: q.receivedTotal - prev[1],
+      NumberOfMessagesDeleted: q.deletedTotal - prev[2],
+      ApproximateNumberOfMessagesVisible: q.visible,
+      ApproximateNumberOfMessagesNotVisible: q.inFlight,
+      ApproximateNumberOfMessagesDelayed: q.delayed.length,
+      ApproximateAgeOfOldestMessage: oldest === undefined ? 0 : Math.floor((now - oldest) / 1000),
+    } satisfies Record<SqsMetricName, number>;
+    for (const [metric, v] of Object.entries(values))
+      this.cloudWatch.add(series('AWS/SQS', metric, 'QueueName', q.name), v);
+    this.#previousQueueTotals.set(q.name, [q.sentTotal, q.receivedTotal, q.deletedTotal]);
+    if (sent > 0 || q.visible > 0 || q.inFlight > 0 || q.delayed.length > 0) {
+      const last = this.#lastActiveAt.get(q.name) ?? q.createdAt;
+      if (now - last >= this.#params.cloudWatchIdleMs) this.#wokeAt.set(q.name, now);
+      this.#lastActiveAt.set(q.name, now);
+    }
+  }
+
+  #sampleFunction(f: SimFunction): void {
+    const prev = this.#previousFunctionTotals.get(f.name) ?? [0, 0, 0];
+    const values = {
+      Invocations: f.invocations - prev[0],
+      Errors: f.errors - prev[1],
+      Throttles: f.throttles - prev[2],
+      ConcurrentExecutions: f.running,
+    } satisfies Omit<Record<LambdaMetricName, number>, 'Duration'>;
+    for (const [metric, v] of Object.entries(values))
+      this.cloudWatch.add(series('AWS/Lambda', metric, 'FunctionName', f.name), v);
+    if (f.durations.n > 0) {
+      this.cloudWatch.add(series('AWS/Lambda', 'Duration', 'FunctionName', f.name), f.durations);
+      f.durations = emptyAggregate();
+    }
+    this.#previousFunctionTotals.set(f.name, [f.invocations, f.errors, f.throttles]);
   }
 }
+
+/** The series of one metric of one queue or function. */
+export const series = (
+  namespace: SeriesKey['namespace'],
+  metric: string,
+  name: SeriesKey['dimension']['name'],
+  value: string,
+): SeriesKey => ({ namespace, metric, dimension: { name, value } });

@@ -5,7 +5,7 @@
 import { Rng } from '../engine/rng.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import { Account } from './account.ts';
-import type { Datapoint, SqsMetricName } from './cloudwatch.ts';
+import type { Datapoint, LambdaMetricName, SqsMetricName } from './cloudwatch.ts';
 import { AwsApiError, lambdaErrors, sqsErrors, stsErrors } from './errors.ts';
 import type { Esm } from './esm.ts';
 import { FaultTable } from './faults.ts';
@@ -17,7 +17,7 @@ import { ApiCounter, LatencyHistogram, type TimelinePoint } from './metrics.ts';
 import type { ModelParams } from './params.ts';
 import { MappingPoller } from './poller.ts';
 import type { InFlight, QueueHost, SimQueue } from './queue.ts';
-import { EventCounter, type EventCounts, Sampler } from './sampler.ts';
+import { EventCounter, type EventCounts, Sampler, series } from './sampler.ts';
 import { SqsApi } from './sqs-api.ts';
 import { Sts } from './sts.ts';
 import { arrivalsForSecond, TrafficSchedule } from './traffic.ts';
@@ -182,9 +182,19 @@ export class World implements QueueHost {
     return this.sampler.timeline;
   }
 
-  /** Published CloudWatch datapoints for a queue metric. */
+  /** Published one-minute CloudWatch datapoints of a queue metric. */
   readCloudWatch(queue: string, metric: SqsMetricName, start?: number, end?: number): Datapoint[] {
-    return this.sampler.cloudWatch.read(queue, metric, this.now, start, end);
+    return this.sampler.cloudWatch.read(series('AWS/SQS', metric, 'QueueName', queue), this.now, start, end);
+  }
+
+  /** Published one-minute CloudWatch datapoints of a function metric. */
+  readFunctionCloudWatch(fn: string, metric: LambdaMetricName, start?: number, end?: number): Datapoint[] {
+    return this.sampler.cloudWatch.read(
+      series('AWS/Lambda', metric, 'FunctionName', fn),
+      this.now,
+      start,
+      end,
+    );
   }
 
   // ---- kept for callers outside awssim (the benchmark driver, SDK adapter tests) ----
