@@ -5,7 +5,7 @@
 import { Rng } from '../engine/rng.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import { Account } from './account.ts';
-import type { Datapoint, LambdaMetricName, SqsMetricName } from './cloudwatch.ts';
+import { cloudWatchErrors, type Datapoint, type LambdaMetricName, type SqsMetricName } from './cloudwatch.ts';
 import { AwsApiError, lambdaErrors, sqsErrors, stsErrors } from './errors.ts';
 import type { Esm } from './esm.ts';
 import { FaultTable } from './faults.ts';
@@ -134,7 +134,9 @@ export class World implements QueueHost {
         ? { throttled: sqsErrors.throttled, internal: sqsErrors.internal }
         : op.startsWith('sts:')
           ? { throttled: stsErrors.throttled, internal: stsErrors.internal }
-          : { throttled: () => lambdaErrors.tooManyRequests(), internal: lambdaErrors.service };
+          : op.startsWith('cloudwatch:')
+            ? { throttled: cloudWatchErrors.throttled, internal: cloudWatchErrors.internal }
+            : { throttled: () => lambdaErrors.tooManyRequests(), internal: lambdaErrors.service };
       if (fault?.throttle) throw errors.throttled();
       if (fault?.errorRate && this.#faultRng.chance(fault.errorRate)) throw errors.internal();
       if (op.startsWith('lambda:')) {
