@@ -25,6 +25,17 @@ const bad = {
     input: { name: 'x', queues: [{ name: 'q' }], traffic: { q: [{ kind: 'zigzag' }] } },
     field: 'traffic.q[0].kind',
   },
+  'provisioned mode together with maximumConcurrency': {
+    input: {
+      name: 'x',
+      queues: [{ name: 'q' }],
+      functions: [{ name: 'f' }],
+      eventSourceMappings: [
+        { function: 'f', queue: 'q', maximumConcurrency: 10, provisionedPollers: { minimum: 2 } },
+      ],
+    },
+    field: 'eventSourceMappings[0].provisionedPollers',
+  },
   'an unknown mapping model': {
     input: { name: 'x', model: { esm: { model: 'optimistic' } } },
     field: 'model.esm.model',

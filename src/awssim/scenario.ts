@@ -227,6 +227,13 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
       issues.push(
         `eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`,
       );
+    if (e.provisionedPollers && e.maximumConcurrency !== undefined)
+      issues.push(
+        `eventSourceMappings[${i}].provisionedPollers: provisioned mode and maximumConcurrency are mutually exclusive`,
+      );
+    const pp = e.provisionedPollers;
+    if (pp && (pp.minimum ?? 2) > (pp.maximum ?? 200))
+      issues.push(`eventSourceMappings[${i}].provisionedPollers.minimum: must not exceed maximum`);
   });
   for (const [q, specs] of Object.entries(s.traffic)) {
     if (!queues.has(q)) issues.push(`traffic.${q}: no queue named "${q}"`);

@@ -234,8 +234,11 @@ describe('event source mapping models', () => {
     const tl = s.timeline();
     assert.ok(maxOf(tl, 'pollers') <= 10, `pollers ${maxOf(tl, 'pollers')}: +5 in a second, then cut back`);
     assert.ok(truth.visible > 8000, `visible ${truth.visible}`);
-    // overpull ≈ (pollers − free concurrency) × batch size: at most 5 extra batches of 10
-    for (const p of tl) assert.ok(p.inFlight - p.concurrency * 10 <= (p.pollers - 5) * 10 + 50, `t=${p.t}`);
+    // overpull ≈ (pollers − free concurrency) × batch size, and pollers exceed the free concurrency by
+    // at most one second of growth (+5) before the throttles cut them back: ≤ 5 batches of 10.
+    const overpull = tl.map((p) => p.inFlight - p.concurrency * 10);
+    assert.ok(Math.max(...overpull) <= 50, `max overpull ${Math.max(...overpull)}`);
+    assert.ok(Math.max(...overpull) > 0, 'some overpull remains: the mapping does not know the reservation');
     await s.runUntil(600_000);
     const r = s.report();
     const left = s.queueTruth('q');
