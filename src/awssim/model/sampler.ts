@@ -104,7 +104,7 @@ export interface SamplerInputs {
 
 /** The per-second sampler: timeline, CloudWatch view, attribute history. */
 export class Sampler {
-  readonly timeline: TimelinePoint[] = [];
+  readonly #timeline: TimelinePoint[] = [];
   readonly cloudWatch = new CloudWatchView();
   readonly attributes: AttributeHistory;
   readonly #account: Account;
@@ -149,6 +149,11 @@ export class Sampler {
     };
   }
 
+  /** One point per simulated second so far. */
+  get timeline(): readonly TimelinePoint[] {
+    return this.#timeline;
+  }
+
   /** Samples second `k` (ending at `now`); closes the CloudWatch minute on each full minute. */
   sample(k: number, now: number): void {
     let visible = 0;
@@ -179,7 +184,7 @@ export class Sampler {
       if (f.reserved !== undefined) reserved += f.reserved;
       this.#sampleFunction(f);
     }
-    this.timeline.push({
+    this.#timeline.push({
       t: k,
       visible,
       inFlight,
