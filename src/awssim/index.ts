@@ -3,13 +3,21 @@
 
 export { Rng } from './engine/rng.ts';
 export { RealTimeDriver, Scheduler } from './engine/scheduler.ts';
-export { type Datapoint, type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
+export {
+  type Datapoint,
+  type LambdaMetricName,
+  lambdaMetricNames,
+  type SqsMetricName,
+  sqsMetricNames,
+} from './model/cloudwatch.ts';
 export { AwsApiError } from './model/errors.ts';
 export type { LatencySummary, TimelinePoint } from './model/metrics.ts';
 export {
   type Distribution,
   defaultBehaviour,
   defaultParams,
+  type EsmModel,
+  esmModels,
   type FunctionBehaviour,
   type ModelParams,
 } from './model/params.ts';

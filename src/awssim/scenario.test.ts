@@ -25,6 +25,21 @@ const bad = {
     input: { name: 'x', queues: [{ name: 'q' }], traffic: { q: [{ kind: 'zigzag' }] } },
     field: 'traffic.q[0].kind',
   },
+  'provisioned mode together with maximumConcurrency': {
+    input: {
+      name: 'x',
+      queues: [{ name: 'q' }],
+      functions: [{ name: 'f' }],
+      eventSourceMappings: [
+        { function: 'f', queue: 'q', maximumConcurrency: 10, provisionedPollers: { minimum: 2 } },
+      ],
+    },
+    field: 'eventSourceMappings[0].provisionedPollers',
+  },
+  'an unknown mapping model': {
+    input: { name: 'x', model: { esm: { model: 'optimistic' } } },
+    field: 'model.esm.model',
+  },
   'an unknown field': { input: { name: 'x', queues: [{ name: 'q', visibility: 3 }] }, field: 'queues[0]' },
   'a MaximumConcurrency below 2': {
     input: {
@@ -89,6 +104,18 @@ describe('bundled burst scenario', () => {
     assert.ok(
       Math.max(...tl.map((p) => p.visible + p.inFlight)) > 1000,
       'the backlog rises during the burst',
+    );
+  });
+});
+
+describe('the mapping model', () => {
+  it('is documented by default, chosen by the scenario, and overridden per run', () => {
+    const scenario = parseScenario({ name: 'x', model: { esm: { model: 'release' } } });
+    assert.equal(createSimulation().world.params.esmModel, 'documented');
+    assert.equal(createSimulation({ scenario }).world.params.esmModel, 'release');
+    assert.equal(
+      createSimulation({ scenario, esmModel: 'retry-then-release' }).world.params.esmModel,
+      'retry-then-release',
     );
   });
 });

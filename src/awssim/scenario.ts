@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { esmModels } from './model/params.ts';
 import { EXTERNAL_ID_RE, ROLE_ARN_RE } from './model/sts.ts';
 import { parseCountsCsv } from './model/traffic.ts';
 
@@ -109,11 +110,25 @@ export const scenarioSchema = z.strictObject({
           minConcurrency: int.positive().optional(),
           receiveLatencyMs: nonNeg.optional(),
           throttleBackoffMs: nonNeg.optional(),
+          /** What happens to throttled batches: `documented` (default), `retry-then-release`, `release`. */
+          model: z.enum(esmModels).optional(),
+          throttleShrink: nonNeg.optional(),
+          throttleRetries: int.nonnegative().optional(),
+          invokesPerPoller: int.positive().optional(),
+          provisionedScaleUpPerMinute: nonNeg.optional(),
+          provisionedMaxConcurrency: int.positive().optional(),
         })
         .optional(),
       environmentIdleSeconds: nonNeg.optional(),
       attributes: z.strictObject({ lagSeconds: nonNeg.optional(), wobble: nonNeg.optional() }).optional(),
-      cloudWatch: z.strictObject({ delaySecondsMin: nonNeg, delaySecondsMax: nonNeg }).optional(),
+      cloudWatch: z
+        .strictObject({
+          delaySecondsMin: nonNeg,
+          delaySecondsMax: nonNeg,
+          idleSeconds: nonNeg.optional(),
+          wakeDelaySeconds: nonNeg.optional(),
+        })
+        .optional(),
       sloMs: z.array(pos).optional(),
     })
     .optional(),
@@ -150,6 +165,13 @@ export const scenarioSchema = z.strictObject({
         batchSize: int.min(1).max(10_000).optional(),
         maximumBatchingWindowSeconds: int.min(0).max(300).optional(),
         maximumConcurrency: int.min(2).max(1000).optional(),
+        /** Provisioned mode: MinimumPollers 2–200, MaximumPollers 2–10,000 (exclusive with maximumConcurrency). */
+        provisionedPollers: z
+          .strictObject({
+            minimum: int.min(2).max(200).optional(),
+            maximum: int.min(2).max(10_000).optional(),
+          })
+          .optional(),
         enabled: z.boolean().optional(),
       }),
     )
@@ -205,6 +227,13 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
       issues.push(
         `eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`,
       );
+    if (e.provisionedPollers && e.maximumConcurrency !== undefined)
+      issues.push(
+        `eventSourceMappings[${i}].provisionedPollers: provisioned mode and maximumConcurrency are mutually exclusive`,
+      );
+    const pp = e.provisionedPollers;
+    if (pp && (pp.minimum ?? 2) > (pp.maximum ?? 200))
+      issues.push(`eventSourceMappings[${i}].provisionedPollers.minimum: must not exceed maximum`);
   });
   for (const [q, specs] of Object.entries(s.traffic)) {
     if (!queues.has(q)) issues.push(`traffic.${q}: no queue named "${q}"`);

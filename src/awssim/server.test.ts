@@ -151,7 +151,9 @@ describe('awssim CLI', () => {
       createInterface({ input: child.stdout }).once('line', resolve),
     );
     const m =
-      /^awssim listening on (http:\/\/127\.0\.0\.1:(\d+)) \(scenario burst, seed 3, clock real\)$/.exec(line);
+      /^awssim listening on (http:\/\/127\.0\.0\.1:(\d+)) \(scenario burst, seed 3, clock real, esm model documented\)$/.exec(
+        line,
+      );
     assert.ok(m, line);
     const sqs = new SQSClient(clientConfig(m[1] as string));
     const got = await sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' }));
@@ -160,5 +162,27 @@ describe('awssim CLI', () => {
     const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     assert.equal(await code, 0);
+  });
+
+  it('runs the mapping model given by --esm-model and refuses an unknown one', async () => {
+    const child = spawn(process.execPath, ['src/cmd/awssim.ts', '--port', '0', '--esm-model', 'release'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', resolve),
+    );
+    assert.match(line, /esm model release\)$/);
+    const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await code, 0);
+    const bad = spawn(process.execPath, ['src/cmd/awssim.ts', '--port', '0', '--esm-model', 'optimistic'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    bad.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    assert.equal(await new Promise<number | null>((resolve) => bad.once('exit', resolve)), 2);
+    assert.match(err, /--esm-model: must be one of documented, retry-then-release, release/);
   });
 });

@@ -1,15 +1,23 @@
-// The HTTP face of the simulator: SQS (AWS JSON 1.0), Lambda (REST-JSON) and STS (awsQuery) on one
-// loopback endpoint, plus an admin JSON API under /_awssim/ that no AWS path can reach.
+// The HTTP face of the simulator: SQS (AWS JSON 1.0), Lambda (REST-JSON), STS (awsQuery) and
+// CloudWatch (awsQuery, AWS JSON 1.0, RPC v2 CBOR) on one loopback endpoint, plus an admin JSON API
+// under /_awssim/ that no AWS path can reach.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
+import { AwsApiError } from './model/errors.ts';
 import { accessKeyIdOf } from './model/sts.ts';
 import type { Fault } from './model/world.ts';
 import { roleSchema, zodIssues } from './scenario.ts';
 import type { Simulation } from './simulation.ts';
+import {
+  type CloudWatchRequest,
+  cloudWatchError,
+  cloudWatchRequest,
+  serveCloudWatch,
+} from './wire/cloudwatch.ts';
 import {
   asApiError,
   lambdaError,
@@ -39,13 +47,16 @@ export interface ServerOptions {
   readonly port?: number;
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+
+/** A response, with a binary body (CBOR) in `bytes` when there is one. */
+type Answer = WireResponse & { readonly bytes?: Buffer };
 
 const json = (status: number, body: unknown): WireResponse => ({
   status,
@@ -53,7 +64,8 @@ const json = (status: number, body: unknown): WireResponse => ({
   body: JSON.stringify(body, null, 2),
 });
 
-async function route(sim: Simulation, req: IncomingMessage, body: string): Promise<WireResponse> {
+async function route(sim: Simulation, req: IncomingMessage, raw: Buffer): Promise<Answer> {
+  const body = raw.toString('utf8');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const baseUrl = `http://${req.headers.host ?? '127.0.0.1'}`;
   const requestId = randomUUID();
@@ -73,6 +85,27 @@ async function route(sim: Simulation, req: IncomingMessage, body: string): Promi
       return sqsOk(await handleSqs(world, op, parsed, baseUrl), requestId);
     } catch (e) {
       return sqsError(asApiError(e, 'sqs'), requestId);
+    }
+  }
+  let cw: CloudWatchRequest | undefined;
+  try {
+    cw = cloudWatchRequest(method, url, req.headers, raw);
+  } catch (e) {
+    const protocol = url.pathname.startsWith('/service/') ? 'cbor' : 'json';
+    return cloudWatchError(
+      protocol,
+      new AwsApiError('SerializationException', 400, `cannot parse the request: ${(e as Error).message}`),
+      requestId,
+    );
+  }
+  if (cw) {
+    world.sts.recordCall(caller, `cloudwatch:${cw.op}`);
+    const delay = world.faultLatency(`cloudwatch:${cw.op}`);
+    if (delay > 0) await sleep(delay);
+    try {
+      return serveCloudWatch(world, cw, requestId);
+    } catch (e) {
+      return cloudWatchError(cw.protocol, asApiError(e, 'cloudwatch'), requestId);
     }
   }
   const sts = stsRequest(method, url, req.headers['content-type'], body);
@@ -144,24 +177,24 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
       return json(200, sim.cloudWatch(url.searchParams.get('queue') ?? '', metric as SqsMetricName));
     }
     if (path === '/faults') {
-      if (method === 'GET') return json(200, Object.fromEntries(sim.world.faults));
+      if (method === 'GET') return json(200, sim.world.faults.toJSON());
       if (method === 'DELETE') {
         sim.clearFaults(url.searchParams.get('op') ?? undefined);
-        return json(200, Object.fromEntries(sim.world.faults));
+        return json(200, sim.world.faults.toJSON());
       }
       if (method === 'POST') {
         for (const [op, f] of Object.entries(input())) {
           if (f === null) sim.clearFaults(op);
           else sim.injectFault(op, f as Fault);
         }
-        return json(200, Object.fromEntries(sim.world.faults));
+        return json(200, sim.world.faults.toJSON());
       }
     }
     if (method === 'POST' && path === '/traffic') {
       const b = input();
       if (typeof b.enabled === 'boolean') sim.setTrafficEnabled(b.enabled);
       if (typeof b.queue === 'string' && Array.isArray(b.specs)) sim.setTraffic(b.queue, b.specs as never);
-      return json(200, { enabled: sim.world.trafficEnabled, traffic: Object.fromEntries(sim.world.traffic) });
+      return json(200, { enabled: sim.world.traffic.enabled, traffic: sim.world.traffic.toJSON() });
     }
     if (path === '/roles') {
       if (method === 'POST') {
@@ -202,8 +235,9 @@ export async function startServer(sim: Simulation, opts: ServerOptions = {}): Pr
     readBody(req)
       .then((body) => route(sim, req, body))
       .then((out) => {
-        res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
-        res.end(out.body);
+        const payload = out.bytes ?? out.body;
+        res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
       })
       .catch((e: unknown) => {
         res.writeHead(500, { 'content-type': 'application/json' });

@@ -2,9 +2,15 @@
 // time, act on it like the Lambda API would, and read the report.
 
 import { RealTimeDriver, Scheduler, type WallClock } from './engine/scheduler.ts';
-import type { Datapoint, SqsMetricName } from './model/cloudwatch.ts';
+import type { Datapoint, LambdaMetricName, SqsMetricName } from './model/cloudwatch.ts';
 import type { LatencySummary, TimelinePoint } from './model/metrics.ts';
-import { defaultBehaviour, defaultParams, type FunctionBehaviour, type ModelParams } from './model/params.ts';
+import {
+  defaultBehaviour,
+  defaultParams,
+  type EsmModel,
+  type FunctionBehaviour,
+  type ModelParams,
+} from './model/params.ts';
 import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
 import { type Fault, type QueueCounts, World } from './model/world.ts';
@@ -22,6 +28,8 @@ export interface SimulationOptions {
   readonly startTime?: number;
   /** Overrides of model parameters (applied after the scenario's). */
   readonly params?: Partial<ModelParams>;
+  /** The event source mapping model (overrides the scenario's `model.esm.model` and `params`). */
+  readonly esmModel?: EsmModel;
   /** Wall clock for real mode (tests inject one). */
   readonly wallClock?: WallClock;
 }
@@ -71,12 +79,21 @@ export class Simulation {
     const start =
       opts.startTime ?? (this.clock === 'real' ? (opts.wallClock ?? Date).now() : Date.UTC(2026, 0, 1));
     this.sched = new Scheduler(start);
-    this.world = new World(this.sched, { ...paramsFromScenario(sc), ...opts.params }, this.seed);
+    this.world = new World(
+      this.sched,
+      { ...paramsFromScenario(sc), ...opts.params, ...(opts.esmModel ? { esmModel: opts.esmModel } : {}) },
+      this.seed,
+    );
     if (sc) applyScenario(this.world, sc);
     if (this.clock === 'real') {
       this.#driver = new RealTimeDriver(this.sched, opts.wallClock);
       this.#driver.start();
     }
+  }
+
+  /** The event source mapping model this run uses. */
+  get esmModel(): EsmModel {
+    return this.world.params.esmModel;
   }
 
   /** Simulated time, epoch ms. */
@@ -160,14 +177,14 @@ export class Simulation {
   queueAttributes(queue: string): QueueCounts {
     this.sync();
     return this.world.call('sqs:GetQueueAttributes', () =>
-      this.world.queueCounts(this.world.queueFromUrl(queue)),
+      this.world.sqs.queueCounts(this.world.sqs.queueFromUrl(queue)),
     );
   }
 
   /** Exact queue counts (no lag, no wobble): for assertions and reports, not for strategies. */
   queueTruth(queue: string): QueueCounts & { readonly dlqMoves: number } {
     this.sync();
-    const q = this.world.queueFromUrl(queue);
+    const q = this.world.sqs.queueFromUrl(queue);
     q.promote(this.sched.now());
     return { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed.length, dlqMoves: q.dlqMovesTotal };
   }
@@ -188,17 +205,33 @@ export class Simulation {
     );
   }
 
+  /** CloudWatch AWS/Lambda datapoints of a function published so far, timestamps in [startMs, endMs) since the start. */
+  functionCloudWatch(
+    fn: string,
+    metric: LambdaMetricName,
+    range: { startMs?: number; endMs?: number } = {},
+  ): Datapoint[] {
+    this.sync();
+    const o = this.world.origin;
+    return this.world.readFunctionCloudWatch(
+      fn,
+      metric,
+      range.startMs === undefined ? undefined : o + range.startMs,
+      range.endMs === undefined ? undefined : o + range.endMs,
+    );
+  }
+
   /** Reserved concurrency through GetFunction (its own 100/s quota); undefined when none is set. */
   getFunctionConcurrency(fn: string): number | undefined {
     this.sync();
-    return this.world.call('lambda:GetFunction', () => this.world.fn(fn).reserved);
+    return this.world.call('lambda:GetFunction', () => this.world.lambda.fn(fn).reserved);
   }
 
   /** PutFunctionConcurrency with the API's validation and the shared 15/s quota; throws AwsApiError. */
   putFunctionConcurrency(fn: string, value: number): number {
     this.sync();
     return this.world.call('lambda:PutFunctionConcurrency', () =>
-      this.world.putFunctionConcurrency(this.world.fn(fn), value),
+      this.world.lambda.putFunctionConcurrency(this.world.lambda.fn(fn), value),
     );
   }
 
@@ -206,7 +239,7 @@ export class Simulation {
   deleteFunctionConcurrency(fn: string): void {
     this.sync();
     this.world.call('lambda:DeleteFunctionConcurrency', () =>
-      this.world.deleteFunctionConcurrency(this.world.fn(fn)),
+      this.world.lambda.deleteFunctionConcurrency(this.world.lambda.fn(fn)),
     );
   }
 
@@ -217,23 +250,65 @@ export class Simulation {
   updateEventSourceMaximumConcurrency(uuid: string, value: number | undefined): void {
     this.sync();
     this.world.call('lambda:UpdateEventSourceMapping', () =>
-      this.world.updateEsm(this.world.esm(uuid), {
+      this.world.mappings.updateEsm(this.world.mappings.esm(uuid), {
         ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
       }),
     );
   }
 
+  /**
+   * UpdateEventSourceMapping with only ProvisionedPollerConfig (MinimumPollers 2–200, MaximumPollers
+   * 2–10,000; undefined turns provisioned mode off, as `ProvisionedPollerConfig: {}` does), with the
+   * API's validation (exclusive with MaximumConcurrency) and the shared 15/s quota.
+   */
+  updateEventSourceProvisionedPollers(
+    uuid: string,
+    pollers: { readonly minimum?: number; readonly maximum?: number } | undefined,
+  ): void {
+    this.sync();
+    this.world.call('lambda:UpdateEventSourceMapping', () =>
+      this.world.mappings.updateEsm(this.world.mappings.esm(uuid), {
+        ProvisionedPollerConfig:
+          pollers === undefined ? {} : { MinimumPollers: pollers.minimum, MaximumPollers: pollers.maximum },
+      }),
+    );
+  }
+
+  /** The event source mappings (of one function, or all), as ListEventSourceMappings would list them. */
+  eventSourceMappings(fn?: string): {
+    readonly uuid: string;
+    readonly functionName: string;
+    readonly queueArn: string;
+    readonly batchSize: number;
+    readonly enabled: boolean;
+    readonly maximumConcurrency: number | undefined;
+    readonly provisionedPollers: { readonly minimum: number; readonly maximum: number } | undefined;
+  }[] {
+    this.sync();
+    return [...this.world.account.mappingsByUuid.values()]
+      .filter((e) => fn === undefined || e.functionName === fn)
+      .map((e) => ({
+        uuid: e.uuid,
+        functionName: e.functionName,
+        queueArn: e.queueArn,
+        batchSize: e.batchSize,
+        enabled: e.enabled,
+        maximumConcurrency: e.maximumConcurrency,
+        provisionedPollers: e.provisionedPollers,
+      }));
+  }
+
   /** Running invocations of a function right now. */
   runningConcurrency(fn: string): number {
     this.sync();
-    return this.world.fn(fn).running;
+    return this.world.lambda.fn(fn).running;
   }
 
   /** Current target concurrency (pollers) of the mappings of a function. */
   esmConcurrency(fn: string): number {
     this.sync();
     let n = 0;
-    for (const e of this.world.esms.values())
+    for (const e of this.world.account.mappingsByUuid.values())
       if (e.functionName === fn && e.enabled) n += Math.floor(e.target);
     return n;
   }
@@ -243,19 +318,19 @@ export class Simulation {
   /** Replaces a queue's traffic from the next simulated second. */
   setTraffic(queue: string, specs: readonly TrafficSpec[]): void {
     this.sync();
-    this.world.setTraffic(queue, specs);
+    this.world.traffic.set(queue, specs);
   }
 
   /** Pauses or resumes all generated traffic. */
   setTrafficEnabled(enabled: boolean): void {
-    this.world.trafficEnabled = enabled;
+    this.world.traffic.enabled = enabled;
   }
 
   /** Sends `count` messages now, as a producer would through SendMessage. */
   sendMessages(queue: string, count: number, body = 'awssim'): void {
     this.sync();
-    const q = this.world.queueFromUrl(queue);
-    for (let i = 0; i < count; i++) this.world.sendMessage(q, body, undefined);
+    const q = this.world.sqs.queueFromUrl(queue);
+    for (let i = 0; i < count; i++) this.world.sqs.sendMessage(q, body, undefined);
   }
 
   /** Injects a fault for an operation (`sqs:ReceiveMessage`, `lambda:PutFunctionConcurrency`, `*`). */
@@ -294,9 +369,8 @@ export class Simulation {
 
   /** Sets how a function behaves when invoked (takes effect on the next invocation). */
   setBehaviour(fn: string, b: Partial<FunctionBehaviour>): void {
-    const f = this.world.fn(fn);
-    f.behaviour = { ...f.behaviour, ...b };
-    this.world.behaviours.set(fn, f.behaviour);
+    const f = this.world.lambda.fn(fn);
+    this.world.lambda.setBehaviour(f.name, { ...f.behaviour, ...b });
   }
 
   // ---- reporting ----
@@ -314,7 +388,7 @@ export class Simulation {
     const byQueue: Record<string, LatencySummary> = {};
     let sent = 0;
     let deleted = 0;
-    for (const q of w.queues.values()) {
+    for (const q of w.account.queuesByName.values()) {
       byQueue[q.name] = q.latency.summary();
       sent += q.sentTotal;
       deleted += q.deletedTotal;
@@ -323,7 +397,7 @@ export class Simulation {
       string,
       { invocations: number; throttles: number; errors: number; coldStarts: number; reserved: number | null }
     > = {};
-    for (const f of w.functions.values())
+    for (const f of w.account.functionsByName.values())
       functions[f.name] = {
         invocations: f.invocations,
         throttles: f.throttles,
@@ -337,12 +411,12 @@ export class Simulation {
       elapsedMs: this.sched.now() - w.origin,
       latency: w.latency.summary(),
       latencyByQueue: byQueue,
-      messages: { sent, deleted, dlqMoves: w.dlqMovesTotal },
-      invocations: w.invocationsTotal,
-      throttles: w.throttlesTotal,
-      errors: w.errorsTotal,
+      messages: { sent, deleted, dlqMoves: w.totals.dlqMoves },
+      invocations: w.totals.invocations,
+      throttles: w.totals.throttles,
+      errors: w.totals.errors,
       functions,
-      reservedConcurrencySeconds: w.reservedConcurrencySeconds(),
+      reservedConcurrencySeconds: w.lambda.reservedConcurrencySeconds(),
       apiCalls: w.api.toJSON(),
     };
   }
@@ -375,15 +449,27 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
     esmScaleUpPerMinute: e.scaleUpPerMinute ?? d.esmScaleUpPerMinute,
     esmScaleDownPerMinute: e.scaleDownPerMinute ?? d.esmScaleDownPerMinute,
     esmMaxConcurrency: e.maxConcurrency ?? d.esmMaxConcurrency,
+    esmInvokesPerPoller: e.invokesPerPoller ?? d.esmInvokesPerPoller,
+    esmProvisionedScaleUpPerMinute: e.provisionedScaleUpPerMinute ?? d.esmProvisionedScaleUpPerMinute,
+    esmProvisionedMaxConcurrency: e.provisionedMaxConcurrency ?? d.esmProvisionedMaxConcurrency,
     esmMinConcurrency: e.minConcurrency ?? d.esmMinConcurrency,
     receiveLatencyMs: e.receiveLatencyMs ?? d.receiveLatencyMs,
     throttleBackoffMs: e.throttleBackoffMs ?? d.throttleBackoffMs,
+    esmModel: e.model ?? d.esmModel,
+    esmThrottleShrink: e.throttleShrink ?? d.esmThrottleShrink,
+    esmThrottleRetries: e.throttleRetries ?? d.esmThrottleRetries,
     attributeLagMs:
       m.attributes?.lagSeconds !== undefined ? m.attributes.lagSeconds * 1000 : d.attributeLagMs,
     attributeWobble: m.attributes?.wobble ?? d.attributeWobble,
     cloudWatchDelayMs: m.cloudWatch
       ? { min: m.cloudWatch.delaySecondsMin * 1000, max: m.cloudWatch.delaySecondsMax * 1000 }
       : d.cloudWatchDelayMs,
+    cloudWatchIdleMs:
+      m.cloudWatch?.idleSeconds !== undefined ? m.cloudWatch.idleSeconds * 1000 : d.cloudWatchIdleMs,
+    cloudWatchWakeDelayMs:
+      m.cloudWatch?.wakeDelaySeconds !== undefined
+        ? m.cloudWatch.wakeDelaySeconds * 1000
+        : d.cloudWatchWakeDelayMs,
     sloMs: m.sloMs ?? d.sloMs,
   };
 }
@@ -406,17 +492,17 @@ function applyScenario(w: World, sc: Scenario): void {
         deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${q.deadLetter.queue}`,
         maxReceiveCount: q.deadLetter.maxReceiveCount,
       });
-    w.createQueue(name, attrs);
+    w.sqs.createQueue(name, attrs);
   };
   for (const q of sc.queues) create(q.name);
   for (const f of sc.functions) {
-    w.behaviours.set(f.name, {
+    w.lambda.setBehaviour(f.name, {
       duration: f.duration ?? defaultBehaviour.duration,
       per: f.per ?? defaultBehaviour.per,
       coldStart: f.coldStart ?? defaultBehaviour.coldStart,
       errorRate: f.errorRate ?? defaultBehaviour.errorRate,
     });
-    const fn = w.createFunction({
+    const fn = w.lambda.createFunction({
       FunctionName: f.name,
       Role: 'arn:aws:iam::000000000000:role/awssim',
       Runtime: 'nodejs22.x',
@@ -425,11 +511,11 @@ function applyScenario(w: World, sc: Scenario): void {
       Timeout: f.timeout ?? 30,
       MemorySize: f.memorySize ?? 128,
     });
-    if (f.reservedConcurrency !== undefined) w.putFunctionConcurrency(fn, f.reservedConcurrency);
-    if (f.provisionedConcurrency !== undefined) w.putProvisioned(fn, 'live', f.provisionedConcurrency);
+    if (f.reservedConcurrency !== undefined) w.lambda.putFunctionConcurrency(fn, f.reservedConcurrency);
+    if (f.provisionedConcurrency !== undefined) w.lambda.putProvisioned(fn, 'live', f.provisionedConcurrency);
   }
   for (const e of sc.eventSourceMappings) {
-    w.createEsm({
+    w.mappings.createEsm({
       FunctionName: e.function,
       EventSourceArn: `arn:aws:sqs:us-east-1:000000000000:${e.queue}`,
       BatchSize: e.batchSize,
@@ -438,9 +524,17 @@ function applyScenario(w: World, sc: Scenario): void {
       ...(e.maximumConcurrency !== undefined
         ? { ScalingConfig: { MaximumConcurrency: e.maximumConcurrency } }
         : {}),
+      ...(e.provisionedPollers
+        ? {
+            ProvisionedPollerConfig: {
+              MinimumPollers: e.provisionedPollers.minimum,
+              MaximumPollers: e.provisionedPollers.maximum,
+            },
+          }
+        : {}),
     });
   }
-  for (const [q, specs] of Object.entries(sc.traffic)) w.setTraffic(q, specs as TrafficSpec[]);
+  for (const [q, specs] of Object.entries(sc.traffic)) w.traffic.set(q, specs as TrafficSpec[]);
   for (const [op, f] of Object.entries(sc.faults)) w.faults.set(op, f as Fault);
   for (const r of sc.roles) w.sts.addRole(r);
 }

@@ -5,12 +5,14 @@ import { parseArgs } from 'node:util';
 import {
   bundledScenario,
   createSimulation,
+  type EsmModel,
+  esmModels,
   loadScenario,
   type Scenario,
   startServer,
 } from '../awssim/index.ts';
 
-const usage = 'usage: npm run awssim -- --port PORT [--scenario FILE|NAME] [--seed N] [--clock real|virtual]';
+const usage = `usage: npm run awssim -- --port PORT [--scenario FILE|NAME] [--seed N] [--clock real|virtual] [--esm-model ${esmModels.join('|')}]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
       scenario: { type: 'string' },
       seed: { type: 'string' },
       clock: { type: 'string', default: 'real' },
+      'esm-model': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -34,6 +37,9 @@ async function main(): Promise<void> {
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new Error(`--seed: "${values.seed}" is not an integer\n${usage}`);
+  const esmModel = values['esm-model'];
+  if (esmModel !== undefined && !(esmModels as readonly string[]).includes(esmModel))
+    throw new Error(`--esm-model: must be one of ${esmModels.join(', ')}\n${usage}`);
   let scenario: Scenario | undefined;
   if (values.scenario !== undefined) {
     const file = /[/.]/.test(values.scenario) ? values.scenario : bundledScenario(values.scenario);
@@ -43,11 +49,10 @@ async function main(): Promise<void> {
     clock: values.clock,
     ...(scenario ? { scenario } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(esmModel !== undefined ? { esmModel: esmModel as EsmModel } : {}),
   });
   const server = await startServer(sim, { port });
-  console.log(
-    `awssim listening on ${server.url} (scenario ${sim.scenarioName}, seed ${sim.seed}, clock ${sim.clock})`,
-  );
+  // Handlers first: a supervisor may send SIGTERM as soon as it reads the ready line.
   const stop = (): void => {
     sim.stop();
     server.close().then(
@@ -57,6 +62,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  console.log(
+    `awssim listening on ${server.url} (scenario ${sim.scenarioName}, seed ${sim.seed}, clock ${sim.clock}, esm model ${sim.esmModel})`,
+  );
 }
 
 main().catch((e: unknown) => {

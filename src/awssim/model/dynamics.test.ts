@@ -1,5 +1,5 @@
-// The modelled dynamics of AWS-FACTS.md in virtual time: ESM ramp, MaximumConcurrency, overpull to
-// the DLQ under low reserved concurrency, quotas, provisioned concurrency, determinism.
+// The modelled dynamics of AWS-FACTS.md in virtual time: ESM ramp, MaximumConcurrency, the mapping
+// models (what a throttled batch does), overpull, quotas, provisioned concurrency, determinism.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -7,13 +7,18 @@ import { AwsApiError } from '../index.ts';
 import { parseScenario, type ScenarioInput } from '../scenario.ts';
 import { createSimulation, type Simulation } from '../simulation.ts';
 import type { TimelinePoint } from './metrics.ts';
+import type { EsmModel } from './params.ts';
 
-/** One queue + DLQ + function + ESM, everything else from `over`. */
+/** One queue + DLQ + function + ESM, everything else from `over`; the mapping model from `esmModel`. */
 function sim(
-  over: Partial<ScenarioInput> & { fn?: Record<string, unknown>; esm?: Record<string, unknown> } = {},
+  over: Partial<ScenarioInput> & {
+    fn?: Record<string, unknown>;
+    esm?: Record<string, unknown>;
+    esmModel?: EsmModel;
+  } = {},
   seed = 1,
 ): Simulation {
-  const { fn, esm, ...rest } = over;
+  const { fn, esm, esmModel, ...rest } = over;
   const scenario = parseScenario({
     name: 'test',
     queues: [
@@ -32,7 +37,7 @@ function sim(
     eventSourceMappings: [{ function: 'f', queue: 'q', batchSize: 10, ...esm }],
     ...rest,
   });
-  return createSimulation({ scenario, seed });
+  return createSimulation({ scenario, seed, ...(esmModel ? { esmModel } : {}) });
 }
 
 const maxOf = (tl: readonly TimelinePoint[], k: keyof TimelinePoint): number =>
@@ -49,6 +54,14 @@ describe('event source mapping scaling', () => {
     await s.runUntil(120_000);
     const twoMinutes = s.esmConcurrency('f');
     assert.ok(twoMinutes >= 590 && twoMinutes <= 610, `after 120 s: ${twoMinutes}`);
+    await s.runUntil(280_000);
+    const atLimit = s.esmConcurrency('f');
+    assert.ok(atLimit >= 990 && atLimit <= 1010, `documented: settles at the account limit, got ${atLimit}`);
+    assert.ok(maxOf(s.timeline(), 'concurrency') <= 1000, 'the account limit still holds');
+  });
+
+  it('keeps growing past the account limit under release, where throttled pollers count as busy', async () => {
+    const s = sim({ esmModel: 'release', traffic: { q: [{ kind: 'dump', at: 0, count: 2_000_000 }] } });
     await s.runUntil(360_000);
     assert.ok(
       s.esmConcurrency('f') > 1000 && s.esmConcurrency('f') <= 1250,
@@ -91,9 +104,48 @@ describe('event source mapping scaling', () => {
   });
 });
 
-describe('throttling and overpull', () => {
-  it('sends messages to the DLQ when reserved concurrency is far below the pollers (overpull)', async () => {
+describe('provisioned mode', () => {
+  it('keeps MinimumPollers × 10 concurrent invokes ready while idle', async () => {
+    const s = sim({ esm: { provisionedPollers: { minimum: 3, maximum: 100 } } });
+    await s.runUntil(120_000);
+    assert.equal(s.esmConcurrency('f'), 30);
+  });
+
+  it('adds up to 1,000 concurrent invokes a minute, up to MaximumPollers × 10', async () => {
     const s = sim({
+      account: { concurrency: 5000 },
+      esm: { provisionedPollers: { minimum: 2, maximum: 200 } },
+      traffic: { q: [{ kind: 'dump', at: 0, count: 3_000_000 }] },
+    });
+    await s.runUntil(60_000);
+    const oneMinute = s.esmConcurrency('f');
+    assert.ok(oneMinute >= 990 && oneMinute <= 1030, `after 60 s: ${oneMinute} (standard mode: about 305)`);
+    await s.runUntil(150_000);
+    assert.equal(s.esmConcurrency('f'), 2000);
+    assert.ok(maxOf(s.timeline(), 'pollers') <= 2000);
+  });
+
+  it('changes through the library, exclusive with MaximumConcurrency', async () => {
+    const s = sim({ esm: { maximumConcurrency: 10 } });
+    const uuid = s.eventSourceMappings('f')[0]?.uuid as string;
+    assert.throws(
+      () => s.updateEventSourceProvisionedPollers(uuid, { minimum: 2 }),
+      (e: unknown) => e instanceof AwsApiError && e.code === 'InvalidParameterValueException',
+    );
+    s.updateEventSourceMaximumConcurrency(uuid, undefined);
+    s.updateEventSourceProvisionedPollers(uuid, { minimum: 4, maximum: 8 });
+    assert.deepEqual(s.eventSourceMappings('f')[0]?.provisionedPollers, { minimum: 4, maximum: 8 });
+    await s.runFor(5_000);
+    assert.equal(s.esmConcurrency('f'), 40);
+    s.updateEventSourceProvisionedPollers(uuid, undefined);
+    assert.equal(s.eventSourceMappings('f')[0]?.provisionedPollers, undefined);
+  });
+});
+
+describe('throttling and overpull', () => {
+  it('release: sends messages to the DLQ when reserved concurrency is far below the pollers', async () => {
+    const s = sim({
+      esmModel: 'release',
       fn: { reservedConcurrency: 5 },
       traffic: { q: [{ kind: 'constant', rate: 200, end: 120 }] },
     });
@@ -164,6 +216,114 @@ describe('throttling and overpull', () => {
     await s.runUntil(120_000);
     assert.ok(maxOf(s.timeline(), 'concurrency') <= 150);
     assert.ok(s.report().throttles > 0);
+  });
+});
+
+describe('event source mapping models', () => {
+  const lowReserved = (esmModel: EsmModel): Simulation =>
+    sim({
+      esmModel,
+      fn: { reservedConcurrency: 5 },
+      traffic: { q: [{ kind: 'constant', rate: 200, end: 120 }] },
+    });
+
+  it('documented: a throttled mapping shrinks to the free concurrency and the backlog stays visible', async () => {
+    const s = lowReserved('documented');
+    await s.runUntil(60_000);
+    const truth = s.queueTruth('q');
+    const tl = s.timeline();
+    assert.ok(maxOf(tl, 'pollers') <= 10, `pollers ${maxOf(tl, 'pollers')}: +5 in a second, then cut back`);
+    assert.ok(truth.visible > 8000, `visible ${truth.visible}`);
+    // overpull ≈ (pollers − free concurrency) × batch size, and pollers exceed the free concurrency by
+    // at most one second of growth (+5) before the throttles cut them back: ≤ 5 batches of 10.
+    const overpull = tl.map((p) => p.inFlight - p.concurrency * 10);
+    assert.ok(Math.max(...overpull) <= 50, `max overpull ${Math.max(...overpull)}`);
+    assert.ok(Math.max(...overpull) > 0, 'some overpull remains: the mapping does not know the reservation');
+    await s.runUntil(600_000);
+    const r = s.report();
+    const left = s.queueTruth('q');
+    assert.equal(r.messages.dlqMoves, 0);
+    assert.equal(r.messages.deleted + left.visible + left.inFlight, r.messages.sent, 'nothing lost');
+  });
+
+  it('documented: keeps a throttled batch and retries it until its visibility timeout, then drops it', async () => {
+    const s = sim({ fn: { reservedConcurrency: 0 }, traffic: { q: [{ kind: 'dump', at: 0, count: 100 }] } });
+    await s.runUntil(10_000);
+    assert.deepEqual(
+      { visible: s.queueTruth('q').visible, inFlight: s.queueTruth('q').inFlight },
+      { visible: 50, inFlight: 50 },
+      'five pollers hold five batches; nothing else is pulled',
+    );
+    const throttlesAt10s = s.report().throttles;
+    assert.ok(
+      throttlesAt10s >= 5 * 9 && throttlesAt10s <= 5 * 11,
+      `retried once a second: ${throttlesAt10s}`,
+    );
+    await s.runUntil(31_000);
+    assert.equal(s.queueTruth('q').inFlight + s.queueTruth('q').visible, 100, 'dropped back into the queue');
+    await s.runUntil(400_000);
+    assert.equal(s.report().messages.dlqMoves, 100, 'after maxReceiveCount (3) receives');
+    assert.equal(s.report().invocations, 0);
+  });
+
+  it('release: a throttled poller leaves its batch and pulls the next one after the back-off', async () => {
+    const s = sim({
+      esmModel: 'release',
+      fn: { reservedConcurrency: 0 },
+      traffic: { q: [{ kind: 'dump', at: 0, count: 100 }] },
+    });
+    await s.runUntil(10_000);
+    assert.deepEqual(
+      { visible: s.queueTruth('q').visible, inFlight: s.queueTruth('q').inFlight },
+      { visible: 0, inFlight: 100 },
+    );
+  });
+
+  it('retry-then-release overpulls more than documented and less than release', async () => {
+    const inFlight: Record<string, number> = {};
+    const dlq: Record<string, number> = {};
+    for (const m of ['documented', 'retry-then-release', 'release'] as const) {
+      const s = lowReserved(m);
+      await s.runUntil(600_000);
+      inFlight[m] = maxOf(s.timeline(), 'inFlight');
+      dlq[m] = s.report().messages.dlqMoves;
+    }
+    const [d, r, w] = [inFlight.documented ?? 0, inFlight['retry-then-release'] ?? 0, inFlight.release ?? 0];
+    assert.ok(d < r && r < w, `max in flight: documented ${d}, retry-then-release ${r}, release ${w}`);
+    assert.ok((dlq.release ?? 0) > (dlq.documented ?? 0), JSON.stringify(dlq));
+  });
+
+  /** Pollers after a minute of traffic the mapping needs `maximumConcurrency` (or 200) for, then idle. */
+  const idleFloor = async (esmModel: EsmModel, maximumConcurrency: number | undefined): Promise<number> => {
+    const s = sim({
+      esmModel,
+      ...(maximumConcurrency === undefined ? {} : { esm: { maximumConcurrency } }),
+      traffic: { q: [{ kind: 'constant', rate: 10 * (maximumConcurrency ?? 200), end: 60 }] },
+    });
+    await s.runUntil(240_000);
+    return s.esmConcurrency('f');
+  };
+
+  it('documented: scales down to 2 when idle, but not below min(5, MaximumConcurrency) when it is set', async () => {
+    assert.equal(await idleFloor('documented', undefined), 2);
+    assert.equal(await idleFloor('documented', 50), 5);
+    assert.equal(await idleFloor('documented', 3), 3);
+    assert.equal(await idleFloor('release', 50), 2, 'release keeps the old floor');
+  });
+
+  it('documented: function errors cut the concurrency, unless the function reports batch item failures', async () => {
+    const pollers = async (esmModel: EsmModel, reportItems: boolean): Promise<number> => {
+      const s = sim({ esmModel, fn: { errorRate: 1 }, traffic: { q: [{ kind: 'constant', rate: 500 }] } });
+      if (reportItems)
+        s.world.mappings.updateEsm([...s.world.esms.values()][0] as never, {
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      await s.runUntil(60_000);
+      return s.esmConcurrency('f');
+    };
+    assert.ok((await pollers('documented', false)) <= 10);
+    assert.ok((await pollers('documented', true)) > 100);
+    assert.ok((await pollers('release', false)) > 100);
   });
 });
 
@@ -314,5 +474,34 @@ describe('observed state', () => {
     const first = dps[0];
     assert.ok(first && first.sum > 450 && first.sum < 750, `sum ${first?.sum}`);
     assert.ok(first && first.publishedAt - (first.timestamp + 60_000) >= 60_000);
+  });
+
+  it('publishes AWS/Lambda minutes: invocations, throttles, concurrency and duration', async () => {
+    const s = sim({ fn: { reservedConcurrency: 2 }, traffic: { q: [{ kind: 'constant', rate: 40 }] } });
+    await s.runUntil(5 * 60_000);
+    const at = (m: Parameters<Simulation['functionCloudWatch']>[1]) =>
+      s.functionCloudWatch('f', m, { startMs: 120_000, endMs: 180_000 })[0];
+    assert.ok((at('Invocations')?.sum ?? 0) >= 100, 'two environments, one-second batches: ~120 a minute');
+    assert.ok((at('Throttles')?.sum ?? 0) > 0);
+    assert.equal(at('ConcurrentExecutions')?.maximum, 2);
+    assert.equal(at('Duration')?.average, 1000);
+    assert.equal(at('Duration')?.sampleCount, at('Invocations')?.sum);
+  });
+
+  it('holds back the first 15 minutes of a queue that wakes after 6 idle hours', async () => {
+    const sixHours = 6 * 3_600_000;
+    const s = sim({ traffic: { q: [{ kind: 'constant', rate: 5, start: sixHours / 1000 }] } });
+    await s.runUntil(sixHours + 10 * 60_000);
+    const woken = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours });
+    assert.equal(woken.length, 0, 'ten minutes after waking, nothing of it is published yet');
+    await s.runUntil(sixHours + 17 * 60_000);
+    const later = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours });
+    assert.ok(later.length >= 1 && (later[0]?.sum ?? 0) > 200, `published after 15 minutes: ${later.length}`);
+    const first = later[0];
+    assert.ok(first && first.publishedAt - (first.timestamp + 60_000) >= 15 * 60_000);
+    await s.runUntil(sixHours + 40 * 60_000);
+    const settled = s.cloudWatch('q', 'NumberOfMessagesSent', { startMs: sixHours + 20 * 60_000 });
+    for (const d of settled)
+      assert.ok(d.publishedAt - (d.timestamp + 60_000) <= 120_000, 'then 1–2 minutes again');
   });
 });

@@ -1,7 +1,14 @@
 // An SQS event source mapping: pollers that scale with the backlog, take batches and invoke the
 // function, blind to its reserved concurrency (so throttled batches are "overpulled").
 
+import type { ModelParams } from './params.ts';
 import type { SimQueue } from './queue.ts';
+
+/** ProvisionedPollerConfig of a mapping in provisioned mode. */
+export interface ProvisionedPollers {
+  readonly minimum: number;
+  readonly maximum: number;
+}
 
 /** State of one event source mapping. */
 export class Esm {
@@ -12,6 +19,8 @@ export class Esm {
   windowMs: number;
   enabled: boolean;
   maximumConcurrency: number | undefined;
+  /** Provisioned mode (mutually exclusive with `maximumConcurrency`); undefined in standard mode. */
+  provisionedPollers: ProvisionedPollers | undefined;
   lastModified: number;
   /** 'Creating' or 'Updating' until the next read, then Enabled/Disabled. */
   transient: string | undefined;
@@ -24,6 +33,8 @@ export class Esm {
   busy = 0;
   /** Messages claimed by receives in progress. */
   claimed = 0;
+  /** Throttles and function errors since the last scaling step (growth waits for a second without). */
+  backoffsSinceScale = 0;
   /** The waiter registered on the queue while enabled. */
   waiter: (() => void) | undefined;
   queue: SimQueue | undefined;
@@ -37,8 +48,8 @@ export class Esm {
     windowMs: number;
     enabled: boolean;
     maximumConcurrency: number | undefined;
+    provisionedPollers: ProvisionedPollers | undefined;
     now: number;
-    initialConcurrency: number;
     extra: Record<string, unknown>;
   }) {
     this.uuid = init.uuid;
@@ -48,15 +59,43 @@ export class Esm {
     this.windowMs = init.windowMs;
     this.enabled = init.enabled;
     this.maximumConcurrency = init.maximumConcurrency;
+    this.provisionedPollers = init.provisionedPollers;
     this.lastModified = init.now;
     this.transient = 'Creating';
     this.extra = init.extra;
-    this.target = init.initialConcurrency;
+    this.target = 0;
   }
 
-  /** The concurrency ceiling: the model's per-ESM maximum, lowered by MaximumConcurrency. */
-  cap(modelMax: number): number {
-    return Math.min(modelMax, this.maximumConcurrency ?? Number.POSITIVE_INFINITY);
+  /**
+   * The concurrency ceiling: standard mode, the model's per-mapping maximum lowered by
+   * MaximumConcurrency; provisioned mode, MaximumPollers × invokes per poller, at most the
+   * provisioned-mode maximum.
+   */
+  ceiling(p: ModelParams): number {
+    if (this.provisionedPollers)
+      return Math.min(
+        p.esmProvisionedMaxConcurrency,
+        this.provisionedPollers.maximum * p.esmInvokesPerPoller,
+      );
+    return Math.min(p.esmMaxConcurrency, this.maximumConcurrency ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Concurrency the mapping starts with (and, in provisioned mode, never goes below when idle). */
+  initialConcurrency(p: ModelParams): number {
+    if (this.provisionedPollers)
+      return Math.min(this.ceiling(p), this.provisionedPollers.minimum * p.esmInvokesPerPoller);
+    return Math.min(p.esmInitialConcurrency, this.ceiling(p));
+  }
+
+  /** Added concurrency per minute while messages wait. */
+  scaleUpPerMinute(p: ModelParams): number {
+    return this.provisionedPollers ? p.esmProvisionedScaleUpPerMinute : p.esmScaleUpPerMinute;
+  }
+
+  /** Whether the function reports batch item failures (AWS then does not scale down on errors). */
+  get reportsBatchItemFailures(): boolean {
+    const t = this.extra.FunctionResponseTypes;
+    return Array.isArray(t) && t.includes('ReportBatchItemFailures');
   }
 
   /** State as the API reports it. */

@@ -2,6 +2,7 @@
 // buckets behind the control-plane quotas and the per-function scaling rate.
 
 import type { Rng } from '../engine/rng.ts';
+import { type Aggregate, emptyAggregate } from './cloudwatch.ts';
 import type { Distribution, FunctionBehaviour } from './params.ts';
 
 /** A token bucket over simulated time. */
@@ -83,6 +84,8 @@ export class SimFunction {
   throttles = 0;
   errors = 0;
   coldStarts = 0;
+  /** Durations (ms) of invocations that ended since the sampler last took them, for CloudWatch. */
+  durations: Aggregate = emptyAggregate();
   /** Integral of reserved concurrency over time (concurrency·ms) and when it last changed. */
   reservedMs = 0;
   reservedSince: number;
@@ -148,8 +151,13 @@ export class SimFunction {
     return 'cold';
   }
 
-  /** Returns an environment after an invocation. */
-  release(kind: Admission, now: number): void {
+  /** Returns an environment after an invocation that ran `durationMs`. */
+  release(kind: Admission, now: number, durationMs: number): void {
+    const d = this.durations;
+    d.sum += durationMs;
+    d.n++;
+    if (durationMs > d.max) d.max = durationMs;
+    if (durationMs < d.min) d.min = durationMs;
     this.running--;
     if (kind === 'provisioned') this.provisionedBusy--;
     else this.idle.push(now);

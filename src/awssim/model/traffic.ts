@@ -155,3 +155,27 @@ export function parseCountsCsv(text: string): number[] {
   }
   return counts;
 }
+
+/** Each queue's traffic and whether generated traffic is flowing at all. */
+export class TrafficSchedule {
+  readonly #specsByQueue = new Map<string, TrafficSpec[]>();
+  /** Generated traffic is paused while false. */
+  enabled = true;
+
+  /** Replaces the traffic of a queue (takes effect from the next simulated second). */
+  set(queue: string, specs: readonly TrafficSpec[]): void {
+    this.#specsByQueue.set(queue, [...specs]);
+  }
+  /** Forgets a queue's traffic (the queue was deleted). */
+  forget(queue: string): void {
+    this.#specsByQueue.delete(queue);
+  }
+  /** Every queue's traffic, as plain data. */
+  toJSON(): Record<string, TrafficSpec[]> {
+    return Object.fromEntries(this.#specsByQueue);
+  }
+  /** Queues with traffic, in the order their traffic was first set. */
+  entries(): IterableIterator<[string, readonly TrafficSpec[]]> {
+    return this.#specsByQueue.entries();
+  }
+}

@@ -28,10 +28,15 @@ const SQS_QUERY_CODES: Record<string, string> = {
 const JSON10 = 'application/x-amz-json-1.0';
 
 /** Any thrown value as an AwsApiError (unexpected errors become InternalError/ServiceException). */
-export function asApiError(e: unknown, service: 'sqs' | 'lambda' | 'sts'): AwsApiError {
+export function asApiError(e: unknown, service: 'sqs' | 'lambda' | 'sts' | 'cloudwatch'): AwsApiError {
   if (e instanceof AwsApiError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  const code = { sqs: 'InternalError', lambda: 'ServiceException', sts: 'InternalFailure' }[service];
+  const code = {
+    sqs: 'InternalError',
+    lambda: 'ServiceException',
+    sts: 'InternalFailure',
+    cloudwatch: 'InternalServiceFault',
+  }[service];
   return new AwsApiError(code, 500, `awssim internal error: ${message}`);
 }
 

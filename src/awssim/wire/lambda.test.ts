@@ -123,6 +123,133 @@ describe('Lambda over REST-JSON', () => {
     await h.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'worker' }));
   });
 
+  describe('provisioned mode (ProvisionedPollerConfig)', () => {
+    const arn = 'arn:aws:sqs:us-east-1:000000000000:provisioned';
+    before(async () => {
+      await h.sqs.send(new CreateQueueCommand({ QueueName: 'provisioned' }));
+    });
+    const isValidation = (e: unknown): boolean =>
+      e instanceof LambdaServiceException && e.name === 'ValidationException';
+
+    it('creates, reads, changes and turns off provisioned mode, filling in the SQS defaults', async () => {
+      const created = await h.lambda.send(
+        new CreateEventSourceMappingCommand({
+          FunctionName: 'worker',
+          EventSourceArn: arn,
+          ProvisionedPollerConfig: { MinimumPollers: 3, MaximumPollers: 50 },
+        }),
+      );
+      const uuid = created.UUID as string;
+      assert.deepEqual(created.ProvisionedPollerConfig, { MinimumPollers: 3, MaximumPollers: 50 });
+      const got = await h.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+      assert.deepEqual(got.ProvisionedPollerConfig, { MinimumPollers: 3, MaximumPollers: 50 });
+      assert.equal(got.ScalingConfig, undefined);
+      const upd = await h.lambda.send(
+        new UpdateEventSourceMappingCommand({ UUID: uuid, ProvisionedPollerConfig: { MinimumPollers: 4 } }),
+      );
+      assert.deepEqual(upd.ProvisionedPollerConfig, { MinimumPollers: 4, MaximumPollers: 200 });
+      await h.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ProvisionedPollerConfig: {} }));
+      const off = await h.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+      assert.equal(off.ProvisionedPollerConfig, undefined);
+      await h.lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
+    });
+
+    const refused = {
+      'MinimumPollers 0 (outside the shape: 1–200)': {
+        config: { MinimumPollers: 0 },
+        check: (e: unknown) =>
+          isValidation(e) &&
+          /Value '0' at 'provisionedPollerConfig.minimumPollers' failed to satisfy constraint: Member must have value greater than or equal to 1/.test(
+            (e as Error).message,
+          ),
+      },
+      'MinimumPollers 201': {
+        config: { MinimumPollers: 201 },
+        check: (e: unknown) => isValidation(e) && /less than or equal to 200/.test((e as Error).message),
+      },
+      'MaximumPollers 10,001 (outside the shape: 1–10,000)': {
+        config: { MaximumPollers: 10_001 },
+        check: (e: unknown) =>
+          isValidation(e) &&
+          /'provisionedPollerConfig.maximumPollers'.*less than or equal to 10000/.test((e as Error).message),
+      },
+      'MinimumPollers 1 (SQS needs at least 2)': {
+        config: { MinimumPollers: 1 },
+        check: (e: unknown) => e instanceof InvalidParameterValueException && /at least 2/.test(e.message),
+      },
+      'MinimumPollers above MaximumPollers': {
+        config: { MinimumPollers: 10, MaximumPollers: 5 },
+        check: (e: unknown) => e instanceof InvalidParameterValueException,
+      },
+    } satisfies Record<
+      string,
+      { config: { MinimumPollers?: number; MaximumPollers?: number }; check: (e: unknown) => boolean }
+    >;
+    for (const [name, c] of Object.entries(refused))
+      it(`refuses ${name}`, async () => {
+        await assert.rejects(
+          h.lambda.send(
+            new CreateEventSourceMappingCommand({
+              FunctionName: 'worker',
+              EventSourceArn: arn,
+              ProvisionedPollerConfig: c.config,
+            }),
+          ),
+          c.check,
+        );
+      });
+
+    it("accepts MaximumPollers 10,000, the newest API reference's SQS maximum", async () => {
+      const created = await h.lambda.send(
+        new CreateEventSourceMappingCommand({
+          FunctionName: 'worker',
+          EventSourceArn: arn,
+          ProvisionedPollerConfig: { MaximumPollers: 10_000 },
+        }),
+      );
+      assert.deepEqual(created.ProvisionedPollerConfig, { MinimumPollers: 2, MaximumPollers: 10_000 });
+      await h.lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID as string }));
+    });
+
+    it('refuses provisioned mode together with ScalingConfig.MaximumConcurrency, on create and on update', async () => {
+      await assert.rejects(
+        h.lambda.send(
+          new CreateEventSourceMappingCommand({
+            FunctionName: 'worker',
+            EventSourceArn: arn,
+            ScalingConfig: { MaximumConcurrency: 10 },
+            ProvisionedPollerConfig: { MinimumPollers: 2 },
+          }),
+        ),
+        (e: unknown) => e instanceof InvalidParameterValueException && /mutually exclusive/.test(e.message),
+      );
+      const created = await h.lambda.send(
+        new CreateEventSourceMappingCommand({
+          FunctionName: 'worker',
+          EventSourceArn: arn,
+          ScalingConfig: { MaximumConcurrency: 10 },
+        }),
+      );
+      const uuid = created.UUID as string;
+      await assert.rejects(
+        h.lambda.send(
+          new UpdateEventSourceMappingCommand({ UUID: uuid, ProvisionedPollerConfig: { MinimumPollers: 2 } }),
+        ),
+        InvalidParameterValueException,
+      );
+      const switched = await h.lambda.send(
+        new UpdateEventSourceMappingCommand({
+          UUID: uuid,
+          ScalingConfig: {},
+          ProvisionedPollerConfig: { MinimumPollers: 2 },
+        }),
+      );
+      assert.equal(switched.ScalingConfig, undefined);
+      assert.deepEqual(switched.ProvisionedPollerConfig, { MinimumPollers: 2, MaximumPollers: 200 });
+      await h.lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
+    });
+  });
+
   it('manages event source mappings with AWS validation', async () => {
     const created = await h.lambda.send(
       new CreateEventSourceMappingCommand({

@@ -27,7 +27,7 @@ function esmView(world: World, e: Esm): Record<string, unknown> {
     BatchSize: e.batchSize,
     MaximumBatchingWindowInSeconds: e.windowMs / 1000,
     EventSourceArn: e.queueArn,
-    FunctionArn: world.functionArn(e.functionName),
+    FunctionArn: world.lambda.functionArn(e.functionName),
     LastModified: Math.floor(e.lastModified / 1000),
     State: e.transient ?? e.state(),
     StateTransitionReason: 'USER_INITIATED',
@@ -35,6 +35,11 @@ function esmView(world: World, e: Esm): Record<string, unknown> {
     ...e.extra,
   };
   if (e.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: e.maximumConcurrency };
+  if (e.provisionedPollers)
+    out.ProvisionedPollerConfig = {
+      MinimumPollers: e.provisionedPollers.minimum,
+      MaximumPollers: e.provisionedPollers.maximum,
+    };
   e.transient = undefined;
   return out;
 }
@@ -66,14 +71,16 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     method: 'POST',
     re: /^\/2015-03-31\/functions\/?$/,
     op: 'CreateFunction',
-    run: (w, _m, r) => ({ status: 201, body: w.createFunction(r.body).config }),
+    run: (w, _m, r) => ({ status: 201, body: w.lambda.createFunction(r.body).config }),
   },
   {
     method: 'GET',
     re: /^\/2015-03-31\/functions\/?$/,
     op: 'ListFunctions',
     run: (w, _m, r) => {
-      const all = [...w.functions.values()].sort((a, b) => a.name.localeCompare(b.name)).map((f) => f.config);
+      const all = [...w.account.functionsByName.values()]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((f) => f.config);
       const p = page(all, r);
       return { status: 200, body: { Functions: p.items, ...(p.next ? { NextMarker: p.next } : {}) } };
     },
@@ -83,7 +90,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2015-03-31\/functions\/([^/]+)\/?$/,
     op: 'GetFunction',
     run: (w, m, _r, base) => {
-      const f = w.fn(m[1]);
+      const f = w.lambda.fn(m[1]);
       const out: Record<string, unknown> = {
         Configuration: f.config,
         Code: { RepositoryType: 'S3', Location: `${base}/_awssim/code/${f.name}` },
@@ -98,7 +105,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2015-03-31\/functions\/([^/]+)\/?$/,
     op: 'DeleteFunction',
     run: (w, m) => {
-      w.deleteFunction(w.fn(m[1]));
+      w.lambda.deleteFunction(w.lambda.fn(m[1]));
       return { status: 204, body: undefined };
     },
   },
@@ -107,7 +114,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2019-09-30\/functions\/([^/]+)\/concurrency\/?$/,
     op: 'GetFunctionConcurrency',
     run: (w, m) => {
-      const f = w.fn(m[1]);
+      const f = w.lambda.fn(m[1]);
       return {
         status: 200,
         body: f.reserved === undefined ? {} : { ReservedConcurrentExecutions: f.reserved },
@@ -119,8 +126,8 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/,
     op: 'PutFunctionConcurrency',
     run: (w, m, r) => {
-      const v = w.putFunctionConcurrency(
-        w.fn(m[1]),
+      const v = w.lambda.putFunctionConcurrency(
+        w.lambda.fn(m[1]),
         r.body.ReservedConcurrentExecutions as number | undefined,
       );
       return { status: 200, body: { ReservedConcurrentExecutions: v } };
@@ -131,7 +138,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/,
     op: 'DeleteFunctionConcurrency',
     run: (w, m) => {
-      w.deleteFunctionConcurrency(w.fn(m[1]));
+      w.lambda.deleteFunctionConcurrency(w.lambda.fn(m[1]));
       return { status: 204, body: undefined };
     },
   },
@@ -139,13 +146,13 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     method: 'GET',
     re: /^\/2016-08-19\/account-settings\/?$/,
     op: 'GetAccountSettings',
-    run: (w) => ({ status: 200, body: w.accountSettings() }),
+    run: (w) => ({ status: 200, body: w.lambda.accountSettings() }),
   },
   {
     method: 'POST',
     re: /^\/2015-03-31\/event-source-mappings\/?$/,
     op: 'CreateEventSourceMapping',
-    run: (w, _m, r) => ({ status: 202, body: esmView(w, w.createEsm(r.body)) }),
+    run: (w, _m, r) => ({ status: 202, body: esmView(w, w.mappings.createEsm(r.body)) }),
   },
   {
     method: 'GET',
@@ -153,9 +160,9 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     op: 'ListEventSourceMappings',
     run: (w, _m, r) => {
       const fnRef = r.query.get('FunctionName');
-      const fnName = fnRef ? w.functionNameOf(fnRef) : undefined;
+      const fnName = fnRef ? w.lambda.functionNameOf(fnRef) : undefined;
       const arn = r.query.get('EventSourceArn');
-      const all = [...w.esms.values()].filter(
+      const all = [...w.account.mappingsByUuid.values()].filter(
         (e) => (fnName === undefined || e.functionName === fnName) && (!arn || e.queueArn === arn),
       );
       // "returns a maximum of 100 items in each response, even if you set the number higher"
@@ -173,15 +180,15 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     method: 'GET',
     re: /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/,
     op: 'GetEventSourceMapping',
-    run: (w, m) => ({ status: 200, body: esmView(w, w.esm(m[1])) }),
+    run: (w, m) => ({ status: 200, body: esmView(w, w.mappings.esm(m[1])) }),
   },
   {
     method: 'PUT',
     re: /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/,
     op: 'UpdateEventSourceMapping',
     run: (w, m, r) => {
-      const e = w.esm(m[1]);
-      w.updateEsm(e, r.body);
+      const e = w.mappings.esm(m[1]);
+      w.mappings.updateEsm(e, r.body);
       return { status: 202, body: esmView(w, e) };
     },
   },
@@ -190,8 +197,8 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/,
     op: 'DeleteEventSourceMapping',
     run: (w, m) => {
-      const e = w.esm(m[1]);
-      w.deleteEsm(e);
+      const e = w.mappings.esm(m[1]);
+      w.mappings.deleteEsm(e);
       return { status: 202, body: esmView(w, e) };
     },
   },
@@ -200,8 +207,8 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2019-09-30\/functions\/([^/]+)\/provisioned-concurrency\/?$/,
     op: 'PutProvisionedConcurrencyConfig',
     run: (w, m, r) => {
-      const f = w.fn(m[1]);
-      w.putProvisioned(
+      const f = w.lambda.fn(m[1]);
+      w.lambda.putProvisioned(
         f,
         r.query.get('Qualifier') ?? undefined,
         r.body.ProvisionedConcurrentExecutions as number | undefined,
@@ -218,7 +225,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     op: 'GetProvisionedConcurrencyConfig',
     run: (w, m, r) => ({
       status: 200,
-      body: provisionedView(w.provisionedOf(w.fn(m[1]), r.query.get('Qualifier') ?? undefined)),
+      body: provisionedView(w.lambda.provisionedOf(w.lambda.fn(m[1]), r.query.get('Qualifier') ?? undefined)),
     }),
   },
   {
@@ -226,7 +233,7 @@ const routes: { method: string; re: RegExp; op: string; run: Handler }[] = [
     re: /^\/2019-09-30\/functions\/([^/]+)\/provisioned-concurrency\/?$/,
     op: 'DeleteProvisionedConcurrencyConfig',
     run: (w, m, r) => {
-      w.deleteProvisioned(w.fn(m[1]), r.query.get('Qualifier') ?? undefined);
+      w.lambda.deleteProvisioned(w.lambda.fn(m[1]), r.query.get('Qualifier') ?? undefined);
       return { status: 204, body: undefined };
     },
   },

@@ -2,7 +2,7 @@
 // in SQS's documented binary encoding.
 
 import { createHash } from 'node:crypto';
-import type { MessageAttributeValue } from '../model/world.ts';
+import type { MessageAttributeValue } from '../model/sqs-api.ts';
 
 /** Hex MD5 of a UTF-8 string. */
 export const md5Hex = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');

@@ -3,7 +3,8 @@
 
 import { AwsApiError, sqsErrors } from '../model/errors.ts';
 import type { InFlight } from '../model/queue.ts';
-import type { MessageAttributeValue, World } from '../model/world.ts';
+import type { MessageAttributeValue } from '../model/sqs-api.ts';
+import type { World } from '../model/world.ts';
 import { md5Hex, md5OfAttributes } from './md5.ts';
 
 type Req = Record<string, unknown>;
@@ -50,10 +51,10 @@ function perEntry<T>(e: Entry, fn: () => T, ok: T[], failed: unknown[]): void {
 
 function renderMessage(world: World, b: InFlight, i: number, req: Req): Record<string, unknown> {
   const seq = b.seq[i] as number;
-  const m = world.message(seq);
+  const m = world.sqs.message(seq);
   const out: Record<string, unknown> = {
     MessageId: m.messageId,
-    ReceiptHandle: world.receiptHandle(b, i),
+    ReceiptHandle: world.sqs.receiptHandle(b, i),
     MD5OfBody: md5Hex(m.body),
     Body: m.body,
   };
@@ -92,11 +93,11 @@ function renderMessage(world: World, b: InFlight, i: number, req: Req): Record<s
 }
 
 function send(world: World, req: Req): Record<string, unknown> {
-  const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+  const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
   const body = req.MessageBody;
   if (typeof body !== 'string') throw sqsErrors.missingParameter('MessageBody');
   const attrs = req.MessageAttributes as Record<string, MessageAttributeValue> | undefined;
-  const m = world.sendMessage(
+  const m = world.sqs.sendMessage(
     q,
     body,
     intOrUndefined(req.DelaySeconds),
@@ -112,26 +113,26 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
   switch (op) {
     case 'CreateQueue': {
       const q = world.call('sqs:CreateQueue', () =>
-        world.createQueue(
+        world.sqs.createQueue(
           req.QueueName as string | undefined,
           (req.Attributes as Record<string, string>) ?? {},
           (req.tags as Record<string, string>) ?? {},
         ),
       );
-      return { QueueUrl: world.queueUrl(q, baseUrl) };
+      return { QueueUrl: world.sqs.queueUrl(q, baseUrl) };
     }
     case 'GetQueueUrl':
       return world.call('sqs:GetQueueUrl', () => {
         const name = req.QueueName as string | undefined;
         if (!name) throw sqsErrors.missingParameter('QueueName');
-        const q = world.queues.get(name);
+        const q = world.account.queuesByName.get(name);
         if (!q) throw sqsErrors.queueDoesNotExist();
-        return { QueueUrl: world.queueUrl(q, baseUrl) };
+        return { QueueUrl: world.sqs.queueUrl(q, baseUrl) };
       });
     case 'ListQueues':
       return world.call('sqs:ListQueues', () => {
         const prefix = (req.QueueNamePrefix as string | undefined) ?? '';
-        const names = [...world.queues.keys()].filter((n) => n.startsWith(prefix)).sort();
+        const names = [...world.account.queuesByName.keys()].filter((n) => n.startsWith(prefix)).sort();
         const max = intOrUndefined(req.MaxResults);
         if (max !== undefined && (max < 1 || max > 1000))
           throw sqsErrors.invalidParameterValue(
@@ -147,26 +148,26 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
       });
     case 'GetQueueAttributes':
       return world.call('sqs:GetQueueAttributes', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const names = (req.AttributeNames as string[] | undefined) ?? [];
-        world.checkAttributeNames(names);
+        world.sqs.checkAttributeNames(names);
         if (names.length === 0) return {};
-        const all = world.queueAttributes(q);
+        const all = world.sqs.queueAttributes(q);
         const pick: Record<string, string> = {};
         for (const [k, v] of Object.entries(all)) if (names.includes('All') || names.includes(k)) pick[k] = v;
         return Object.keys(pick).length > 0 ? { Attributes: pick } : {};
       });
     case 'SetQueueAttributes':
       return world.call('sqs:SetQueueAttributes', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
-        world.setQueueAttributes(q, (req.Attributes as Record<string, string>) ?? {});
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
+        world.sqs.setQueueAttributes(q, (req.Attributes as Record<string, string>) ?? {});
         return {};
       });
     case 'SendMessage':
       return world.call('sqs:SendMessage', () => send(world, req));
     case 'SendMessageBatch':
       return world.call('sqs:SendMessageBatch', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const entries = checkBatch(req.Entries);
         const url = req.QueueUrl;
         const ok: unknown[] = [];
@@ -178,7 +179,7 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
       });
     case 'ReceiveMessage': {
       const { q, max, vis, wait } = world.call('sqs:ReceiveMessage', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const max = intOrUndefined(req.MaxNumberOfMessages) ?? 1;
         if (!Number.isInteger(max) || max < 1 || max > 10)
           throw sqsErrors.invalidParameterValue(
@@ -198,25 +199,25 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
           );
         return { q, max, vis: vis === undefined ? q.visibilityTimeoutMs : vis * 1000, wait };
       });
-      const got = await world.receive(q, max, vis, wait * 1000);
+      const got = await world.sqs.receive(q, max, vis, wait * 1000);
       return got.length === 0 ? {} : { Messages: got.map((b) => renderMessage(world, b, 0, req)) };
     }
     case 'DeleteMessage':
       return world.call('sqs:DeleteMessage', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
-        world.deleteMessage(q, req.ReceiptHandle as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
+        world.sqs.deleteMessage(q, req.ReceiptHandle as string | undefined);
         return {};
       });
     case 'DeleteMessageBatch':
       return world.call('sqs:DeleteMessageBatch', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const ok: unknown[] = [];
         const failed: unknown[] = [];
         for (const e of checkBatch(req.Entries))
           perEntry(
             e,
             () => {
-              world.deleteMessage(q, e.ReceiptHandle as string | undefined);
+              world.sqs.deleteMessage(q, e.ReceiptHandle as string | undefined);
               return { Id: e.Id };
             },
             ok,
@@ -226,8 +227,8 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
       });
     case 'ChangeMessageVisibility':
       return world.call('sqs:ChangeMessageVisibility', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
-        world.changeVisibility(
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
+        world.sqs.changeVisibility(
           q,
           req.ReceiptHandle as string | undefined,
           intOrUndefined(req.VisibilityTimeout),
@@ -236,14 +237,14 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
       });
     case 'ChangeMessageVisibilityBatch':
       return world.call('sqs:ChangeMessageVisibilityBatch', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const ok: unknown[] = [];
         const failed: unknown[] = [];
         for (const e of checkBatch(req.Entries))
           perEntry(
             e,
             () => {
-              world.changeVisibility(
+              world.sqs.changeVisibility(
                 q,
                 e.ReceiptHandle as string | undefined,
                 intOrUndefined(e.VisibilityTimeout),
@@ -257,18 +258,18 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
       });
     case 'PurgeQueue':
       return world.call('sqs:PurgeQueue', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
-        world.purgeQueue(q, String(req.QueueUrl));
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
+        world.sqs.purgeQueue(q, String(req.QueueUrl));
         return {};
       });
     case 'DeleteQueue':
       return world.call('sqs:DeleteQueue', () => {
-        world.deleteQueue(world.queueFromUrl(req.QueueUrl as string | undefined));
+        world.sqs.deleteQueue(world.sqs.queueFromUrl(req.QueueUrl as string | undefined));
         return {};
       });
     case 'ListQueueTags':
       return world.call('sqs:ListQueueTags', () => {
-        const q = world.queueFromUrl(req.QueueUrl as string | undefined);
+        const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         return q.tags.size > 0 ? { Tags: Object.fromEntries(q.tags) } : {};
       });
     default:
