@@ -2,13 +2,15 @@
 // (identity, Region), and one pair of Lambda control-plane token buckets per (account, Region)
 // shared by all the scalers that use it. Endpoints and default credentials come from the
 // standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, the default provider chain).
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Clock } from '../runtime/clock.ts';
+import { CloudWatchMetricsReader } from './cloudwatch.ts';
 import { TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
-import type { FunctionPort, QueuePort } from './ports.ts';
+import type { CloudWatchPort, FunctionPort, QueuePort } from './ports.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, type LambdaBuckets, LambdaFunctions, SqsQueues } from './sdk.ts';
 
 /** Who the operator acts as for one scaler. */
@@ -42,6 +44,8 @@ export interface AwsClientFactoryOptions {
 export interface AwsBinding {
   queues: QueuePort;
   functions: FunctionPort;
+  /** CloudWatch, for scalers with metrics.source: CloudWatch (the original operator's source). */
+  cloudWatch: CloudWatchPort;
   buckets: LambdaBuckets;
   /** `account|region`: whose concurrency pool and control-plane budget this binding spends. */
   account: string;
@@ -84,6 +88,7 @@ export class AwsClientFactory {
     const binding: AwsBinding = {
       queues: new SqsQueues(sqs, deps),
       functions: new LambdaFunctions(lambda, buckets, deps),
+      cloudWatch: new CloudWatchMetricsReader(new CloudWatchClient(common), deps),
       buckets,
       account,
     };

@@ -7,8 +7,8 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { AwsMetrics } from './metrics.ts';
-import type { QueueMetrics } from './ports.ts';
-import { instrumented } from './sdk.ts';
+import type { CloudWatchPort, QueueMetrics } from './ports.ts';
+import { type CallDeps, instrumented } from './sdk.ts';
 
 /** One one-minute datapoint of the visible count: start of its minute (epoch ms) and its value. */
 export interface VisibleDatapoint {
@@ -49,28 +49,16 @@ export function queueNameOf(nameUrlOrArn: string): string {
 const MINUTE = 60_000;
 
 /** Reads queue and function metrics from CloudWatch (one GetMetricData call each). */
-export class CloudWatchMetricsReader {
+export class CloudWatchMetricsReader implements CloudWatchPort {
   readonly #cloudWatch: CloudWatchClient;
-  readonly #deps: {
-    metrics?: AwsMetrics | undefined;
-    secrets?: readonly string[] | undefined;
-    now: () => number;
-  };
+  readonly #deps: CallDeps & { now: () => number };
   readonly #windowSeconds: number;
 
   /**
    * `windowSeconds`: how far back to read (default 300, the original operator's window; CloudWatch
    * publishes each minute one to two minutes late, up to 15 after a queue idled for 6 hours).
    */
-  constructor(
-    cloudWatch: CloudWatchClient,
-    deps: {
-      metrics?: AwsMetrics | undefined;
-      secrets?: readonly string[];
-      now: () => number;
-      windowSeconds?: number;
-    },
-  ) {
+  constructor(cloudWatch: CloudWatchClient, deps: CallDeps & { now: () => number; windowSeconds?: number }) {
     this.#cloudWatch = cloudWatch;
     this.#deps = deps;
     this.#windowSeconds = deps.windowSeconds ?? 300;
@@ -83,27 +71,33 @@ export class CloudWatchMetricsReader {
     const at = this.#deps.now();
     // The last full window of minutes, and the minute in progress (never published before it ends).
     const start = Math.floor((at - this.#windowSeconds * 1000) / MINUTE) * MINUTE;
-    const out = await instrumented(this.#deps, 'cloudwatch', 'GetMetricData', () =>
-      this.#cloudWatch.send(
-        new GetMetricDataCommand({
-          StartTime: new Date(start),
-          EndTime: new Date(at),
-          ScanBy: 'TimestampAscending',
-          MetricDataQueries: queries.map((q) => ({
-            Id: q.id,
-            MetricStat: {
-              Metric: {
-                Namespace: q.namespace,
-                MetricName: q.metric,
-                Dimensions: [{ Name: q.dimension[0], Value: q.dimension[1] }],
+    const out = await instrumented(
+      this.#deps,
+      'cloudwatch',
+      'GetMetricData',
+      (abortSignal) =>
+        this.#cloudWatch.send(
+          new GetMetricDataCommand({
+            StartTime: new Date(start),
+            EndTime: new Date(at),
+            ScanBy: 'TimestampAscending',
+            MetricDataQueries: queries.map((q) => ({
+              Id: q.id,
+              MetricStat: {
+                Metric: {
+                  Namespace: q.namespace,
+                  MetricName: q.metric,
+                  Dimensions: [{ Name: q.dimension[0], Value: q.dimension[1] }],
+                },
+                Period: 60,
+                Stat: q.stat,
               },
-              Period: 60,
-              Stat: q.stat,
-            },
-          })),
-        }),
-        signal === undefined ? {} : { abortSignal: signal },
-      ),
+            })),
+          }),
+          { abortSignal },
+        ),
+      undefined,
+      signal,
     );
     const byId = new Map<string, MetricDataResult>();
     for (const r of out.MetricDataResults ?? []) if (r.Id !== undefined) byId.set(r.Id, r);

@@ -14,6 +14,15 @@ export interface QueueMetrics {
   observedAt: number;
 }
 
+/** A queue's backlog as CloudWatch publishes it, with the visible count's one-minute datapoints. */
+export interface CloudWatchPort {
+  /** The newest published counts and the visible series of the window, oldest first. */
+  queueMetrics(
+    queue: string,
+    signal?: AbortSignal,
+  ): Promise<QueueMetrics & { datapoints: { timestamp: number; value: number }[] }>;
+}
+
 export interface QueueRef {
   url: string;
   arn: string;

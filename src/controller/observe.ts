@@ -82,7 +82,13 @@ export async function observeRest(
     ...(link.batchSize === undefined ? {} : { batchSize: link.batchSize }),
   };
   try {
-    return { ...base, metrics: await aws.queues.metrics(queue.url, { signal }) };
+    // The original operator's source: CloudWatch's one-minute datapoints (minutes late); the
+    // default reads the queue's own attributes, which are fresher.
+    const metrics =
+      pass.config.metrics.source === 'CloudWatch' && aws.cloudWatch !== undefined
+        ? await aws.cloudWatch.queueMetrics(queue.arn, signal)
+        : await aws.queues.metrics(queue.url, { signal });
+    return { ...base, metrics };
   } catch (error) {
     if (error instanceof AwsError && error.errorClass === ErrorClass.Transient && !signal.aborted)
       return { ...base, metricsError: error.message };

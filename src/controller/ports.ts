@@ -1,7 +1,7 @@
 // What the reconciler needs from the outside world; src/cmd wires the real ones, the benchmark
 // and the tests in-memory ones.
 import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../api/v1alpha1/index.ts';
-import type { FunctionPort, QueuePort } from '../aws/ports.ts';
+import type { CloudWatchPort, FunctionPort, QueuePort } from '../aws/ports.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ScalerMetrics } from './metrics.ts';
@@ -11,6 +11,8 @@ import type { Tenancy } from './tenancy.ts';
 export interface AwsPorts {
   queues: QueuePort;
   functions: FunctionPort;
+  /** CloudWatch, for metrics.source: CloudWatch; without it such a scaler is Stalled. */
+  cloudWatch?: CloudWatchPort | undefined;
   /** The account and Region whose concurrency pool and control-plane budget these ports use. */
   account: string;
   /** The Region the ports act in; the controller re-checks the spec's ARNs against it. */

@@ -241,14 +241,33 @@ describe('ScalerReconciler', () => {
     assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
   });
 
-  it('says plainly that it cannot read CloudWatch metrics yet instead of pretending', async () => {
+  it("scales on CloudWatch's datapoints when the spec asks for the original's source", async () => {
+    object = scaler({ metrics: { source: 'CloudWatch' } });
+    aws.backlog = 0; // the queue's own attributes would say: nothing waits
+    const minute = Date.UTC(2026, 10, 27) - 120_000;
+    aws.cloudWatch = {
+      queueMetrics: async () => ({
+        visible: 5000,
+        inFlight: 0,
+        delayed: 0,
+        observedAt: clock.now(),
+        datapoints: [{ timestamp: minute, value: 5000 }],
+      }),
+    };
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, [10], 'a step above min on the CloudWatch backlog');
+    assert.equal(aws.calls.metrics, undefined, 'GetQueueAttributes is not read for the backlog');
+  });
+
+  it('says plainly that it cannot read CloudWatch where the endpoint has no client, instead of pretending', async () => {
     object = scaler({ metrics: { source: 'CloudWatch' } });
     aws.backlog = 5000;
     await poll();
     assert.deepEqual(aws.puts, []);
     assert.match(
       object.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? '',
-      /CloudWatch is not supported/,
+      /no CloudWatch client/,
     );
   });
 });

@@ -69,16 +69,6 @@ export class ScalerReconciler {
     const config = resolvePolicyConfig(spec);
     this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
     this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
-    if (config.metrics.source === 'CloudWatch') {
-      // The policy engine (and the benchmark) can read CloudWatch datapoints; the operator cannot
-      // fetch them yet, and a scaler without metrics must not pretend to work.
-      report.stalled(
-        Reason.InvalidSpec,
-        'metrics.source CloudWatch is not supported by the operator yet; use QueueAttributes (the default), which is fresher',
-      );
-      await this.#write(scaler, report, undefined, signal);
-      return {};
-    }
     const intervalMs = config.pollingIntervalSeconds * 1000;
     if (scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true') {
       report.paused();
@@ -94,6 +84,15 @@ export class ScalerReconciler {
     let pass: Pass | undefined;
     try {
       const aws = await this.#deps.aws(scaler, signal);
+      if (config.metrics.source === 'CloudWatch' && aws.cloudWatch === undefined) {
+        // A scaler without metrics must not pretend to work.
+        report.stalled(
+          Reason.InvalidSpec,
+          'metrics.source CloudWatch: this endpoint has no CloudWatch client',
+        );
+        await this.#write(scaler, report, record, signal);
+        return {};
+      }
       pass = { scaler, id, spec, config, record, report, aws, signal, now: this.#deps.clock.now() };
       const result = await this.#steps(pass, intervalMs);
       await this.#write(scaler, report, record, signal);

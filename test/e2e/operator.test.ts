@@ -233,6 +233,23 @@ describe('the operator, end to end', () => {
     assert.equal(await reserved('unrelated-function'), undefined, 'never touched');
   });
 
+  it("reads the queue from CloudWatch over the wire when the spec asks for the original's source", async () => {
+    const callers = async () => {
+      const c = await sim.admin<Record<string, Record<string, number>>>('GET', '/callers');
+      return Object.values(c).reduce((n, ops) => n + (ops['cloudwatch:GetMetricData'] ?? 0), 0);
+    };
+    const before = await callers();
+    await cp.kubectl(['apply', '-n', ns, '-f', '-'], `${sample(4)}  metrics:\n    source: CloudWatch\n`);
+    await waitFor(
+      'GetMetricData calls',
+      async () => ((await callers()) >= before + 2 ? true : undefined),
+      20_000,
+    );
+    const s = await scaler();
+    assert.notEqual(condition(s, 'Stalled')?.status, 'True', JSON.stringify(s.status?.conditions));
+    await cp.kubectl(['apply', '-n', ns, '-f', '-'], sample(4));
+  });
+
   it('deletes cleanly and gives the function back the reserved concurrency it had before (none)', async () => {
     assert.equal(await reserved(), 4);
     await cp.kubectl(['delete', 'lcs', '--all', '-n', ns, '--timeout=30s']);

@@ -3,7 +3,7 @@
 // test. Shared by the reconciler's unit tests and the hostile suite (test/hostile); not in dist/.
 import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../../api/v1alpha1/index.ts';
 import type { AwsError } from '../../aws/errors.ts';
-import type { EventSource, FunctionPort, QueueMetrics, QueuePort } from '../../aws/ports.ts';
+import type { CloudWatchPort, EventSource, FunctionPort, QueueMetrics, QueuePort } from '../../aws/ports.ts';
 import type { ManualClock } from '../../runtime/clock.ts';
 import { silentLogger } from '../../runtime/logger.ts';
 import type { ScalerMetrics } from '../metrics.ts';
@@ -21,6 +21,8 @@ export class FakeAws implements QueuePort, FunctionPort {
   esms: { uuid: string; maximumConcurrency: number | undefined }[] = [
     { uuid: 'u', maximumConcurrency: undefined },
   ];
+  /** CloudWatch, when the test gives one (metrics.source: CloudWatch). */
+  cloudWatch: CloudWatchPort | undefined = undefined;
   /** Every write in order: `put N`, `delete`, `cap UUID N|none`. */
   writes: string[] = [];
   #count(op: string): void {
@@ -115,7 +117,12 @@ export function reconcilerOver(o: {
       return o.get();
     },
     event: (_s, type, reason, message) => o.events.push(`${type} ${reason} ${message}`),
-    aws: async () => ({ queues: o.aws, functions: o.aws, account: 'test|us-east-1' }),
+    aws: async () => ({
+      queues: o.aws,
+      functions: o.aws,
+      account: 'test|us-east-1',
+      ...(o.aws.cloudWatch === undefined ? {} : { cloudWatch: o.aws.cloudWatch }),
+    }),
     clock: o.clock,
     log: silentLogger,
     metrics: o.metrics,
