@@ -22,7 +22,13 @@ export interface LeaseSpec {
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: LeaseSpec;
 }
 
@@ -40,6 +46,9 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Pause between attempts; default 2 s. */
   retryPeriodMs?: number;
+  /** Labels and annotations the Lease carries (set on create, kept on every update). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   /** Hand the lease over on cancel (holder emptied, duration 1 s); default true. */
   releaseOnCancel?: boolean;
   /**
@@ -75,9 +84,19 @@ export class LeaderElector {
   readonly #renewDeadlineMs: number;
   readonly #retryPeriodMs: number;
   readonly #random: () => number;
-  #observed: { spec: string; at: number; resourceVersion: string | undefined; record: LeaseSpec } | undefined;
+  #observed:
+    | {
+        spec: string;
+        at: number;
+        resourceVersion: string | undefined;
+        record: LeaseSpec;
+        metadata: Lease['metadata'];
+      }
+    | undefined;
   #leading = false;
   #reportedLeader: string | undefined;
+  /** When our last acquire or renewal was sent (it counts from the send, on our clock). */
+  #renewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LeaderElectionOptions) {
     this.#o = options;
@@ -100,6 +119,16 @@ export class LeaderElector {
   /** True while this candidate holds the lease. */
   isLeader(): boolean {
     return this.#leading;
+  }
+
+  /**
+   * Until when this candidate may act as the holder: its last successful acquire or renewal (as
+   * sent) plus renewDeadline, which is shorter than the lease duration others wait for. Work that
+   * must never overlap another holder's (a fence) checks `now < heldUntil()` before acting, so a
+   * process paused past its lease stops acting the moment it resumes, before any renewal fails.
+   */
+  heldUntil(): number {
+    return this.#leading ? this.#renewedAt + this.#renewDeadlineMs : Number.NEGATIVE_INFINITY;
   }
 
   /** The holder last observed in the Lease ('' when free, undefined before the first read). */
@@ -210,11 +239,12 @@ export class LeaderElector {
       } catch (error) {
         if (!isNotFound(error)) throw error;
         const created = await this.#o.client.request<Lease>('POST', this.#path(false), {
-          body: this.#lease(mine, undefined),
+          body: this.#lease(mine, undefined, undefined),
           signal,
           timeoutMs,
         });
         this.#observe(created, this.#clock.now());
+        this.#renewedAt = now;
         return true;
       }
       const record = current.spec ?? {};
@@ -231,11 +261,12 @@ export class LeaderElector {
         mine.leaseTransitions = (record.leaseTransitions ?? 0) + 1;
       }
       const updated = await this.#o.client.request<Lease>('PUT', this.#path(true), {
-        body: this.#lease(mine, current.metadata.resourceVersion),
+        body: this.#lease(mine, current.metadata.resourceVersion, current.metadata),
         signal,
         timeoutMs,
       });
       this.#observe(updated, this.#clock.now());
+      this.#renewedAt = now;
       return true;
     } catch (error) {
       if (!signal.aborted) {
@@ -246,9 +277,18 @@ export class LeaderElector {
     }
   }
 
-  #lease(spec: LeaseSpec, resourceVersion: string | undefined): Lease {
+  /** The Lease to write: a PUT replaces the object, so labels and annotations are carried over. */
+  #lease(
+    spec: LeaseSpec,
+    resourceVersion: string | undefined,
+    current: Lease['metadata'] | undefined,
+  ): Lease {
     const metadata: Lease['metadata'] = { name: this.#o.name, namespace: this.#o.namespace };
     if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
+    const labels = { ...current?.labels, ...this.#o.labels };
+    const annotations = { ...current?.annotations, ...this.#o.annotations };
+    if (Object.keys(labels).length > 0) metadata.labels = labels;
+    if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
     return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec };
   }
 
@@ -257,8 +297,17 @@ export class LeaderElector {
     const record = lease.spec ?? {};
     const spec = JSON.stringify(record);
     if (this.#observed?.spec !== spec)
-      this.#observed = { spec, at: now, resourceVersion: lease.metadata.resourceVersion, record };
-    else this.#observed.resourceVersion = lease.metadata.resourceVersion;
+      this.#observed = {
+        spec,
+        at: now,
+        resourceVersion: lease.metadata.resourceVersion,
+        record,
+        metadata: lease.metadata,
+      };
+    else {
+      this.#observed.resourceVersion = lease.metadata.resourceVersion;
+      this.#observed.metadata = lease.metadata;
+    }
     const holder = record.holderIdentity ?? '';
     if (holder !== '' && holder !== this.#reportedLeader) {
       this.#reportedLeader = holder;
@@ -291,6 +340,7 @@ export class LeaderElector {
               leaseTransitions: observed.record.leaseTransitions ?? 0,
             },
             observed.resourceVersion,
+            observed.metadata,
           ),
           timeoutMs: this.#renewDeadlineMs,
         });
