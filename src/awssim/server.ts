@@ -121,7 +121,7 @@ async function route(sim: Simulation, req: IncomingMessage, raw: Buffer): Promis
   }
   const lop = lambdaOperation(method, url.pathname);
   if (lop) {
-    world.sts.recordCall(caller, `lambda:${lop.op}`);
+    world.sts.recordCall(caller, `lambda:${lop.op}`, world.now);
     const delay = world.faultLatency(`lambda:${lop.op}`);
     if (delay > 0) await sleep(delay);
     try {
@@ -210,6 +210,7 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
       } else if (method !== 'GET') return json(405, { error: `${method} /_awssim/roles` });
       return json(200, sim.world.sts.toJSON());
     }
+    if (method === 'GET' && path === '/writes') return json(200, sim.world.sts.writes());
     if (path === '/callers') {
       if (method === 'DELETE') {
         sim.world.sts.resetCalls();

@@ -22,6 +22,7 @@ import { IdentityResolver } from '../aws/identity.ts';
 import { AwsMetrics } from '../aws/metrics.ts';
 import { ScalerMetrics } from '../controller/metrics.ts';
 import { ScalerReconciler } from '../controller/reconciler.ts';
+import { ShardGate } from '../controller/sharding.ts';
 import { Tenancy, type TenancyFile, tenancyFileSchema } from '../controller/tenancy.ts';
 import {
   apiPath,
@@ -36,6 +37,7 @@ import {
   Manager,
   MetricsServer,
   RuntimeMetrics,
+  ShardSet,
   StatusPatcher,
   selfSignedCertificate,
   systemClock,
@@ -55,6 +57,11 @@ Flags:
   --leader-elect                     elect a leader through a Lease before acting
   --leader-election-namespace NS     namespace of the Lease (default: $POD_NAMESPACE or default)
   --leader-election-id NAME          name of the Lease (default: lambda-con-scaler-operator-leader)
+  --shard-by-account                 several replicas share the scalers by AWS account and Region, each
+                                     account held by one replica through a Lease (instead of --leader-elect)
+  --lease-duration-seconds N         Lease timings of leader election and shards (default 15, 10, 2)
+  --lease-renew-deadline-seconds N
+  --lease-retry-period-seconds N
   --metrics-bind-address ADDR        host:port of /metrics (default 127.0.0.1:8080; 0 disables)
   --metrics-secure[=true|false]      serve /metrics over HTTPS, each request authenticated (TokenReview)
                                      and authorized (SubjectAccessReview: get on /metrics) by the cluster
@@ -85,6 +92,10 @@ const { values: flags } = parseArgs({
     'leader-elect': { type: 'boolean', default: false },
     'leader-election-namespace': { type: 'string' },
     'leader-election-id': { type: 'string', default: 'lambda-con-scaler-operator-leader' },
+    'shard-by-account': { type: 'boolean', default: false },
+    'lease-duration-seconds': { type: 'string', default: '15' },
+    'lease-renew-deadline-seconds': { type: 'string', default: '10' },
+    'lease-retry-period-seconds': { type: 'string', default: '2' },
     'metrics-bind-address': { type: 'string', default: '127.0.0.1:8080' },
     'metrics-secure': { type: 'string', default: 'false' },
     'metrics-cert-dir': { type: 'string' },
@@ -131,7 +142,13 @@ const log = pino({
 });
 
 function seconds(
-  flag: 'aws-call-timeout-seconds' | 'kube-request-timeout-seconds' | 'reconcile-timeout-seconds',
+  flag:
+    | 'aws-call-timeout-seconds'
+    | 'kube-request-timeout-seconds'
+    | 'reconcile-timeout-seconds'
+    | 'lease-duration-seconds'
+    | 'lease-renew-deadline-seconds'
+    | 'lease-retry-period-seconds',
 ): number {
   const value = Number(flags[flag]);
   if (!Number.isFinite(value) || value <= 0) {
@@ -234,6 +251,41 @@ const recorder = new EventRecorder({
 });
 const statusPatcher = new StatusPatcher(kube, { apiVersion: API_VERSION, plural: PLURAL, namespaced: true });
 
+if (flags['shard-by-account'] && flags['leader-elect']) {
+  process.stderr.write(
+    '--shard-by-account and --leader-elect exclude each other: shards have a Lease each\n',
+  );
+  process.exit(2);
+}
+const leaseTimings = {
+  leaseDurationMs: seconds('lease-duration-seconds') * 1000,
+  renewDeadlineMs: seconds('lease-renew-deadline-seconds') * 1000,
+  retryPeriodMs: seconds('lease-retry-period-seconds') * 1000,
+};
+const leaseNamespace = flags['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default';
+// With several replicas, each reconciles the scalers of the accounts it holds (sharding.ts).
+const gate = flags['shard-by-account']
+  ? new ShardGate({
+      list: () => informer.list() as unknown as LambdaConcurrencyScaler[],
+      enqueue: (key) => controller.queue.add(key),
+      defaultRegion,
+    })
+  : undefined;
+const shards =
+  gate === undefined
+    ? undefined
+    : new ShardSet({
+        client: kube,
+        namespace: leaseNamespace,
+        group: 'lambda-con-scaler-operator-shards',
+        identity,
+        keys: () => gate.keys(),
+        onHeld: (shard, signal) => gate.onHeld(shard, signal),
+        ...leaseTimings,
+        logger: log,
+      });
+if (gate !== undefined && shards !== undefined) gate.holds = (shard) => shards.holds(shard);
+
 const reconciler = new ScalerReconciler({
   get: (key) => informer.get(key) as LambdaConcurrencyScaler | undefined,
   list: () => informer.list() as unknown as LambdaConcurrencyScaler[],
@@ -262,6 +314,7 @@ const reconciler = new ScalerReconciler({
     return { ...binding, region };
   },
   tenancy,
+  ...(gate === undefined ? {} : { mayWrite: (scaler: LambdaConcurrencyScaler) => gate.mayWrite(scaler) }),
   clock: systemClock,
   log,
   metrics: scalerMetrics,
@@ -270,7 +323,12 @@ const reconciler = new ScalerReconciler({
 const controller = new Controller({
   name: 'lambdaconcurrencyscaler',
   informer,
-  reconcile: (key, signal) => reconciler.reconcile(key, signal),
+  reconcile: (key, signal) =>
+    gate === undefined
+      ? reconciler.reconcile(key, signal)
+      : gate.run(informer.get(key) as LambdaConcurrencyScaler | undefined, signal, (s) =>
+          reconciler.reconcile(key, s),
+        ),
   workers: Number(flags.workers),
   reconcileTimeoutMs: seconds('reconcile-timeout-seconds') * 1000,
   // A scaler that keeps failing is retried at least every 5 minutes (client-go's 1,000 s is long
@@ -286,16 +344,18 @@ const controller = new Controller({
 const health = new HealthServer({ logger: log });
 const manager = new Manager({
   informers: [informer],
-  controllers: [controller],
+  controllers:
+    shards === undefined ? [controller] : [controller, { name: 'shards', run: (s) => shards.run(s) }],
   health,
   logger: log,
   ...(flags['leader-elect']
     ? {
         leaderElection: {
           client: kube,
-          namespace: flags['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+          namespace: leaseNamespace,
           name: flags['leader-election-id'],
           identity,
+          ...leaseTimings,
           logger: log,
           metrics: runtimeMetrics,
         },

@@ -40,6 +40,11 @@ export interface ReconcilerDeps {
   event(scaler: LambdaConcurrencyScaler, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** AWS ports for the scaler's identity and Region. */
   aws(scaler: LambdaConcurrencyScaler, signal?: AbortSignal): Promise<AwsPorts>;
+  /**
+   * The fence of a sharded manager (sharding.ts): false once this replica no longer holds the
+   * scaler's account, checked right before every AWS write. Default: always true.
+   */
+  mayWrite?(scaler: LambdaConcurrencyScaler): boolean;
   /** Who may use the operator's identity and name which ARNs; default: everyone, everything. */
   tenancy?: Tenancy | undefined;
   clock: Clock;

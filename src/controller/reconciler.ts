@@ -15,12 +15,13 @@ import {
   roleAccount,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
+import type { FunctionPort } from '../aws/ports.ts';
 import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
 import { Actuator, labels } from './actuate.ts';
 import { type ClaimCandidate, FunctionClaims } from './claims.ts';
 import { HeadroomLedger } from './headroom.ts';
 import { type Observation, observeFunction, observeQueue, observeRest } from './observe.ts';
-import type { ReconcileResult, ReconcilerDeps } from './ports.ts';
+import type { AwsPorts, ReconcileResult, ReconcilerDeps } from './ports.ts';
 import { idOf, type Pass, type ScalerRecord } from './record.ts';
 import { StatusBuilder } from './status-builder.ts';
 
@@ -83,7 +84,7 @@ export class ScalerReconciler {
     const record = this.#record(id, scaler.metadata.generation ?? 0);
     let pass: Pass | undefined;
     try {
-      const aws = await this.#deps.aws(scaler, signal);
+      const aws = this.#fenced(scaler, await this.#deps.aws(scaler, signal));
       if (config.metrics.source === 'CloudWatch' && aws.cloudWatch === undefined) {
         // A scaler without metrics must not pretend to work.
         report.stalled(
@@ -286,7 +287,7 @@ export class ScalerReconciler {
     const holder = status.functionArn === undefined ? undefined : this.#claims.holderOf(status.functionArn);
     if (restore && original !== undefined && (holder === undefined || holder === id)) {
       try {
-        const aws = await this.#deps.aws(scaler, signal);
+        const aws = this.#fenced(scaler, await this.#deps.aws(scaler, signal));
         const restored = await this.#actuator.restore(aws, fn, original, signal);
         this.#deps.event(scaler, 'Normal', EventReason.Restored, restored);
       } catch (error) {
@@ -304,6 +305,32 @@ export class ScalerReconciler {
     await this.#deps.setFinalizers(scaler, finalizers, signal);
     this.#release(id, scaler);
     return {};
+  }
+
+  /** The ports with every write behind the fence (a sharded manager's), when there is one. */
+  #fenced(scaler: LambdaConcurrencyScaler, aws: AwsPorts): AwsPorts {
+    const mayWrite = this.#deps.mayWrite;
+    if (mayWrite === undefined) return aws;
+    const check = (): void => {
+      if (!mayWrite.call(this.#deps, scaler))
+        throw new AwsError(
+          `this replica no longer holds the account of ${scaler.metadata.namespace}/${scaler.metadata.name}: not writing`,
+          {
+            code: AwsErrorCode.Cancelled,
+            errorClass: ErrorClass.Transient,
+          },
+        );
+    };
+    const f = aws.functions;
+    const functions: FunctionPort = {
+      concurrency: (...a) => f.concurrency(...a),
+      eventSources: (...a) => f.eventSources(...a),
+      accountConcurrency: (...a) => f.accountConcurrency(...a),
+      putConcurrency: (...a) => (check(), f.putConcurrency(...a)),
+      deleteConcurrency: (...a) => (check(), f.deleteConcurrency(...a)),
+      updateEventSourceMaximumConcurrency: (...a) => (check(), f.updateEventSourceMaximumConcurrency(...a)),
+    };
+    return { ...aws, functions };
   }
 
   /** Every scaler the manager sees, as the claims need them; undefined when it cannot list. */

@@ -64,6 +64,7 @@ export {
   userChanged,
 } from './predicates.ts';
 export { type CertificateKeyPair, selfSignedCertificate } from './selfsigned.ts';
+export { ownerOf, ShardSet, type ShardSetOptions } from './shards.ts';
 export { mergePatch, objectPath, type ResourceRef, StatusPatcher } from './status.ts';
 export { metaTime, microTime } from './time.ts';
 export { WorkQueue, type WorkQueueOptions } from './workqueue.ts';

@@ -98,26 +98,35 @@ export class ShardSet {
     return this.#members;
   }
 
-  /** Keeps the membership and the campaigns up to date until `signal` aborts; then lets go of all. */
+  /**
+   * Keeps the membership and the campaigns up to date until `signal` aborts; then lets go of all.
+   * A member that loses its own Lease (cut off from the API server past its renew deadline) lets
+   * go of every key at once and joins again: unlike a leader, it need not exit.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    const member = new LeaderElector({
-      client: this.#o.client,
-      namespace: this.#o.namespace,
-      name: `${this.#o.group}-member-${shortHash(this.#o.identity)}`,
-      identity: this.#o.identity,
-      labels: { [SHARD_GROUP_LABEL]: `${this.#o.group}-members` },
-      leaseDurationMs: this.#leaseDurationMs,
-      renewDeadlineMs: this.#renewDeadlineMs,
-      retryPeriodMs: this.#retryPeriodMs,
-      clock: this.#clock,
-      logger: this.#log,
-      ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
-      // Our own member Lease is never contended: holding it means "alive". The work is the loop.
-      onStartedLeading: (alive) => this.#loop(alive),
-    });
-    const outcome = await member.run(signal);
-    if (outcome === 'lost') this.#log.error('lost the member lease: every key is let go');
-    await this.#stopAll();
+    while (!signal.aborted) {
+      const member = new LeaderElector({
+        client: this.#o.client,
+        namespace: this.#o.namespace,
+        name: `${this.#o.group}-member-${shortHash(this.#o.identity)}`,
+        identity: this.#o.identity,
+        labels: { [SHARD_GROUP_LABEL]: `${this.#o.group}-members` },
+        leaseDurationMs: this.#leaseDurationMs,
+        renewDeadlineMs: this.#renewDeadlineMs,
+        retryPeriodMs: this.#retryPeriodMs,
+        clock: this.#clock,
+        logger: this.#log,
+        ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
+        // Our own member Lease is never contended: holding it means "alive". The work is the loop.
+        onStartedLeading: (alive) => this.#loop(alive),
+      });
+      const outcome = await member.run(signal);
+      await this.#stopAll();
+      if (outcome === 'lost') {
+        this.#log.error('lost the member lease: every key is let go, joining again');
+        await this.#clock.sleep(this.#retryPeriodMs, signal).catch(() => {});
+      }
+    }
   }
 
   async #loop(alive: AbortSignal): Promise<void> {

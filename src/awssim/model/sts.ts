@@ -74,11 +74,32 @@ export function accessKeyIdOf(authorization: string | undefined, query?: URLSear
   return q ? (q.split('/')[0] ?? ANONYMOUS) : ANONYMOUS;
 }
 
+/** The control-plane writes the journal keeps (who changed what, for fencing tests). */
+const JOURNALED = new Set([
+  'lambda:PutFunctionConcurrency',
+  'lambda:DeleteFunctionConcurrency',
+  'lambda:UpdateEventSourceMapping',
+]);
+const JOURNAL_MAX = 50_000;
+
+/** One control-plane write: when, which operation, in which account, and whose keys made it. */
+export interface JournaledWrite {
+  /** Epoch ms on the simulation's clock. */
+  at: number;
+  op: string;
+  /** The account the call acted in (the assumed role's, else awssim's own). */
+  account: string;
+  accessKeyId: string;
+  /** For a session key, the long-term key that assumed the role; else the key itself. */
+  sourceAccessKeyId: string;
+}
+
 /** Roles, sessions and calls by access key id. */
 export class Sts {
   readonly roles = new Map<string, RoleSpec>();
   readonly sessions = new Map<string, Session>();
   readonly #calls = new Map<string, Map<string, number>>();
+  readonly #journal: JournaledWrite[] = [];
   readonly #rng: Rng;
 
   constructor(seed: number) {
@@ -191,14 +212,32 @@ export class Sts {
     return s;
   }
 
-  /** Counts one AWS call (`sqs:GetQueueAttributes`, …) made with an access key id. */
-  recordCall(accessKeyId: string, op: string): void {
+  /**
+   * Counts one AWS call (`sqs:GetQueueAttributes`, …) made with an access key id, and journals it
+   * (with `at`, epoch ms) when it is a control-plane write.
+   */
+  recordCall(accessKeyId: string, op: string, at?: number): void {
+    if (at !== undefined && JOURNALED.has(op)) {
+      if (this.#journal.length >= JOURNAL_MAX) this.#journal.shift();
+      this.#journal.push({
+        at,
+        op,
+        account: this.identity(accessKeyId).account,
+        accessKeyId,
+        sourceAccessKeyId: this.sessions.get(accessKeyId)?.sourceAccessKeyId ?? accessKeyId,
+      });
+    }
     let m = this.#calls.get(accessKeyId);
     if (!m) {
       m = new Map();
       this.#calls.set(accessKeyId, m);
     }
     m.set(op, (m.get(op) ?? 0) + 1);
+  }
+
+  /** The control-plane writes, oldest first (the newest 50,000). */
+  writes(): readonly JournaledWrite[] {
+    return this.#journal;
   }
 
   /** Forgets the call counts (roles and sessions stay). */

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GetFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -213,6 +214,48 @@ describe('fromTemporaryCredentials against awssim', () => {
       assert.deepEqual(byRole[scaler], { 'sqs:GetQueueAttributes': 3, 'sqs:GetQueueUrl': 2 });
     } finally {
       sqs.destroy();
+      await h.close();
+    }
+  });
+});
+
+describe('the journal of control-plane writes', () => {
+  it('records each write with its time, the account it acted in and the key that assumed the role', async () => {
+    const h = await startHarness({
+      scenario: parseScenario({
+        name: 'journal',
+        functions: [{ name: 'fn' }],
+        roles: [{ arn: 'arn:aws:iam::111122223333:role/writer' }],
+      }),
+    });
+    const lambda = new LambdaClient({
+      endpoint: h.server.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: fromTemporaryCredentials({
+        masterCredentials: { accessKeyId: 'AKIAREPLICA1', secretAccessKey: 's' },
+        params: { RoleArn: 'arn:aws:iam::111122223333:role/writer', RoleSessionName: 'replica' },
+        clientConfig: { endpoint: h.server.url, region: 'us-east-1' },
+      }),
+    });
+    try {
+      await lambda.send(new GetFunctionCommand({ FunctionName: 'fn' }));
+      await lambda.send(
+        new PutFunctionConcurrencyCommand({ FunctionName: 'fn', ReservedConcurrentExecutions: 3 }),
+      );
+      const writes = (await (await fetch(`${h.server.url}/_awssim/writes`)).json()) as {
+        op: string;
+        account: string;
+        sourceAccessKeyId: string;
+        at: number;
+      }[];
+      assert.equal(writes.length, 1, JSON.stringify(writes));
+      assert.equal(writes[0]?.op, 'lambda:PutFunctionConcurrency');
+      assert.equal(writes[0]?.account, '111122223333');
+      assert.equal(writes[0]?.sourceAccessKeyId, 'AKIAREPLICA1');
+      assert.ok(Math.abs((writes[0]?.at ?? 0) - h.sim.now()) < 60_000);
+    } finally {
+      lambda.destroy();
       await h.close();
     }
   });
