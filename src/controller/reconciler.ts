@@ -161,6 +161,7 @@ export class ScalerReconciler {
     const intervalMs = config.pollingIntervalSeconds * 1000;
     this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
     this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
+    this.#deps.metrics?.describe(scaler.metadata.namespace, scaler.metadata.name, spec);
 
     if (scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true') {
       report.paused();
@@ -556,6 +557,7 @@ export class ScalerReconciler {
   async #write(scaler: LambdaConcurrencyScaler, report: StatusBuilder): Promise<void> {
     const before = scaler.status ?? {};
     const after = report.status;
+    this.#deps.metrics?.conditions(scaler.metadata.namespace, scaler.metadata.name, after.conditions ?? []);
     for (const event of report.transitions(before)) {
       this.#deps.event(scaler, 'Warning', event.reason, event.message);
     }
