@@ -228,6 +228,13 @@ describe('the Helm chart', () => {
       rule.spec.groups.map((g) => g.name),
       ['lambda-con-scaler-operator', 'lambda-con-scaler-operator.cloudwatch'],
     );
+    const kustomized = objects(await cp.kubectl(['kustomize', join(root, 'config/prometheus')]));
+    const kustomizedRule = kustomized.find((o) => o.kind === 'PrometheusRule') as unknown as typeof rule;
+    assert.deepEqual(
+      kustomizedRule.spec.groups,
+      rule.spec.groups.slice(0, 1),
+      'kustomize has the same alerts',
+    );
     const dashboard = objects(rendered).find((o) => o.kind === 'ConfigMap') as unknown as {
       data: Record<string, string>;
     };
