@@ -15,6 +15,7 @@ import {
   PAUSED_ANNOTATION,
   parseSpec,
   Reason,
+  SCALE_SELECTOR_LABEL,
   State,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
@@ -556,6 +557,7 @@ export class ScalerReconciler {
 
   async #write(scaler: LambdaConcurrencyScaler, report: StatusBuilder): Promise<void> {
     const before = scaler.status ?? {};
+    report.scale(`${SCALE_SELECTOR_LABEL}=${scaler.metadata.uid ?? scaler.metadata.name}`);
     const after = report.status;
     this.#deps.metrics?.conditions(scaler.metadata.namespace, scaler.metadata.name, after.conditions ?? []);
     for (const event of report.transitions(before)) {
@@ -785,6 +787,12 @@ class StatusBuilder {
 
   unconstrained(): void {
     this.#remove(ConditionType.Constrained);
+  }
+
+  /** The /scale subresource's view: replicas is the concurrency held, the selector names the scaler. */
+  scale(selector: string): void {
+    if (this.status.concurrency !== undefined) this.status.replicas = this.status.concurrency;
+    this.status.selector = selector;
   }
 
   #ok(current: number | undefined): void {

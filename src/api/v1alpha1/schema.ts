@@ -71,6 +71,17 @@ const originalSpecShape = {
   }),
 };
 
+/** The label of the /scale subresource's selector (status.selector): the scaler's uid. */
+export const SCALE_SELECTOR_LABEL = 'aws.operators.jittakal.io/scaler-uid';
+
+/** The /scale subresource's replicas: what `kubectl scale`, HPA and KEDA set. */
+const scaleSpecShape = {
+  replicas: count(0).optional().meta({
+    description:
+      "Pins the reserved concurrency (the /scale subresource's replicas: kubectl scale, an HPA or KEDA set it). The operator keeps the function at this value, clamped to awsLambdaMinConcurrency and the maximum, whatever its policy says; remove the field to hand the concurrency back to the policy.",
+  }),
+};
+
 type MaxFields = {
   awsLamndaMaxConcurrency?: number | undefined;
   awsLambdaMaxConcurrency?: number | undefined;
@@ -83,7 +94,7 @@ export function maxConcurrency(spec: MaxFields): number {
 
 export const specSchema = withRules(
   z
-    .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape })
+    .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape, ...scaleSpecShape })
     .meta({ description: 'What to scale, within which bounds, and how.' }),
   [
     {
@@ -198,6 +209,14 @@ export const statusSchema = z
         description:
           'The reserved concurrency the function had before the operator first changed it (reserved absent means none), restored on deletion.',
       }),
+    replicas: z.int().min(0).optional().meta({
+      description:
+        "The /scale subresource's replicas: the reserved concurrency the function has now (status.concurrency).",
+    }),
+    selector: z.string().optional().meta({
+      description:
+        "The /scale subresource's label selector (an HPA needs one). It names this scaler; it selects no pods, as a Lambda function has none.",
+    }),
     eventSourceMaximumConcurrency: z.int().min(2).max(1000).optional().meta({
       description:
         'With spec.eventSourceMapping.manageMaximumConcurrency: the ScalingConfig.MaximumConcurrency the operator keeps on the event source mappings (the reserved concurrency within 2-1000).',
