@@ -122,7 +122,7 @@ after(async () => {
 });
 
 describe('the Helm chart', () => {
-  it('passes helm lint --strict, and its values schema refuses a misspelt key and a wrong value', async () => {
+  it('passes helm lint --strict, and refuses a misspelt key, a wrong value and replicas without a leader', async () => {
     await helmOk(['lint', '--strict', chart]);
     const typo = await helm(['lint', chart, '--set', 'imge.tag=v1']);
     assert.notEqual(typo.code, 0);
@@ -130,6 +130,18 @@ describe('the Helm chart', () => {
     const level = await helm(['lint', chart, '--set', 'logLevel=verbose']);
     assert.notEqual(level.code, 0);
     assert.match(level.stdout + level.stderr, /logLevel/);
+    // helm lint lets a template's fail pass; helm template and install do not.
+    const leaders = await helm([
+      'template',
+      release,
+      chart,
+      '--set',
+      'replicaCount=2',
+      '--set',
+      'leaderElection.enabled=false',
+    ]);
+    assert.notEqual(leaders.code, 0);
+    assert.match(leaders.stdout + leaders.stderr, /replicaCount above 1 needs leaderElection\.enabled/);
     // A number where Kubernetes wants a string would only fail at apply time: the schema says so first.
     const env = await helm([
       'lint',
