@@ -27,6 +27,10 @@ deps: node_modules/.package-lock.json ## Install the npm dependencies (Node 26 c
 control-plane: ## Build etcd, kube-apiserver and kubectl from source if missing; last line: their directory.
 	@bash hack/control-plane/build.sh
 
+.PHONY: tools
+tools: ## Build helm and promtool from source if missing (the chart and alert tests); last line: their directory.
+	@bash hack/tools/build.sh
+
 .PHONY: generate
 generate: deps ## Regenerate the CRD and RBAC manifests from the TypeScript sources.
 	$(NPM) run generate
@@ -38,8 +42,9 @@ verify: deps ## Regenerate, typecheck, lint, and fail if the tree is dirty.
 .PHONY: test
 test: deps ## Set up everything on a fresh machine, verify, and run every test against a real control plane.
 	@dir="$$(bash hack/control-plane/build.sh | tail -n 1)"; \
+	tools="$$(bash hack/tools/build.sh | tail -n 1)"; \
 	$(NPM) run verify; \
-	LCS_CONTROL_PLANE_DIR="$$dir" $(NPM) test
+	LCS_CONTROL_PLANE_DIR="$$dir" LCS_TOOLS_DIR="$$tools" $(NPM) test
 
 ##@ Build
 

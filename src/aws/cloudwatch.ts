@@ -6,7 +6,6 @@ import {
   GetMetricDataCommand,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import type { AwsMetrics } from './metrics.ts';
 import type { CloudWatchPort, QueueMetrics } from './ports.ts';
 import { type CallDeps, instrumented } from './sdk.ts';
 

@@ -124,6 +124,29 @@ describe('ScalerReconciler', () => {
     assert.equal(events.filter((e) => e.includes('Stalled')).length, 1);
   });
 
+  it('mirrors its conditions and its queue and function on /metrics for the alerts', async () => {
+    const value = async (type: string, status: string) =>
+      (await metrics.condition.get()).values.find(
+        (v) => v.labels.name === 'sample' && v.labels.type === type && v.labels.status === status,
+      )?.value;
+    aws.linked = false;
+    await poll();
+    assert.equal(await value('Stalled', 'True'), 1);
+    assert.equal(await value('Ready', 'False'), 1);
+
+    aws.linked = true;
+    await clock.advance(300_000);
+    await poll();
+    await poll();
+
+    assert.equal(await value('Stalled', 'True'), undefined, 'Stalled is gone, so are its series');
+    assert.equal(await value('Ready', 'True'), 1);
+    const info = (await metrics.info.get()).values.map((v) => v.labels);
+    assert.deepEqual(info, [
+      { namespace: 'default', name: 'sample', queue: 'orders', function: 'order-processor' },
+    ]);
+  });
+
   it('holds the value and backs off on throttling, warning once, then recovers', async () => {
     aws.reserved = 10;
     await poll();

@@ -13,6 +13,7 @@ import {
   parseSpec,
   Reason,
   roleAccount,
+  SCALE_SELECTOR_LABEL,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionPort } from '../aws/ports.ts';
@@ -70,6 +71,7 @@ export class ScalerReconciler {
     const config = resolvePolicyConfig(spec);
     this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
     this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
+    this.#deps.metrics?.describe(scaler.metadata.namespace, scaler.metadata.name, spec);
     const intervalMs = config.pollingIntervalSeconds * 1000;
     if (scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true') {
       report.paused();
@@ -326,9 +328,18 @@ export class ScalerReconciler {
       concurrency: (...a) => f.concurrency(...a),
       eventSources: (...a) => f.eventSources(...a),
       accountConcurrency: (...a) => f.accountConcurrency(...a),
-      putConcurrency: (...a) => (check(), f.putConcurrency(...a)),
-      deleteConcurrency: (...a) => (check(), f.deleteConcurrency(...a)),
-      updateEventSourceMaximumConcurrency: (...a) => (check(), f.updateEventSourceMaximumConcurrency(...a)),
+      putConcurrency: (...a) => {
+        check();
+        return f.putConcurrency(...a);
+      },
+      deleteConcurrency: (...a) => {
+        check();
+        return f.deleteConcurrency(...a);
+      },
+      updateEventSourceMaximumConcurrency: (...a) => {
+        check();
+        return f.updateEventSourceMaximumConcurrency(...a);
+      },
     };
     return { ...aws, functions };
   }
@@ -366,7 +377,9 @@ export class ScalerReconciler {
     signal: AbortSignal,
   ): Promise<void> {
     const before = scaler.status ?? {};
+    report.scale(`${SCALE_SELECTOR_LABEL}=${scaler.metadata.uid ?? scaler.metadata.name}`);
     const after = report.status;
+    this.#deps.metrics?.conditions(scaler.metadata.namespace, scaler.metadata.name, after.conditions ?? []);
     for (const event of report.transitions(before))
       this.#deps.event(scaler, 'Warning', event.reason, event.message);
     const now = this.#deps.clock.now();

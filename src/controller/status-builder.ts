@@ -201,6 +201,12 @@ export class StatusBuilder {
     this.#remove(ConditionType.Constrained);
   }
 
+  /** The /scale subresource's view: replicas is the concurrency held, the selector names the scaler. */
+  scale(selector: string): void {
+    if (this.status.concurrency !== undefined) this.status.replicas = this.status.concurrency;
+    this.status.selector = selector;
+  }
+
   #ok(current: number | undefined): void {
     this.status.state = State.Adjusted;
     const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;

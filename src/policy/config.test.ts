@@ -33,6 +33,7 @@ describe('resolvePolicyConfig', () => {
         cloudWatchWindowSeconds: 300,
       },
       fallback: { failureThreshold: 3, concurrency: null },
+      pinned: null,
     });
   });
 

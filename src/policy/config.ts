@@ -84,6 +84,8 @@ export interface PolicyConfig {
     /** The concurrency to set after failureThreshold failures; null = hold. */
     concurrency: number | null;
   };
+  /** spec.replicas: the concurrency an external decision pins (kubectl scale, HPA, KEDA); null = the policy decides. */
+  pinned: number | null;
 }
 
 /** Settings that are not in the CRD: for the benchmark and the what-if simulator. */
@@ -192,6 +194,7 @@ export function resolvePolicyConfig(
       failureThreshold: spec.fallback?.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD,
       concurrency: spec.fallback?.concurrency ?? null,
     },
+    pinned: spec.replicas ?? null,
   };
 }
 

@@ -107,6 +107,42 @@ function onMetricsFailure(
   };
 }
 
+/**
+ * spec.replicas pins the concurrency: the external decision (kubectl scale, an HPA, KEDA) replaces
+ * the policy and its behavior, within the bounds. Metrics are not needed; the history goes on.
+ */
+function onPinned(
+  input: DecisionInput,
+  config: PolicyConfig,
+  state: PolicyState,
+  pin: number,
+  now: number,
+): DecideResult {
+  const current = observedConcurrency(input);
+  const bounded = clamp(pin, config.minConcurrency, config.maxConcurrency);
+  const limitedBy = bounded.limit === null ? [] : [bounded.limit];
+  const changed = current === null || bounded.value !== current;
+  return {
+    decision: {
+      desired: changed ? bounded.value : null,
+      recommendation: pin,
+      reason: Reason.Pinned,
+      message: `spec.replicas pins the concurrency at ${pin} (kubectl scale or an external autoscaler)${outcome(current, bounded.value, limitedBy)}`,
+      limitedBy,
+    },
+    nextState: {
+      ...state,
+      scaleEvents: recordScaleEvent(
+        state.scaleEvents,
+        changed ? bounded.value - (current ?? config.minConcurrency) : 0,
+        now,
+        longestPeriod(config),
+      ),
+      lastScaleTime: changed ? now : state.lastScaleTime,
+    },
+  };
+}
+
 function longestWindow(config: PolicyConfig): number {
   const { scaleUp, scaleDown } = config.behavior;
   return Math.max(scaleUp.stabilizationWindowSeconds, scaleDown.stabilizationWindowSeconds);
@@ -178,6 +214,8 @@ function idleFor(config: PolicyConfig, idleSince: number | null, now: number): n
 export function decide(input: DecisionInput, state: PolicyState, now: number): DecideResult {
   const config = input.config ?? resolvePolicyConfig(input.spec);
   const { minConcurrency: min, maxConcurrency: max } = config;
+  if (config.pinned !== null && Number.isFinite(config.pinned))
+    return onPinned(input, config, state, config.pinned, now);
   const current = observedConcurrency(input);
   const base = current ?? min;
   const batchSize = usableBatchSize(input.batchSize);

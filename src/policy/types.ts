@@ -25,6 +25,8 @@ export const Reason = {
   MetricsUnavailableHold: 'MetricsUnavailableHold',
   /** The policy finds the current concurrency right (within its tolerance). */
   NoChange: 'NoChange',
+  /** spec.replicas (the /scale subresource: kubectl scale, HPA, KEDA) pins the concurrency. */
+  Pinned: 'Pinned',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

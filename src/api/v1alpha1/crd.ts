@@ -65,7 +65,15 @@ export function buildCrd(): { [key: string]: Json } {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: {
+            status: {},
+            // kubectl scale, HPA and KEDA pin the concurrency through spec.replicas (decide.ts).
+            scale: {
+              specReplicasPath: '.spec.replicas',
+              statusReplicasPath: '.status.replicas',
+              labelSelectorPath: '.status.selector',
+            },
+          },
           additionalPrinterColumns: [
             column('Queue', 'string', '.spec.awsSQSName'),
             column('Function', 'string', '.spec.awsLambdaName'),

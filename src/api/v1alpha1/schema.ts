@@ -68,6 +68,17 @@ const originalSpecShape = {
   }),
 };
 
+/** The label of the /scale subresource's selector (status.selector): the scaler's uid. */
+export const SCALE_SELECTOR_LABEL = 'aws.operators.jittakal.io/scaler-uid';
+
+/** The /scale subresource's replicas: what `kubectl scale`, HPA and KEDA set. */
+const scaleSpecShape = {
+  replicas: count(0).optional().meta({
+    description:
+      "Pins the reserved concurrency (the /scale subresource's replicas: kubectl scale, an HPA or KEDA set it). The operator keeps the function at this value, clamped to awsLambdaMinConcurrency and the maximum, whatever its policy says; remove the field to hand the concurrency back to the policy.",
+  }),
+};
+
 type MaxFields = {
   awsLamndaMaxConcurrency?: number | undefined;
   awsLambdaMaxConcurrency?: number | undefined;
@@ -80,7 +91,7 @@ export function maxConcurrency(spec: MaxFields): number {
 
 export const specSchema = withRules(
   z
-    .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape })
+    .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape, ...scaleSpecShape })
     .meta({ description: 'What to scale, within which bounds, and how.' }),
   [
     {
@@ -233,6 +244,14 @@ export const statusSchema = z
     functionArn: z.string().max(256).optional().meta({
       description:
         'The function this scaler holds, as AWS names it: the one whose values originalConcurrency records and restores, and that no other scaler may scale while this one holds it.',
+    }),
+    replicas: z.int().min(0).optional().meta({
+      description:
+        "The /scale subresource's replicas: the reserved concurrency the function has now (status.concurrency).",
+    }),
+    selector: z.string().optional().meta({
+      description:
+        "The /scale subresource's label selector (an HPA needs one). It names this scaler; it selects no pods, as a Lambda function has none.",
     }),
     eventSourceMaximumConcurrency: z.int().min(2).max(1000).optional().meta({
       description:
