@@ -155,9 +155,9 @@ describe('/metrics behind Kubernetes authentication and authorization', { timeou
     assert.deepEqual(service.spec.ports, [
       { name: 'https', port: 8443, protocol: 'TCP', targetPort: 'https' },
     ]);
-    const monitor = parseAllDocuments(
-      await cp.kubectl(['kustomize', join(root, 'config/prometheus')]),
-    )[0]?.toJSON() as { spec: { endpoints: Record<string, unknown>[] } };
+    const monitor = parseAllDocuments(await cp.kubectl(['kustomize', join(root, 'config/prometheus')]))
+      .map((d) => d.toJSON() as { kind: string; spec: { endpoints: Record<string, unknown>[] } })
+      .find((d) => d.kind === 'ServiceMonitor') as { spec: { endpoints: Record<string, unknown>[] } };
     assert.deepEqual(monitor.spec.endpoints, [
       {
         path: '/metrics',

@@ -292,6 +292,17 @@ describe('an invalid LambdaConcurrencyScaler', () => {
 });
 
 describe('the deploy manifests', () => {
+  it('have a sharded variant: three replicas sharing accounts instead of electing a leader', async () => {
+    const rendered = await cp.kubectl(['kustomize', join(root, 'config/sharded')]);
+    const deployment = parse(rendered.split(/^---$/m).find((d) => /kind: Deployment/.test(d)) ?? '') as {
+      spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } };
+    };
+    assert.equal(deployment.spec.replicas, 3);
+    const args = deployment.spec.template.spec.containers[0]?.args ?? [];
+    assert.ok(args.includes('--shard-by-account'), args.join(' '));
+    assert.ok(!args.includes('--leader-elect'), 'no leader election beside shards');
+  });
+
   it('apply cleanly with server-side dry-run (config/default)', async () => {
     await cp.kubectl(['create', 'namespace', 'lambda-con-scaler-operator-system']);
     const rendered = await cp.kubectl(['kustomize', join(root, 'config/default')]);
