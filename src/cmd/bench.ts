@@ -7,18 +7,18 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { maxConcurrency } from '../api/v1alpha1/index.ts';
-import { lineChart, type Series } from '../report/svg.ts';
 import {
   type BenchScenario,
   chartData,
   loadBenchScenario,
   type RunSummary,
   strategiesFor,
-} from '../sim/bench.ts';
-import { PALETTE } from '../sim/chart.ts';
-import { aggregate, renderReport } from '../sim/report.ts';
-import { runOnce } from '../sim/run.ts';
-import { WorkloadError } from '../sim/workload.ts';
+} from '../bench/bench.ts';
+import { PALETTE } from '../bench/chart.ts';
+import { aggregate, renderReport } from '../bench/report.ts';
+import { runOnce } from '../bench/run.ts';
+import { WorkloadError } from '../bench/workload.ts';
+import { lineChart, type Series } from '../report/svg.ts';
 
 interface Task {
   file: string;

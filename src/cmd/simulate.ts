@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { maxConcurrency } from '../api/v1alpha1/index.ts';
 import { ScenarioError } from '../awssim/index.ts';
-import { num, runChart, table } from '../sim/chart.ts';
-import { type RunResult, runOnce } from '../sim/run.ts';
-import { loadScaler, type ScalerFile, ScalerFileError } from '../sim/scaler.ts';
-import { loadWorkload, WorkloadError } from '../sim/workload.ts';
+import { num, runChart, table } from '../bench/chart.ts';
+import { type RunResult, runOnce } from '../bench/run.ts';
+import { loadScaler, type ScalerFile, ScalerFileError } from '../bench/scaler.ts';
+import { loadWorkload, WorkloadError } from '../bench/workload.ts';
 
 const USAGE = `usage: npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC.yaml [options]
        npm run simulate -- --traffic TRAFFIC.yaml --compare A.yaml B.yaml ...

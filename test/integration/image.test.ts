@@ -3,7 +3,7 @@
 // everything it loads comes from production dependencies (the only ones the image installs).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -64,5 +64,15 @@ describe('the container image', () => {
       [...used].join(', '),
     );
     for (const name of used) assert.ok(name in pkg.dependencies, `${name} is not a production dependency`);
+  });
+  it('ships no test-only helpers: tests, policy fixtures, the awssim test harness, envtest', () => {
+    const built = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    const testOnly = built.filter((f) =>
+      /\.test\.js$|^policy\/fixtures\.js$|^awssim\/testing\/|^envtest\/|^cmd\/(bench-scale|playground)\.js$/.test(
+        f,
+      ),
+    );
+    assert.deepEqual(testOnly, []);
+    assert.ok(built.includes('cmd/manager.js') && built.includes('bench/workload.js'), built.join(', '));
   });
 });

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseSpec } from '../../src/api/v1alpha1/index.ts';
+import { runOnce } from '../../src/bench/run.ts';
+import type { Strategy } from '../../src/bench/strategy.ts';
+import { parseWorkload, WorkloadError } from '../../src/bench/workload.ts';
 import { originalOperatorConfig } from '../../src/policy/index.ts';
-import { runOnce } from '../../src/sim/run.ts';
-import type { Strategy } from '../../src/sim/strategy.ts';
-import { parseWorkload, WorkloadError } from '../../src/sim/workload.ts';
 
 const workload = (traffic: unknown[], durationSeconds = 1200) =>
   parseWorkload({

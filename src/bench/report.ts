@@ -333,7 +333,7 @@ export function renderReport(r: ReportInput): string {
     `Seeds: ${r.seeds.join(', ')} (every scenario × strategy runs once per seed). Wall time: ${num(r.wallSeconds, 1)} s.`,
     '',
     "Every run is virtual time in awssim; policy strategies are the operator's own `decide()` driven the way the",
-    'reconciler drives it (`src/sim/run.ts`). Scenario format, metric definitions and caveats: [README.md](README.md).',
+    'reconciler drives it (`src/bench/run.ts`). Scenario format, metric definitions and caveats: [README.md](README.md).',
     'How the operator itself holds up with 100, 1,000 and 5,000 scalers (real processes, real time) is the last',
     'section, [Operator at scale](#operator-at-scale-issue-8-item-6), copied from [SCALE.md](SCALE.md).',
     '',
