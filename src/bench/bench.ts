@@ -5,23 +5,44 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type LambdaConcurrencyScalerSpec, maxConcurrency, parseSpec } from '../api/v1alpha1/index.ts';
-import { capFor } from '../aws/ports.ts';
-import { defaultBehaviour } from '../awssim/index.ts';
-import { originalOperatorConfig } from '../policy/index.ts';
-import type { RunMetrics } from './metrics.ts';
-import { ORACLE_DRAIN_SECONDS, ORACLE_UTILIZATION, type RunResult } from './run.ts';
+import { defaultBehaviour, defaultParams } from '../awssim/index.ts';
+import type { AccountMetrics, RunMetrics } from './metrics.ts';
+import { CLAIRVOYANT_LOOKAHEAD_SECONDS, CLAIRVOYANT_UTILIZATION } from './reference.ts';
+import { type RunResult, singleTarget, type Target } from './run.ts';
 import type { Strategy } from './strategy.ts';
 import { throughputPerUnit } from './truth.ts';
-import { parseWorkload, type Workload, WorkloadError } from './workload.ts';
+import { parseAccountWorkload, parseWorkload, type Workload, WorkloadError } from './workload.ts';
 
-/** A benchmark scenario file (documented in bench/README.md). */
-const scenarioFileSchema = z.strictObject({
+/** The six original fields of a scaler (queue and function names are filled in). */
+const scalerFields = z.record(z.string(), z.unknown());
+
+/** A benchmark scenario file with one scaler (documented in bench/README.md). */
+const singleSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().optional(),
   sloSeconds: z.number().positive().default(60),
-  /** The user's original scaler: the six original fields (queue and function names are filled in). */
-  scaler: z.record(z.string(), z.unknown()),
+  scaler: scalerFields,
   workload: z.record(z.string(), z.unknown()),
+});
+
+/** A benchmark scenario file with an account of several scalers. */
+const accountSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().optional(),
+  sloSeconds: z.number().positive().default(60),
+  durationSeconds: z.number().positive().optional(),
+  account: z.record(z.string(), z.unknown()).optional(),
+  model: z.record(z.string(), z.unknown()).optional(),
+  scalers: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9-]{1,60}$/),
+        sloSeconds: z.number().positive().optional(),
+        scaler: scalerFields,
+        workload: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .min(1),
 });
 
 export interface BenchScenario {
@@ -30,12 +51,29 @@ export interface BenchScenario {
   file: string;
   title: string;
   description: string;
+  /** The first scaler's SLO and spec (the only ones in a single-scaler file). */
   sloSeconds: number;
   spec: LambdaConcurrencyScalerSpec;
   workload: Workload;
+  /** Every scaler of the account, in the file's order. */
+  targets: Target[];
 }
 
-/** Reads and validates a benchmark scenario; errors name the field. */
+const issuesOf = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+
+/** Validates a scaler's fields as the API server would, naming them `<prefix>.<field>`. */
+function specFor(fields: Record<string, unknown>, queue: string, fn: string, file: string, prefix: string) {
+  const spec = parseSpec({ awsSQSName: queue, awsLambdaName: fn, ...fields });
+  if (!spec.ok)
+    throw new WorkloadError(
+      file,
+      spec.issues.map((i) => `${i.path.replace(/^spec\./, `${prefix}.`)}: ${i.message}`),
+    );
+  return spec.spec;
+}
+
+/** Reads and validates a benchmark scenario (one scaler, or an account of several); errors name the field. */
 export function loadBenchScenario(file: string): BenchScenario {
   let raw: unknown;
   try {
@@ -43,15 +81,51 @@ export function loadBenchScenario(file: string): BenchScenario {
   } catch (e) {
     throw new WorkloadError(file, [`(file): ${(e as Error).message}`], { cause: e });
   }
-  const r = scenarioFileSchema.safeParse(raw);
-  if (!r.success)
-    throw new WorkloadError(
+  const id = basename(file).replace(/\.ya?ml$/, '');
+  const baseDir = dirname(resolve(file));
+  if (raw !== null && typeof raw === 'object' && 'scalers' in raw) {
+    const r = accountSchema.safeParse(raw);
+    if (!r.success) throw new WorkloadError(file, issuesOf(r.error));
+    const d = r.data;
+    const workload = parseAccountWorkload(
+      {
+        name: id,
+        durationSeconds: d.durationSeconds,
+        account: d.account,
+        model: d.model,
+        scalers: d.scalers,
+      },
       file,
-      r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
+      baseDir,
     );
+    const targets = d.scalers.map((sc, i): Target => {
+      const esm = workload.scenario.eventSourceMappings.find((e) => e.function === sc.name);
+      return {
+        name: sc.name,
+        queue: sc.name,
+        fn: sc.name,
+        batchSize: esm?.batchSize ?? 10,
+        spec: specFor(sc.scaler, sc.name, sc.name, file, `scalers[${i}].scaler`),
+        sloSeconds: sc.sloSeconds ?? d.sloSeconds,
+      };
+    });
+    const first = targets[0] as Target;
+    return {
+      id,
+      file,
+      title: d.title,
+      description: d.description ?? '',
+      sloSeconds: first.sloSeconds,
+      spec: first.spec,
+      workload,
+      targets,
+    };
+  }
+  const r = singleSchema.safeParse(raw);
+  if (!r.success) throw new WorkloadError(file, issuesOf(r.error));
   let workload: Workload;
   try {
-    workload = parseWorkload(r.data.workload, file, dirname(resolve(file)));
+    workload = parseWorkload(r.data.workload, file, baseDir);
   } catch (e) {
     if (e instanceof WorkloadError)
       throw new WorkloadError(
@@ -61,20 +135,16 @@ export function loadBenchScenario(file: string): BenchScenario {
       );
     throw e;
   }
-  const spec = parseSpec({ awsSQSName: workload.queue, awsLambdaName: workload.fn, ...r.data.scaler });
-  if (!spec.ok)
-    throw new WorkloadError(
-      file,
-      spec.issues.map((i) => `${i.path.replace(/^spec\./, 'scaler.')}: ${i.message}`),
-    );
+  const spec = specFor(r.data.scaler, workload.queue, workload.fn, file, 'scaler');
   return {
-    id: basename(file).replace(/\.ya?ml$/, ''),
+    id,
     file,
     title: r.data.title,
     description: r.data.description ?? '',
     sloSeconds: r.data.sloSeconds,
-    spec: spec.spec,
+    spec,
     workload,
+    targets: [singleTarget(workload, id, spec, r.data.sloSeconds)],
   };
 }
 
@@ -87,14 +157,16 @@ export const RECOMMENDED = 'LatencySLO + ESM cap (ours)';
 /** The same policy without the cap (the CRD default): its verdicts show what not capping costs. */
 export const WITHOUT_CAP = 'LatencySLO (ours)';
 export const ORIGINAL = 'original';
-export const ORACLE = 'oracle';
+/** The clairvoyant controller (reference.ts), judged against the capacity lower bound. */
+export const REFERENCE = 'clairvoyant';
 export const STATIC_MAX = 'static max';
 /** Reserved concurrency and the mapping's cap at the maximum all run: the floor of violations. */
 export const STATIC_MAX_CAPPED = 'static max + ESM cap';
+export const STATIC_MIN = 'static min';
 
 /** Messages one unit processes per second at the start, from the scenario's function. */
-function initialThroughput(s: BenchScenario): number {
-  const f = s.workload.scenario.functions.find((x) => x.name === s.workload.fn);
+function initialThroughput(s: BenchScenario, t: Target): number {
+  const f = s.workload.scenario.functions.find((x) => x.name === t.fn);
   return throughputPerUnit(
     {
       duration: f?.duration ?? defaultBehaviour.duration,
@@ -102,14 +174,31 @@ function initialThroughput(s: BenchScenario): number {
       coldStart: f?.coldStart ?? defaultBehaviour.coldStart,
       errorRate: f?.errorRate ?? defaultBehaviour.errorRate,
     },
-    s.workload.batchSize,
+    t.batchSize,
   );
 }
 
 /**
- * The strategies, with settings chosen once by the rules in docs/policies.md (never per scenario):
- * - original: `originalOperatorConfig(spec)` — Step every 300 s on the SUM of 1-minute CloudWatch
- *   datapoints of the visible count over the last 300 s, published 1–2 minutes late;
+ * Every scaler's maximum; when together they exceed what the account can reserve (its limit minus
+ * the unreserved floor), shares of that in proportion to the maxima (never below a minimum).
+ */
+export function staticMax(s: BenchScenario): number[] {
+  const maxima = s.targets.map((t) => maxConcurrency(t.spec));
+  const a = s.workload.scenario.account;
+  const room =
+    (a?.concurrency ?? defaultParams.accountConcurrency) - (a?.unreservedMin ?? defaultParams.unreservedMin);
+  const total = maxima.reduce((x, y) => x + y, 0);
+  if (total <= room) return maxima;
+  return s.targets.map((t, i) =>
+    Math.max(t.spec.awsLambdaMinConcurrency, Math.floor(((maxima[i] as number) * room) / total)),
+  );
+}
+
+/**
+ * The strategies, with settings chosen once by the rules in docs/policies.md (never per scenario),
+ * applied to every scaler of the account:
+ * - original: a model of the original operator (original.ts) — Step every 300 s on the SUM of
+ *   1-minute CloudWatch datapoints of the visible count over the last 300 s, published 1–2 minutes late;
  * - KEDA-like: TargetTracking with KEDA's aws-sqs-queue defaults (queueLength 5, scaleOnInFlight),
  *   30 s polling and the HPA's default behavior;
  * - Step (ours): the spec's step, 30 s polling on GetQueueAttributes, the threshold divided by five
@@ -121,100 +210,87 @@ function initialThroughput(s: BenchScenario): number {
  *   `eventSourceMapping.manageMaximumConcurrency` on — the mapping's MaximumConcurrency follows the
  *   reserved concurrency (clamped to 2–1000);
  * - references: static max, static max with the mapping capped at it (the floor of violations
- *   within the bounds), static min, and the oracle (which caps the mapping too).
+ *   within the bounds), static min, and the clairvoyant (reference.ts).
+ * Every "ours" strategy is the manager's own ScalerReconciler (operator.ts).
  */
 export function strategiesFor(s: BenchScenario): Strategy[] {
-  const spec = s.spec;
-  const min = spec.awsLambdaMinConcurrency;
-  const max = maxConcurrency(spec);
-  const threshold = Math.max(1, Math.round(spec.awsSQSMsgCountThreshold / 5));
-  const target = Math.max(1, Math.round(initialThroughput(s) * 10));
+  const each = (f: (spec: LambdaConcurrencyScalerSpec, t: Target) => LambdaConcurrencyScalerSpec) =>
+    s.targets.map((t) => f(t.spec, t));
+  const threshold = (spec: LambdaConcurrencyScalerSpec) =>
+    Math.max(1, Math.round(spec.awsSQSMsgCountThreshold / 5));
+  const slo = (spec: LambdaConcurrencyScalerSpec, t: Target): LambdaConcurrencyScalerSpec => ({
+    ...spec,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: Math.max(1, Math.round(t.sloSeconds / 2)) } },
+  });
   return [
-    { kind: 'policy', label: ORIGINAL, spec, config: originalOperatorConfig(spec), calls: 'original' },
+    { kind: 'original', label: ORIGINAL, specs: each((spec) => spec) },
     {
-      kind: 'policy',
+      kind: 'operator',
       label: 'KEDA-like',
-      spec: {
+      specs: each((spec) => ({
         ...spec,
         policy: { type: 'TargetTracking', targetTracking: { targetBacklogPerConcurrency: 5 } },
         metrics: { includeInFlight: true },
-      },
+      })),
     },
     {
-      kind: 'policy',
+      kind: 'operator',
       label: 'Step (ours)',
-      spec: {
+      specs: each((spec) => ({
         ...spec,
-        awsSQSMsgCountThreshold: threshold,
-        policy: { type: 'Step', step: { scaleDownThreshold: Math.floor(threshold * 0.4) } },
-      },
+        awsSQSMsgCountThreshold: threshold(spec),
+        policy: { type: 'Step', step: { scaleDownThreshold: Math.floor(threshold(spec) * 0.4) } },
+      })),
     },
     {
-      kind: 'policy',
+      kind: 'operator',
       label: 'TargetTracking (ours)',
-      spec: {
-        ...spec,
-        policy: { type: 'TargetTracking', targetTracking: { targetBacklogPerConcurrency: target } },
-      },
-    },
-    {
-      kind: 'policy',
-      label: WITHOUT_CAP,
-      spec: {
+      specs: each((spec, t) => ({
         ...spec,
         policy: {
-          type: 'LatencySLO',
-          latencySLO: { maxWaitSeconds: Math.max(1, Math.round(s.sloSeconds / 2)) },
+          type: 'TargetTracking',
+          targetTracking: {
+            targetBacklogPerConcurrency: Math.max(1, Math.round(initialThroughput(s, t) * 10)),
+          },
         },
-      },
+      })),
     },
+    { kind: 'operator', label: WITHOUT_CAP, specs: each(slo) },
     {
-      kind: 'policy',
+      kind: 'operator',
       label: RECOMMENDED,
-      spec: {
-        ...spec,
-        policy: {
-          type: 'LatencySLO',
-          latencySLO: { maxWaitSeconds: Math.max(1, Math.round(s.sloSeconds / 2)) },
-        },
-        eventSourceMapping: { manageMaximumConcurrency: true },
-      },
+      specs: each((spec, t) => ({ ...slo(spec, t), eventSourceMapping: { manageMaximumConcurrency: true } })),
     },
-    { kind: 'static', label: STATIC_MAX, concurrency: max },
-    { kind: 'static', label: STATIC_MAX_CAPPED, concurrency: max, capEventSource: true },
-    { kind: 'static', label: 'static min', concurrency: min },
-    // Drains a backlog within half the SLO, the rule LatencySLO's maxWaitSeconds follows above.
-    {
-      kind: 'oracle',
-      label: ORACLE,
-      min,
-      max,
-      drainSeconds: Math.max(1, Math.round(s.sloSeconds / 2)),
-    },
+    { kind: 'static', label: STATIC_MAX, concurrency: staticMax(s) },
+    { kind: 'static', label: STATIC_MAX_CAPPED, concurrency: staticMax(s), capEventSource: true },
+    { kind: 'static', label: STATIC_MIN, concurrency: s.targets.map((t) => t.spec.awsLambdaMinConcurrency) },
+    { kind: 'clairvoyant', label: REFERENCE },
   ];
 }
 
-/** A human line per strategy for the report. */
+/** A human line per strategy for the report (the first scaler's settings). */
 export function describeStrategy(st: Strategy): string {
-  if (st.kind === 'static')
-    return `reserved concurrency fixed at ${st.concurrency}${st.capEventSource === true ? `, and the event source mapping's MaximumConcurrency set to it (${capFor(st.concurrency)}) before the first message` : ''}`;
-  if (st.kind === 'oracle') {
-    const util = st.utilization ?? ORACLE_UTILIZATION;
-    return `every ${st.intervalSeconds ?? 10} s: ⌈(true arrivals of the next minute + true waiting messages / ${st.drainSeconds ?? ORACLE_DRAIN_SECONDS} s) / (true throughput per unit${util === 1 ? '' : ` × ${util}`})⌉ within [${st.min}, ${st.max}]; the event source mapping's MaximumConcurrency kept at it as the operator's cap does (2–1000, raised after it, lowered before it)`;
+  if (st.kind === 'static') {
+    const values = [...new Set(st.concurrency)].join('/');
+    return `reserved concurrency fixed at ${values}${st.capEventSource === true ? ", and the event source mapping's MaximumConcurrency set to it (2–1,000) at the start" : ''}`;
   }
-  const p = st.spec.policy;
-  const every = `every ${st.config?.pollingIntervalSeconds ?? st.spec.pollingIntervalSeconds ?? 30} s`;
-  if (st.config?.metrics.source === 'CloudWatch')
-    return `Step, threshold ${st.spec.awsSQSMsgCountThreshold}, step ${st.spec.awsLambdaStepConcurrency}, ${every}, on the SUM of CloudWatch ApproximateNumberOfMessagesVisible 1-minute datapoints of the last 300 s`;
+  if (st.kind === 'clairvoyant')
+    return `every ${st.intervalSeconds ?? 10} s: ⌈(highest 60 s mean of the true arrivals in the next ${CLAIRVOYANT_LOOKAHEAD_SECONDS} s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max], knowing the whole arrival trace; the mapping's MaximumConcurrency kept at it (lowered before, raised after); raises share the account's headroom above the floor`;
+  const spec = st.specs[0];
+  if (spec === undefined) return '';
+  const every = `every ${st.kind === 'original' ? 300 : (spec.pollingIntervalSeconds ?? 30)} s`;
+  if (st.kind === 'original')
+    return `a model of the original operator: Step, threshold ${spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}, on the SUM of CloudWatch ApproximateNumberOfMessagesVisible 1-minute datapoints of the last 300 s`;
+  const p = spec.policy;
   if (p?.type === 'TargetTracking')
-    return `TargetTracking, targetBacklogPerConcurrency ${p.targetTracking?.targetBacklogPerConcurrency}${st.spec.metrics?.includeInFlight ? ', includeInFlight' : ''}, HPA default behavior, ${every}`;
+    return `TargetTracking, targetBacklogPerConcurrency ${p.targetTracking?.targetBacklogPerConcurrency}${spec.metrics?.includeInFlight ? ', includeInFlight' : ''}, HPA default behavior, ${every}`;
   const cap =
-    st.spec.eventSourceMapping?.manageMaximumConcurrency === true
+    spec.eventSourceMapping?.manageMaximumConcurrency === true
       ? "; the event source mapping's MaximumConcurrency kept at the reserved concurrency (2–1000), raised after it, lowered before it"
       : '';
   if (p?.type === 'LatencySLO')
     return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}`;
-  return `Step, threshold ${st.spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? st.spec.awsSQSMsgCountThreshold}, step ${st.spec.awsLambdaStepConcurrency}, ${every}`;
+  return `Step, threshold ${spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}`;
 }
 
 /** What a worker returns for one run: the metrics, and chart data for the first seed. */
@@ -223,7 +299,11 @@ export interface RunSummary {
   strategy: string;
   seed: number;
   wallMs: number;
+  /** The first scaler's metrics (the only one's, in a single-scaler scenario). */
   metrics: RunMetrics;
+  /** Every scaler's, by name. */
+  scalers: Record<string, RunMetrics>;
+  account: AccountMetrics;
   intervalSeconds: number;
   chart?: ChartData;
 }
