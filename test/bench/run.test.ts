@@ -1,9 +1,18 @@
 // The benchmark's engine: the manager's own ScalerReconciler driven on awssim's virtual clock, the
 // references, and what awssim counts.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FINALIZER, type LambdaConcurrencyScalerSpec, parseSpec } from '../../src/api/v1alpha1/index.ts';
+import {
+  FINALIZER,
+  type LambdaConcurrencyScalerSpec,
+  maxConcurrency,
+  parseSpec,
+} from '../../src/api/v1alpha1/index.ts';
 import { createSimulation } from '../../src/awssim/index.ts';
+import { loadBenchScenario, staticMax } from '../../src/bench/bench.ts';
 import { startOperator } from '../../src/bench/operator.ts';
 import { arrivalTrace, runOnce, singleTarget, type Target } from '../../src/bench/run.ts';
 import { parseAccountWorkload, parseWorkload, WorkloadError } from '../../src/bench/workload.ts';
@@ -308,5 +317,40 @@ describe('parseWorkload', () => {
       ['a→a', 'b→b'],
     );
     assert.equal(w.scenario.account?.concurrency, 1000);
+  });
+});
+
+describe('loadBenchScenario', () => {
+  it('reads the committed account scenarios: their scalers, and static max shared above the floor', () => {
+    const two = loadBenchScenario('bench/scenarios/two-bursts-one-account.yaml');
+    assert.deepEqual(
+      two.targets.map((t) => [t.name, t.queue, t.fn, t.spec.awsLambdaMinConcurrency, maxConcurrency(t.spec)]),
+      [
+        ['orders', 'orders', 'orders', 10, 600],
+        ['payments', 'payments', 'payments', 10, 600],
+      ],
+    );
+    assert.deepEqual(staticMax(two), [450, 450]);
+    const ten = loadBenchScenario('bench/scenarios/ten-overlapping-peaks.yaml');
+    assert.equal(ten.targets.length, 10);
+    assert.ok(staticMax(ten).reduce((a, b) => a + b, 0) <= 900);
+  });
+
+  it("names a bad scaler's field in an account scenario", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      readFileSync('bench/scenarios/two-bursts-one-account.yaml', 'utf8').replace(
+        'awsLambdaMinConcurrency: 10',
+        'awsLambdaMinConcurrency: -1',
+      ),
+    );
+    assert.throws(
+      () => loadBenchScenario(file),
+      (e: unknown) =>
+        e instanceof WorkloadError &&
+        e.issues.some((i) => i.startsWith('scalers[0].scaler.awsLambdaMinConcurrency')),
+    );
   });
 });
