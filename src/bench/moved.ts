@@ -11,7 +11,7 @@ export const WHY_NUMBERS_MOVED: readonly string[] = [
   "The operator's strategies (KEDA-like, Step, TargetTracking, LatencySLO with and without the cap) now run the manager's own ScalerReconciler over the operator's AWS adapters, instead of a copy of its loop: the first reconcile only records the original concurrency (the first decision comes a poll later), scale-ups check the account's headroom (GetAccountSettings), mappings are re-listed from the account-wide listing, readings can stand in under a short budget, and API calls are as awssim counted them (GetQueueUrl once, GetAccountSettings, listings).",
   "The oracle is gone. The reference is now a clairvoyant controller (the whole arrival trace, the next two minutes at 90% busy plus draining the true backlog in half the SLO) judged against a capacity lower bound; its row replaces the oracle's, and goal 2 compares with it.",
   'The original operator is a separate model of that program: its reserved concurrency is read with GetFunction (was counted as GetFunctionConcurrency) and its CloudWatch reads are counted by awssim.',
-  'Static strategies set their value (and the cap) through the API at the start, so they now show those few calls; in accounts with several scalers their values share the pool above the floor.',
+  'In accounts with several scalers, static strategies share the pool above the floor in proportion to their maxima.',
   "Actions are each second's change of reserved concurrency as awssim shows it, not the driver's own record of its writes.",
 ];
 

@@ -115,18 +115,28 @@ function specOf(t: Target, spec: LambdaConcurrencyScalerSpec): LambdaConcurrency
 
 const boundsOf = (t: Target) => ({ min: t.spec.awsLambdaMinConcurrency, max: maxConcurrency(t.spec) });
 
-/** The scenario with every target's function at its minimum (or unreserved, for static strategies). */
+/**
+ * The scenario at the start: every target's function at its minimum; a static strategy's at its
+ * value, with the mappings' MaximumConcurrency set to it when it caps them — configured before the
+ * first message as a user would, so neither costs an API call.
+ */
 function initialScenario(w: Workload, targets: readonly Target[], s: Strategy): Scenario {
   const start = new Map(
-    targets.map((t) => [t.fn, s.kind === 'static' ? undefined : t.spec.awsLambdaMinConcurrency]),
+    targets.map((t, i) => [
+      t.fn,
+      s.kind === 'static' ? (s.concurrency[i] ?? boundsOf(t).max) : t.spec.awsLambdaMinConcurrency,
+    ]),
   );
+  const capped = s.kind === 'static' && s.capEventSource === true;
   return {
     ...w.scenario,
     functions: w.scenario.functions.map((f) => {
-      if (!start.has(f.name)) return f;
-      const { reservedConcurrency: _, ...rest } = f;
       const r = start.get(f.name);
-      return r === undefined ? rest : { ...rest, reservedConcurrency: r };
+      return r === undefined ? f : { ...f, reservedConcurrency: r };
+    }),
+    eventSourceMappings: w.scenario.eventSourceMappings.map((e) => {
+      const r = start.get(e.function);
+      return capped && r !== undefined ? { ...e, maximumConcurrency: capFor(r) } : e;
     }),
   };
 }
@@ -190,7 +200,8 @@ export async function arrivalTrace(
   seed: number,
   durationSeconds: number,
 ): Promise<Float64Array[]> {
-  const sim = simulation(w, targets, { kind: 'static', label: 'trace', concurrency: [] }, seed);
+  const minimum = targets.map((t) => t.spec.awsLambdaMinConcurrency);
+  const sim = simulation(w, targets, { kind: 'static', label: 'trace', concurrency: minimum }, seed);
   const series = sampler(sim, targets);
   await sim.runUntil(durationSeconds * 1000);
   return series.map((s) => Float64Array.from(s, (p) => p.arrivals));
@@ -225,17 +236,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
         firstAtMs: phaseMs(o.seed, intervalSeconds, i),
       });
     });
-  } else if (s.kind === 'static') {
-    sim.schedule(0, () => {
-      targets.forEach((t, i) => {
-        const value = s.concurrency[i] ?? boundsOf(t).max;
-        if (!tryPut(sim, t.fn, value)) return;
-        if (s.capEventSource === true)
-          for (const m of sim.listEventSourceMappings({ functionName: t.fn }).mappings)
-            sim.updateEventSourceMaximumConcurrency(m.uuid, capFor(value));
-      });
-    });
-  } else {
+  } else if (s.kind === 'clairvoyant') {
     intervalSeconds = s.intervalSeconds ?? 10;
     const mu = targets.map((t) => throughputOf(o.workload, t));
     sim.every(intervalSeconds * 1000, clairvoyant(sim, targets, trace, mu), 1000);
@@ -317,9 +318,14 @@ function clairvoyant(
   const setCaps = (fn: string, reserved: number) => {
     let list = mappings.get(fn);
     if (list === undefined) {
-      list = sim
-        .listEventSourceMappings({ functionName: fn })
-        .mappings.map((m) => ({ uuid: m.uuid, cap: m.maximumConcurrency }));
+      try {
+        list = sim
+          .listEventSourceMappings({ functionName: fn })
+          .mappings.map((m) => ({ uuid: m.uuid, cap: m.maximumConcurrency }));
+      } catch (e) {
+        if (!(e instanceof AwsApiError)) throw e;
+        return; // throttled: again on the next round
+      }
       mappings.set(fn, list);
     }
     for (const m of list) {
