@@ -15,7 +15,10 @@ const HOURS_PER_MONTH = 730;
 export interface RunMetrics {
   sent: number;
   deleted: number;
-  /** Deleted slower than the SLO, plus moved to the DLQ, as a percentage of messages sent. */
+  /**
+   * Deleted slower than the SLO, moved to the DLQ, or still waiting at the end and older than the
+   * SLO, as a percentage of messages sent.
+   */
   pctOverSlo: number;
   overSlo: number;
   p50Seconds: number;
@@ -93,7 +96,13 @@ export function measure(m: MeasureInput): RunMetrics {
   const t = m.target;
   const latency = r.latencyByQueue[t.queue];
   const sent = m.timeline.reduce((a, p) => a + p.arrivals, 0);
-  const overSlo = (latency?.overMs[String(t.sloSeconds * 1000)] ?? 0) + m.dlqMoves;
+  // Messages still waiting at the end count too, as far as they must be older than the SLO: all
+  // but as many as arrived in its last SLO seconds.
+  const last = m.timeline.at(-1);
+  const leftover = last === undefined ? 0 : last.visible + last.inFlight + last.delayed;
+  const recent = m.timeline.slice(-t.sloSeconds).reduce((a, p) => a + p.arrivals, 0);
+  const overSlo =
+    (latency?.overMs[String(t.sloSeconds * 1000)] ?? 0) + m.dlqMoves + Math.max(0, leftover - recent);
   let under = 0;
   let over = 0;
   for (let i = 0; i < m.timeline.length; i++) {
@@ -105,7 +114,6 @@ export function measure(m: MeasureInput): RunMetrics {
   const calls = flattenCalls(m.calls, hours);
   const reaction = reactions(m);
   const fn = r.functions[t.fn];
-  const last = m.timeline.at(-1);
   return {
     sent,
     deleted: latency?.count ?? 0,
@@ -119,7 +127,7 @@ export function measure(m: MeasureInput): RunMetrics {
     invocations: fn?.invocations ?? 0,
     dlqMoves: m.dlqMoves,
     overMaxSeconds: m.overMaxSeconds,
-    leftover: last === undefined ? 0 : last.visible + last.inFlight + last.delayed,
+    leftover,
     capacityHours: (r.reservedConcurrencySeconds[t.fn] ?? 0) / 3600,
     boundCapacityHours: m.bound.capacityHours,
     boundOverSlo: m.bound.unavoidableOverSlo,
@@ -162,6 +170,8 @@ export interface AccountMetrics {
   pctOverSlo: number;
   capacityHours: number;
   boundCapacityHours: number;
+  /** Messages no strategy gets processed within the SLO, the account's limit taken into account. */
+  boundOverSlo: number;
   apiCalls: Record<string, number>;
   apiCallsPerHour: number;
   costPerMonth: number;
@@ -175,6 +185,8 @@ export interface AccountInput {
   /** AWS's control-plane budget of the account, requests per second. */
   controlPlaneRps: number;
   failures: ReadonlyMap<string, number>;
+  /** The account-level bound on unavoidable violations (reference.ts `accountUnavoidable`). */
+  unavoidable: number;
 }
 
 export function measureAccount(a: AccountInput): AccountMetrics {
@@ -227,6 +239,10 @@ export function measureAccount(a: AccountInput): AccountMetrics {
     pctOverSlo: sent === 0 ? 0 : (100 * overSlo) / sent,
     capacityHours: sum((m) => m.capacityHours),
     boundCapacityHours: sum((m) => m.boundCapacityHours),
+    boundOverSlo: Math.max(
+      a.unavoidable,
+      sum((m) => m.boundOverSlo),
+    ),
     apiCalls: calls.apiCalls,
     apiCallsPerHour: hours > 0 ? calls.total / hours : 0,
     costPerMonth: calls.costPerMonth,

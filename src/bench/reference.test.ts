@@ -1,7 +1,7 @@
 // The capacity lower bound on traces whose answer is known by hand, and the clairvoyant's sizing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { capacityLowerBound, clairvoyantCapacity } from './reference.ts';
+import { accountUnavoidable, capacityLowerBound, clairvoyantCapacity } from './reference.ts';
 
 const trace = (seconds: number, at: (t: number) => number) =>
   Float64Array.from({ length: seconds }, (_, t) => at(t));
@@ -103,5 +103,17 @@ describe('clairvoyantCapacity', () => {
     // 9/s + 3,000 waiting / 30 s = 109/s → ⌈109 / 4.5⌉ = 25.
     assert.equal(clairvoyantCapacity({ ...base, t: 0, arrivals: calm, backlog: 3000 }), 25);
     assert.equal(clairvoyantCapacity({ ...base, t: 0, arrivals: calm, backlog: 1e6 }), 100);
+  });
+});
+
+describe('accountUnavoidable', () => {
+  it('finds the messages two scalers cannot both get done when together they need more than the account', () => {
+    // Each needs 60 units for 600 s (60 msg/s at 1 per unit); the account can reserve 100 in all.
+    // Everything that arrived by 540 s is due by 600 s: 2 × 60 × 540 = 64,800 unit-seconds of work
+    // against 100 × 600 = 60,000 held at most, so at least 4,800 messages are late.
+    const busy = { arrivals: trace(600, () => 60), throughput: () => 1, sloSeconds: 60 };
+    assert.equal(accountUnavoidable([busy, busy], 100), 4800);
+    // Alone, each fits: nothing is unavoidable.
+    assert.equal(accountUnavoidable([busy], 100), 0);
   });
 });

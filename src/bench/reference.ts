@@ -115,3 +115,63 @@ export function clairvoyantCapacity(c: ClairvoyantInput): number {
   const need = Math.ceil((peak + drain) / (Math.max(1e-9, c.throughput) * CLAIRVOYANT_UTILIZATION));
   return Math.min(c.max, Math.max(c.min, need));
 }
+
+/**
+ * Messages no strategy gets processed within the SLO in an account: the same argument as
+ * `capacityLowerBound`, with the scalers' work added up against what the account can reserve
+ * (its limit minus the unreserved floor). Work that does not fit is undone; every undone message
+ * spares at most 1 / μmin unit-seconds, so at least (excess × μmin) messages are late.
+ */
+export function accountUnavoidable(
+  scalers: readonly Omit<BoundInput, 'min' | 'max' | 'gridSeconds' | 'maxIntervalSeconds'>[],
+  room: number,
+  gridSeconds = 10,
+  maxIntervalSeconds = 3600,
+): number {
+  const T = Math.min(...scalers.map((s) => s.arrivals.length));
+  if (!(T > 0)) return 0;
+  const g = gridSeconds;
+  const n = Math.ceil(T / g);
+  const wmax = Math.max(1, Math.round(maxIntervalSeconds / g));
+  const prefixes = scalers.map((s) => {
+    const p = new Float64Array(T + 1);
+    for (let i = 0; i < T; i++) p[i + 1] = (p[i] as number) + (s.arrivals[i] as number);
+    return p;
+  });
+  const mus = scalers.map((s) => {
+    const mu = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      let best = 0;
+      for (let t = k * g; t < Math.min(T, (k + 1) * g); t++) best = Math.max(best, s.throughput(t));
+      mu[k] = best;
+    }
+    return mu;
+  });
+  const late = new Float64Array(n + 1);
+  const muMax = new Float64Array(scalers.length);
+  for (let j = 1; j <= n; j++) {
+    let best = late[j - 1] as number;
+    muMax.fill(0);
+    for (let i = j - 1; i >= Math.max(0, j - wmax); i--) {
+      const s0 = i * g;
+      const e = Math.min(T, j * g);
+      let work = 0;
+      let muMin = Number.POSITIVE_INFINITY;
+      scalers.forEach((sc, k) => {
+        muMax[k] = Math.max(muMax[k] as number, (mus[k] as Float64Array)[i] as number);
+        const m = muMax[k] as number;
+        const p = prefixes[k] as Float64Array;
+        const to = Math.max(s0, Math.min(T, e - sc.sloSeconds));
+        const a = (p[to] as number) - (p[s0] as number);
+        if (m > 0) {
+          work += a / m;
+          if (a > 0) muMin = Math.min(muMin, m);
+        }
+      });
+      const excess = Math.max(0, work - room * (e - s0));
+      best = Math.max(best, (late[i] as number) + (Number.isFinite(muMin) ? excess * muMin : 0));
+    }
+    late[j] = best;
+  }
+  return late[n] as number;
+}

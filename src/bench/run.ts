@@ -16,7 +16,7 @@ import {
 import { type AccountMetrics, measure, measureAccount, type RunMetrics } from './metrics.ts';
 import { startOperator } from './operator.ts';
 import { startOriginalOperator } from './original.ts';
-import { capacityLowerBound, clairvoyantCapacity } from './reference.ts';
+import { accountUnavoidable, capacityLowerBound, clairvoyantCapacity } from './reference.ts';
 import type { Strategy } from './strategy.ts';
 import { behaviourAt, throughputPerUnit } from './truth.ts';
 import type { Workload } from './workload.ts';
@@ -267,11 +267,22 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     });
     return { target: t, metrics, actions, timeline, need: need.need };
   });
+  const limit = o.workload.scenario.account?.concurrency ?? defaultParams.accountConcurrency;
+  const unreservedMin = o.workload.scenario.account?.unreservedMin ?? defaultParams.unreservedMin;
+  const unavoidable = accountUnavoidable(
+    results.map((r) => ({
+      arrivals: Float64Array.from(r.timeline, (p) => p.arrivals),
+      throughput: throughputOf(o.workload, r.target),
+      sloSeconds: r.target.sloSeconds,
+    })),
+    limit - unreservedMin,
+  );
   const account = measureAccount({
     report,
     targets: results,
-    limit: o.workload.scenario.account?.concurrency ?? defaultParams.accountConcurrency,
-    unreservedMin: o.workload.scenario.account?.unreservedMin ?? defaultParams.unreservedMin,
+    unavoidable,
+    limit,
+    unreservedMin,
     controlPlaneRps: o.workload.scenario.account?.controlPlaneRps ?? defaultParams.controlPlaneRps,
     failures,
   });

@@ -56,7 +56,11 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
     strategy: strategy.label,
     seed: t.seed,
     wallMs: performance.now() - started,
-    metrics: { ...combine(r.targets.map((x) => x.metrics)), ...accountCalls(r) },
+    metrics: {
+      ...combine(r.targets.map((x) => x.metrics)),
+      ...accountCalls(r),
+      boundOverSlo: r.account.boundOverSlo,
+    },
     scalers: Object.fromEntries(r.targets.map((x) => [x.target.name, x.metrics])),
     account: r.account,
     intervalSeconds: r.intervalSeconds,
@@ -286,6 +290,7 @@ function meanAccount(xs: readonly AccountMetrics[]): AccountMetrics {
     pctOverSlo: mean((a) => a.pctOverSlo),
     capacityHours: mean((a) => a.capacityHours),
     boundCapacityHours: mean((a) => a.boundCapacityHours),
+    boundOverSlo: mean((a) => a.boundOverSlo),
     apiCallsPerHour: mean((a) => a.apiCallsPerHour),
     costPerMonth: mean((a) => a.costPerMonth),
   };

@@ -193,6 +193,11 @@ describe('the operator in a simulation', () => {
     assert.equal(r.targets.length, 2);
     assert.ok(r.account.minUnreserved >= 100, `least unreserved ${r.account.minUnreserved}`);
     assert.ok(r.account.squeezeSeconds > 0, 'together they need more than the pool above the floor');
+    // The account bound knows it: 3,000 messages/s against at most 300 units at 5/s each.
+    assert.ok(
+      r.account.boundOverSlo > 0 && r.account.overSlo >= r.account.boundOverSlo,
+      `${r.account.boundOverSlo}`,
+    );
     assert.ok(
       r.account.fairness !== null && r.account.fairness > 0.5 && r.account.fairness <= 1,
       `fairness ${r.account.fairness}`,
