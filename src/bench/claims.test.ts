@@ -155,6 +155,16 @@ describe('verdicts', () => {
     );
     assert.equal(costs?.pass, false);
     assert.match(costs?.reason ?? '', /^fewer violations, but it held more capacity than the original did/);
+    const [pinned] = verdicts(
+      byName([agg(ORIGINAL, 10, 30), agg(RECOMMENDED, 1, 40), agg(REFERENCE, 0, 30)]),
+      RECOMMENDED,
+      30,
+    );
+    assert.equal(pinned?.pass, false);
+    assert.match(
+      pinned?.reason ?? '',
+      /the original never left the minimum \(30\.0 capacity-hours is min × duration\)/,
+    );
   });
 
   it('judges goal 2 against the reference: ≤ 1.25× its capacity-hours and ≤ its violations + 1 pp', () => {

@@ -103,9 +103,14 @@ export function staticMaxFloor(aggs: readonly Aggregate[], uncapped: readonly st
 /**
  * The verdicts for `strategy`: beats the original (fewer violations with no more capacity, or the
  * same violations with less), near the reference (≤ 1.25× its capacity-hours, ≤ +1 pp), and a
- * scale-up within one poll of a backlog crossing.
+ * scale-up within one poll of a backlog crossing. `floorCapacityHours` (min × duration) lets a miss
+ * of goal 1 say when it is unreachable by construction.
  */
-export function verdicts(byStrategy: ReadonlyMap<string, Aggregate>, strategy: string): Verdict[] {
+export function verdicts(
+  byStrategy: ReadonlyMap<string, Aggregate>,
+  strategy: string,
+  floorCapacityHours?: number,
+): Verdict[] {
   const ours = byStrategy.get(strategy);
   const orig = byStrategy.get(ORIGINAL);
   const ref = byStrategy.get(REFERENCE);
@@ -121,8 +126,11 @@ export function verdicts(byStrategy: ReadonlyMap<string, Aggregate>, strategy: s
   )
     out.push({ goal: 'beats the original', pass: true, reason: vsOrig });
   else {
+    const pinned = floorCapacityHours !== undefined && orig.mean.capacityHours <= floorCapacityHours * 1.001;
     const why = fewer
-      ? 'fewer violations, but it held more capacity than the original did'
+      ? pinned
+        ? `fewer violations, but more capacity: the original never left the minimum (${ch(floorCapacityHours)} is min × duration), so no policy holds less and only the original's own run holds as little — unreachable by construction`
+        : 'fewer violations, but it held more capacity than the original did'
       : same
         ? 'the same violations, but not with fewer capacity-hours'
         : 'more SLO violations than the original';

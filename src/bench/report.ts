@@ -130,8 +130,12 @@ function findings(aggs: readonly Aggregate[]): string[] {
 
 type ScenarioSection = ReportInput['scenarios'][number];
 
+/** One scenario's verdicts for `strategy`; its floor of capacity is Σ min × duration. */
 function scenarioVerdicts(s: ScenarioSection, strategy: string): Verdict[] {
-  return verdicts(new Map(s.aggregates.map((a) => [a.strategy, a])), strategy);
+  const sc = s.scenario;
+  const floor =
+    sc.targets.reduce((a, t) => a + t.spec.awsLambdaMinConcurrency, 0) * (sc.workload.durationSeconds / 3600);
+  return verdicts(new Map(s.aggregates.map((a) => [a.strategy, a])), strategy, floor);
 }
 
 const tally = (v: Verdict): 'pass' | 'miss' | 'na' => (v.pass === null ? 'na' : v.pass ? 'pass' : 'miss');
