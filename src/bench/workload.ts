@@ -18,7 +18,7 @@ export interface Workload {
   /** The queue the scaler reads and the function it scales, in the scenario. */
   queue: string;
   fn: string;
-  /** Batch size of the event source mapping (for the oracle and the demand estimate). */
+  /** Batch size of the event source mapping (for the references and the demand estimate). */
   batchSize: number;
   /** Simulated length in seconds (the file's, else 1 h). */
   durationSeconds: number;
