@@ -12,6 +12,7 @@ export const WHY_NUMBERS_MOVED: readonly string[] = [
   "The oracle is gone. The reference is now a clairvoyant controller (the whole arrival trace, the next two minutes at 90% busy plus draining the true backlog in half the SLO) judged against a capacity lower bound; its row replaces the oracle's, and goal 2 compares with it.",
   'The original operator is a separate model of that program: its reserved concurrency is read with GetFunction (was counted as GetFunctionConcurrency) and its CloudWatch reads are counted by awssim.',
   'In accounts with several scalers, static strategies share the pool above the floor in proportion to their maxima.',
+  'Over SLO now also counts messages still waiting at the end that must be older than the SLO (all but the last SLO-seconds of arrivals): it moves strategies whose backlog outlives the run (static min, original, Step where they fall behind).',
   "Actions are each second's change of reserved concurrency as awssim shows it, not the driver's own record of its writes.",
 ];
 
