@@ -53,18 +53,16 @@ export function cheapestNearBest(aggs: readonly Aggregate[]): string | null {
 
 /**
  * "~0% is out of reach": only when no run of any strategy — references included — got within 1%
- * of the messages over SLO. Says what the lower bound proves unavoidable and what the capped floor
- * shows as the cause. Null when some strategy reached ≤ 1%: then it is not out of reach.
+ * of the messages over SLO. It says "out of reach" only as far as the lower bound proves messages
+ * unavoidable (more than 1% of them); otherwise that no strategy reached it though the bound does
+ * not rule it out. Causes the capped floor shows follow. Null when some strategy reached ≤ 1%.
  */
 export function outOfReach(aggs: readonly Aggregate[]): string | null {
   const best = [...aggs].sort((a, b) => a.mean.pctOverSlo - b.mean.pctOverSlo)[0];
   if (best === undefined || best.mean.pctOverSlo <= 1) return null;
-  const causes: string[] = [];
   const m = best.mean;
-  if (m.boundOverSlo > 0 && m.sent > 0)
-    causes.push(
-      `the lower bound proves ${pp((100 * m.boundOverSlo) / m.sent)} of the messages cannot be processed within the SLO at the maximum concurrency`,
-    );
+  const proven = m.sent > 0 ? (100 * m.boundOverSlo) / m.sent : 0;
+  const causes: string[] = [];
   const floor = aggs.find((a) => a.strategy === STATIC_MAX_CAPPED);
   if (floor !== undefined && floor.mean.overMaxSeconds > 0)
     causes.push(
@@ -78,7 +76,10 @@ export function outOfReach(aggs: readonly Aggregate[]): string | null {
     causes.push(
       `${num(failed, 1)}% of invocations failed (function timeouts or errors) and their messages came back only after the visibility timeout`,
     );
-  return `~0% is out of reach here: the best strategy, ${best.strategy}, still left ${pp(m.pctOverSlo)} over SLO${causes.length > 0 ? ` — ${causes.join('; ')}` : ''}`;
+  const tail = causes.length > 0 ? ` — ${causes.join('; ')}` : '';
+  if (proven > 1)
+    return `~0% is out of reach here: the lower bound proves ${pp(proven)} of the messages cannot be processed within the SLO at the maximum concurrency, and the best strategy, ${best.strategy}, left ${pp(m.pctOverSlo)}${tail}`;
+  return `No strategy reached ~0% here, though the lower bound does not rule it out (it proves ${pp(proven)} unavoidable): the best, ${best.strategy}, left ${pp(m.pctOverSlo)}${tail}`;
 }
 
 /**
