@@ -59,7 +59,7 @@ const one = (w: ReturnType<typeof workload>, s: LambdaConcurrencyScalerSpec = sp
 ];
 
 /** Two scalers of one account whose functions both surge, each allowed more than half the pool. */
-const account = (limit: number) =>
+const account = (limit: number, peak = 1500) =>
   parseAccountWorkload(
     {
       name: 'two',
@@ -75,7 +75,7 @@ const account = (limit: number) =>
               kind: 'step',
               steps: [
                 { at: 0, rate: 5 },
-                { at: 120, rate: 1500 },
+                { at: 120, rate: peak },
               ],
             },
           ],
@@ -154,7 +154,7 @@ describe('the operator in a simulation', () => {
   });
 
   it("waits for the operator's control-plane budget on the virtual clock", async () => {
-    const w = account(2000);
+    const w = account(2000, 200);
     const s = latency(false);
     const sim = createSimulation({ scenario: w.scenario, seed: 1 });
     const puts: number[] = [];
