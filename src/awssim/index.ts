@@ -35,4 +35,11 @@ export {
   scenarioSchema,
 } from './scenario.ts';
 export { type AwsSimServer, type ServerOptions, startServer } from './server.ts';
-export { createSimulation, Simulation, type SimulationOptions, type SimulationReport } from './simulation.ts';
+export {
+  createSimulation,
+  type EventSourceMappingView,
+  type QueueFunctionTruth,
+  Simulation,
+  type SimulationOptions,
+  type SimulationReport,
+} from './simulation.ts';

@@ -13,7 +13,7 @@ import {
 } from './model/params.ts';
 import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
-import { type Fault, type QueueCounts, World } from './model/world.ts';
+import { type Fault, type QueueCounts, REGION, World } from './model/world.ts';
 import type { Scenario } from './scenario.ts';
 
 /** Options of `createSimulation`. */
@@ -57,6 +57,30 @@ export interface SimulationReport {
   readonly reservedConcurrencySeconds: Readonly<Record<string, number>>;
   /** API calls by `service:Operation` and outcome (`ok` or the error code). */
   readonly apiCalls: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** An event source mapping as ListEventSourceMappings shows it. */
+export interface EventSourceMappingView {
+  readonly uuid: string;
+  readonly functionArn: string;
+  readonly eventSourceArn: string;
+  readonly state: string;
+  readonly batchSize: number;
+  readonly maximumConcurrency: number | undefined;
+}
+
+/** Exact state of one queue and one function (see `Simulation.truthOf`). */
+export interface QueueFunctionTruth {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+  /** Messages sent to the queue so far (its arrivals). */
+  readonly sent: number;
+  readonly deleted: number;
+  readonly reserved: number | null;
+  readonly running: number;
+  readonly invocations: number;
+  readonly throttles: number;
 }
 
 type Callback = (now: number) => void | Promise<void>;
@@ -296,6 +320,80 @@ export class Simulation {
         maximumConcurrency: e.maximumConcurrency,
         provisionedPollers: e.provisionedPollers,
       }));
+  }
+
+  /** GetQueueUrl: a queue's URL by name (throws QueueDoesNotExist), with the API's counting. */
+  getQueueUrl(name: string): string {
+    this.sync();
+    return this.world.call('sqs:GetQueueUrl', () =>
+      this.world.sqs.queueUrl(this.world.sqs.queueFromUrl(name), `https://sqs.${REGION}.amazonaws.com`),
+    );
+  }
+
+  /** GetQueueAttributes for QueueArn only, with the API's counting. */
+  getQueueArn(url: string): string {
+    this.sync();
+    return this.world.call('sqs:GetQueueAttributes', () => this.world.sqs.queueFromUrl(url).arn);
+  }
+
+  /** GetAccountSettings' AccountLimit (concurrency), with the shared 15/s quota. */
+  getAccountConcurrency(): { limit: number; unreserved: number } {
+    this.sync();
+    return this.world.call('lambda:GetAccountSettings', () => ({
+      limit: this.world.account.concurrencyLimit,
+      unreserved: this.world.account.unreservedPool(),
+    }));
+  }
+
+  /**
+   * One page of ListEventSourceMappings (at most 100, as AWS pages), optionally for one function,
+   * with the shared 15/s quota. `marker` is the index the previous page returned.
+   */
+  listEventSourceMappings(opts: { functionName?: string; marker?: string; maxItems?: number } = {}): {
+    mappings: EventSourceMappingView[];
+    nextMarker?: string;
+  } {
+    this.sync();
+    return this.world.call('lambda:ListEventSourceMappings', () => {
+      const fn =
+        opts.functionName === undefined ? undefined : this.world.lambda.functionNameOf(opts.functionName);
+      const all = [...this.world.esms.values()].filter((e) => fn === undefined || e.functionName === fn);
+      const from = Number(opts.marker ?? 0);
+      const to = from + Math.min(100, opts.maxItems ?? 100);
+      const mappings = all.slice(from, to).map((e) => ({
+        uuid: e.uuid,
+        functionArn: this.world.lambda.functionArn(e.functionName),
+        eventSourceArn: e.queueArn,
+        state: e.state(),
+        batchSize: e.batchSize,
+        maximumConcurrency: e.maximumConcurrency,
+      }));
+      return to < all.length ? { mappings, nextMarker: String(to) } : { mappings };
+    });
+  }
+
+  /** CloudWatch GetMetricData for one metric, counted as the API call (see `cloudWatch` for reports). */
+  getMetricData(queue: string, metric: SqsMetricName, range: { startMs?: number; endMs?: number } = {}) {
+    return this.world.call('cloudwatch:GetMetricData', () => this.cloudWatch(queue, metric, range));
+  }
+
+  /** Exact levels and totals of a queue and a function now: for reports and references, no API call. */
+  truthOf(queue: string, fn: string): QueueFunctionTruth {
+    this.sync();
+    const q = this.world.sqs.queueFromUrl(queue);
+    q.promote(this.sched.now());
+    const f = this.world.fn(fn);
+    return {
+      visible: q.visible,
+      inFlight: q.inFlight,
+      delayed: q.delayed.length,
+      sent: q.sentTotal,
+      deleted: q.deletedTotal,
+      reserved: f.reserved ?? null,
+      running: f.running,
+      invocations: f.invocations,
+      throttles: f.throttles,
+    };
   }
 
   /** Running invocations of a function right now. */

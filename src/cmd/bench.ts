@@ -6,25 +6,39 @@ import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { maxConcurrency } from '../api/v1alpha1/index.ts';
-import { lineChart, type Series } from '../report/svg.ts';
 import {
   type BenchScenario,
   chartData,
   loadBenchScenario,
   type RunSummary,
   strategiesFor,
-} from '../sim/bench.ts';
-import { PALETTE } from '../sim/chart.ts';
-import { aggregate, renderReport } from '../sim/report.ts';
-import { runOnce } from '../sim/run.ts';
-import { WorkloadError } from '../sim/workload.ts';
+} from '../bench/bench.ts';
+import { PALETTE } from '../bench/chart.ts';
+import { referenceBreaches } from '../bench/claims.ts';
+import type { AccountMetrics } from '../bench/metrics.ts';
+import { combine } from '../bench/metrics.ts';
+import { movedSection } from '../bench/moved.ts';
+import { aggregate, renderReport } from '../bench/report.ts';
+import { type RunResult, runOnce } from '../bench/run.ts';
+import { WorkloadError } from '../bench/workload.ts';
+import { lineChart, type Series } from '../report/svg.ts';
 
 interface Task {
   file: string;
   strategy: number;
   seed: number;
   chart: boolean;
+}
+
+/** A multi-scaler run's API calls are the account's (awssim counts per account, not per caller). */
+function accountCalls(r: RunResult) {
+  return r.targets.length === 1
+    ? {}
+    : {
+        apiCalls: r.account.apiCalls,
+        apiCallsPerHour: r.account.apiCallsPerHour,
+        costPerMonth: r.account.costPerMonth,
+      };
 }
 
 async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunSummary> {
@@ -36,19 +50,19 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   const strategy = strategiesFor(s)[t.strategy];
   if (strategy === undefined) throw new Error(`no strategy ${t.strategy}`);
   const started = performance.now();
-  const r = await runOnce({
-    workload: s.workload,
-    strategy,
-    seed: t.seed,
-    sloSeconds: s.sloSeconds,
-    bounds: { min: s.spec.awsLambdaMinConcurrency, max: maxConcurrency(s.spec) },
-  });
+  const r = await runOnce({ workload: s.workload, targets: s.targets, strategy, seed: t.seed });
   return {
     scenario: s.id,
     strategy: strategy.label,
     seed: t.seed,
     wallMs: performance.now() - started,
-    metrics: r.metrics,
+    metrics: {
+      ...combine(r.targets.map((x) => x.metrics)),
+      ...accountCalls(r),
+      boundOverSlo: r.account.boundOverSlo,
+    },
+    scalers: Object.fromEntries(r.targets.map((x) => [x.target.name, x.metrics])),
+    account: r.account,
     intervalSeconds: r.intervalSeconds,
     ...(t.chart ? { chart: chartData(r) } : {}),
   };
@@ -194,7 +208,18 @@ async function main(argv: string[]): Promise<void> {
   const sections = scenarios.map((s) => {
     const mine = summaries.filter((r) => r.scenario === s.id);
     const labels = strategiesFor(s).map((st) => st.label);
-    const aggregates = labels.map((l) => aggregate(mine.filter((r) => r.strategy === l)));
+    const of = (l: string) => mine.filter((r) => r.strategy === l);
+    const aggregates = labels.map((l) => aggregate(of(l)));
+    const scalers =
+      s.targets.length === 1
+        ? []
+        : s.targets.map((t) => ({
+            name: t.name,
+            aggregates: labels.map((l) =>
+              aggregate(of(l).map((r) => ({ ...r, metrics: r.scalers[t.name] ?? r.metrics }))),
+            ),
+          }));
+    const accounts = labels.map((l) => ({ strategy: l, account: meanAccount(of(l).map((r) => r.account)) }));
     const chartRuns = labels
       .map((l) => mine.find((r) => r.strategy === l && r.chart !== undefined))
       .filter((r) => r !== undefined);
@@ -203,10 +228,14 @@ async function main(argv: string[]): Promise<void> {
     return {
       scenario: { ...s, file: relative(dirname(reportPath), s.file) },
       aggregates,
+      scalers,
+      accounts,
       wallSeconds: mine.reduce((a, r) => a + r.wallMs, 0) / 1000,
       chart: relative(dirname(reportPath), chartFile),
     };
   });
+  const breaches = referenceBreaches(summaries);
+  const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined;
   const cpu = cpus();
   const scaleFile = join(dirname(reportPath), 'SCALE.md');
   const report = renderReport({
@@ -217,6 +246,11 @@ async function main(argv: string[]): Promise<void> {
     seeds,
     wallSeconds,
     scenarios: sections,
+    breaches,
+    moved: movedSection(
+      previous,
+      sections.map((x) => ({ title: x.scenario.title, aggregates: x.aggregates })),
+    ),
     command: values.scenario
       ? `npm run bench -- --scenario ${values.scenario.map((f) => basename(f)).join(' ')}`
       : 'npm run bench',
@@ -225,6 +259,41 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `bench: wrote ${relative(process.cwd(), reportPath)} in ${wallSeconds.toFixed(1)} s\n`,
   );
+  if (breaches.length > 0) {
+    // The reference is what every strategy is judged against: a run that beats it is a defect of
+    // the reference (or of the bound), and the report says so — loudly, and with a failing exit.
+    process.stderr.write(`bench: THE REFERENCE DID NOT HOLD:\n  ${breaches.join('\n  ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** Account totals averaged over seeds; the least unreserved pool is the least of any seed. */
+function meanAccount(xs: readonly AccountMetrics[]): AccountMetrics {
+  const first = xs[0];
+  if (first === undefined) throw new Error('no runs');
+  const mean = (f: (a: AccountMetrics) => number) => xs.reduce((s, a) => s + f(a), 0) / xs.length;
+  const fair = xs.map((a) => a.fairness).filter((f) => f !== null);
+  const failures: Record<string, number> = {};
+  for (const a of xs)
+    for (const [k, v] of Object.entries(a.failures)) failures[k] = (failures[k] ?? 0) + v / xs.length;
+  return {
+    ...first,
+    minUnreserved: Math.min(...xs.map((a) => a.minUnreserved)),
+    squeezeSeconds: mean((a) => a.squeezeSeconds),
+    fairness: fair.length === 0 ? null : fair.reduce((s, f) => s + f, 0) / fair.length,
+    controlPlanePerSecond: mean((a) => a.controlPlanePerSecond),
+    budgetPct: mean((a) => a.budgetPct),
+    throttledCalls: mean((a) => a.throttledCalls),
+    failures,
+    sent: mean((a) => a.sent),
+    overSlo: mean((a) => a.overSlo),
+    pctOverSlo: mean((a) => a.pctOverSlo),
+    capacityHours: mean((a) => a.capacityHours),
+    boundCapacityHours: mean((a) => a.boundCapacityHours),
+    boundOverSlo: mean((a) => a.boundOverSlo),
+    apiCallsPerHour: mean((a) => a.apiCallsPerHour),
+    costPerMonth: mean((a) => a.costPerMonth),
+  };
 }
 
 if (!isMainThread && (workerData as { worker?: boolean } | null)?.worker) worker();

@@ -1,16 +1,15 @@
 // What-if: runs the user's own LambdaConcurrencyScaler(s) against a traffic profile in virtual time
-// with the operator's decision code, prints a table and writes a chart per scaler.
+// with the operator's own reconciler (src/bench/operator.ts), prints a table and writes a chart per scaler.
 //   npm run simulate -- --scaler my-scaler.yaml --traffic traffic.yaml [--duration 6h] [--seed N]
 //   npm run simulate -- --traffic traffic.yaml --compare a.yaml b.yaml …
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { maxConcurrency } from '../api/v1alpha1/index.ts';
 import { ScenarioError } from '../awssim/index.ts';
-import { num, runChart, table } from '../sim/chart.ts';
-import { type RunResult, runOnce } from '../sim/run.ts';
-import { loadScaler, type ScalerFile, ScalerFileError } from '../sim/scaler.ts';
-import { loadWorkload, WorkloadError } from '../sim/workload.ts';
+import { num, runChart, table } from '../bench/chart.ts';
+import { type RunResult, runOnce, singleTarget } from '../bench/run.ts';
+import { loadScaler, type ScalerFile, ScalerFileError } from '../bench/scaler.ts';
+import { loadWorkload, WorkloadError } from '../bench/workload.ts';
 
 const USAGE = `usage: npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC.yaml [options]
        npm run simulate -- --traffic TRAFFIC.yaml --compare A.yaml B.yaml ...
@@ -79,14 +78,12 @@ async function main(argv: string[]): Promise<number> {
       values.slo !== undefined
         ? parseDuration(values.slo, '--slo')
         : (s.spec.policy?.latencySLO?.maxWaitSeconds ?? 60);
-    const bounds = { min: s.spec.awsLambdaMinConcurrency, max: maxConcurrency(s.spec) };
     const r = await runOnce({
       workload,
-      strategy: { kind: 'policy', label: s.name, spec: s.spec },
+      targets: [singleTarget(workload, s.name, s.spec, sloSeconds)],
+      strategy: { kind: 'operator', label: s.name, specs: [s.spec] },
       seed,
       durationSeconds: duration,
-      sloSeconds,
-      bounds,
     });
     results.push(r);
     const chart = join(outDir, `${s.name}.svg`);

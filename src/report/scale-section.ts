@@ -2,7 +2,7 @@
 // `npm run bench:scale` (50 minutes of real processes), and bench/REPORT.md, written by
 // `npm run bench` (virtual time), which issue 8 wants to carry them "in the same report". Neither
 // command runs the other, so both copy SCALE.md's body into REPORT.md between two markers: bench
-// when it renders the report, bench:scale when it has measured. test/sim/reports.test.ts fails
+// when it renders the report, bench:scale when it has measured. test/bench/reports.test.ts fails
 // when the committed copies differ.
 
 const BEGIN = '<!-- operator-at-scale: copied from SCALE.md by npm run bench and npm run bench:scale -->';

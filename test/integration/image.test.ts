@@ -4,7 +4,7 @@
 // the final stage, parsed, is shell-less and npm-less (distroless base, no shell in any instruction).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -155,5 +155,15 @@ describe('the container image', () => {
       [...used].join(', '),
     );
     for (const name of used) assert.ok(name in pkg.dependencies, `${name} is not a production dependency`);
+  });
+  it('ships no test-only helpers: tests, policy fixtures, the awssim test harness, envtest', () => {
+    const built = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    const testOnly = built.filter((f) =>
+      /\.test\.js$|^policy\/fixtures\.js$|^awssim\/testing\/|^envtest\/|^cmd\/(bench-scale|playground)\.js$/.test(
+        f,
+      ),
+    );
+    assert.deepEqual(testOnly, []);
+    assert.ok(built.includes('cmd/manager.js') && built.includes('bench/workload.js'), built.join(', '));
   });
 });

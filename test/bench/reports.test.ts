@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { REFERENCE } from '../../src/bench/bench.ts';
+import { headlineNumbers } from '../../src/bench/moved.ts';
 import { embeddedScale, embedScale, scaleSection } from '../../src/report/scale-section.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -36,5 +38,27 @@ describe('the operator-at-scale section of the policy report', () => {
       scaleSection(committed).join('\n'),
       'regenerate: npm run bench (or npm run bench:scale) after the other',
     );
+  });
+});
+
+describe('the committed policy report', () => {
+  const report = readFileSync(join(root, 'bench/REPORT.md'), 'utf8');
+
+  it('was written by a bench run whose reference held over every scenario and seed', () => {
+    assert.match(report, /- The reference held: in no scenario and seed did any strategy/);
+    assert.doesNotMatch(report, /THE REFERENCE DID NOT HOLD/);
+  });
+
+  it('shows no strategy with both fewer violations and fewer capacity-hours than the reference, in any scenario', () => {
+    const scenarios = [...headlineNumbers(report)].filter(([, rows]) => rows.has(REFERENCE));
+    assert.ok(scenarios.length >= 10, `${scenarios.length} scenarios with a reference row`);
+    for (const [title, rows] of scenarios) {
+      const [refPct, refCap] = rows.get(REFERENCE) ?? [0, 0];
+      for (const [strategy, [pct, cap]] of rows)
+        assert.ok(
+          !(pct < refPct && cap < refCap),
+          `${title}: ${strategy} ${pct}% / ${cap} beats the reference ${refPct}% / ${refCap}`,
+        );
+    }
   });
 });

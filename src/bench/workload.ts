@@ -18,12 +18,12 @@ export interface Workload {
   /** The queue the scaler reads and the function it scales, in the scenario. */
   queue: string;
   fn: string;
-  /** Batch size of the event source mapping (for the oracle and the demand estimate). */
+  /** Batch size of the event source mapping (for the references and the demand estimate). */
   batchSize: number;
   /** Simulated length in seconds (the file's, else 1 h). */
   durationSeconds: number;
   /** Function behaviour changes during the run, [seconds since start, change], in time order. */
-  changes: { at: number; behaviour: Partial<FunctionBehaviour> }[];
+  changes: { at: number; fn?: string; behaviour: Partial<FunctionBehaviour> }[];
 }
 
 /** A workload file that does not match its schema; every line names a field. */
@@ -93,8 +93,25 @@ const BACK: [RegExp, string][] = [
 ];
 const toWorkloadPath = (issue: string): string => BACK.reduce((s, [re, to]) => s.replace(re, to), issue);
 
+/** The queue, dead-letter queue, function, mapping and traffic of one workload document. */
+function resourcesOf(doc: WorkloadDoc, queue: string, dlq: string, fn: string) {
+  return {
+    queues: [
+      { name: dlq },
+      {
+        name: queue,
+        visibilityTimeout: doc.queue?.visibilityTimeout ?? 30,
+        ...(doc.queue?.delaySeconds !== undefined ? { delaySeconds: doc.queue.delaySeconds } : {}),
+        deadLetter: { queue: dlq, maxReceiveCount: doc.queue?.maxReceiveCount ?? 5 },
+      },
+    ],
+    functions: [{ name: fn, ...(doc.function ?? {}) }],
+    eventSourceMappings: [{ function: fn, queue, ...doc.eventSource }],
+    traffic: { [queue]: doc.traffic },
+  };
+}
+
 function scenarioOf(doc: WorkloadDoc, source: string, baseDir: string): Scenario {
-  const fn = doc.function ?? {};
   const input = {
     name: doc.name ?? 'workload',
     ...(doc.description !== undefined ? { description: doc.description } : {}),
@@ -102,18 +119,7 @@ function scenarioOf(doc: WorkloadDoc, source: string, baseDir: string): Scenario
     ...(doc.durationSeconds !== undefined ? { durationSeconds: doc.durationSeconds } : {}),
     ...(doc.account !== undefined ? { account: doc.account } : {}),
     ...(doc.model !== undefined ? { model: doc.model } : {}),
-    queues: [
-      { name: WORKLOAD_DLQ },
-      {
-        name: WORKLOAD_QUEUE,
-        visibilityTimeout: doc.queue?.visibilityTimeout ?? 30,
-        ...(doc.queue?.delaySeconds !== undefined ? { delaySeconds: doc.queue.delaySeconds } : {}),
-        deadLetter: { queue: WORKLOAD_DLQ, maxReceiveCount: doc.queue?.maxReceiveCount ?? 5 },
-      },
-    ],
-    functions: [{ name: WORKLOAD_FUNCTION, ...fn }],
-    eventSourceMappings: [{ function: WORKLOAD_FUNCTION, queue: WORKLOAD_QUEUE, ...doc.eventSource }],
-    traffic: { [WORKLOAD_QUEUE]: doc.traffic },
+    ...resourcesOf(doc, WORKLOAD_QUEUE, WORKLOAD_DLQ, WORKLOAD_FUNCTION),
   };
   try {
     return parseScenario(input, source, baseDir);
@@ -125,7 +131,7 @@ function scenarioOf(doc: WorkloadDoc, source: string, baseDir: string): Scenario
 }
 
 /** Checks each behaviour change by running it through the scenario schema as a function. */
-function changesOf(doc: WorkloadDoc, source: string): Workload['changes'] {
+function changesOf(doc: WorkloadDoc, source: string, fn?: string): Workload['changes'] {
   return (doc.changes ?? []).map((c, i) => {
     try {
       const sc = parseScenario({ name: 'change', functions: [{ name: 'f', ...c.function }] }, source);
@@ -136,7 +142,7 @@ function changesOf(doc: WorkloadDoc, source: string): Workload['changes'] {
         ...(f?.coldStart !== undefined ? { coldStart: f.coldStart } : {}),
         ...(f?.errorRate !== undefined ? { errorRate: f.errorRate } : {}),
       };
-      return { at: c.at, behaviour: b };
+      return fn === undefined ? { at: c.at, behaviour: b } : { at: c.at, fn, behaviour: b };
     } catch (e) {
       if (e instanceof ScenarioError)
         throw new WorkloadError(
@@ -200,4 +206,64 @@ export function loadWorkload(file: string): Workload {
     throw new WorkloadError(file, [`(file): ${(e as Error).message}`], { cause: e });
   }
   return parseWorkload(raw, file, dirname(resolve(file)));
+}
+
+/** One workload per scaler of an account: each gets a queue, dead-letter queue and function named after it. */
+export interface AccountWorkloadInput {
+  name: string;
+  durationSeconds?: number | undefined;
+  account?: Record<string, unknown> | undefined;
+  model?: Record<string, unknown> | undefined;
+  /** Workload documents (without account, model or duration) by scaler name, in order. */
+  scalers: readonly { name: string; workload: unknown }[];
+}
+
+/**
+ * An account of several queues, functions and mappings: scaler `n` reads queue `n` (dead letters
+ * to `n-dlq`) feeding function `n`. Errors name `scalers[i].workload.<field>`.
+ */
+export function parseAccountWorkload(a: AccountWorkloadInput, source: string, baseDir: string): Workload {
+  const issues: string[] = [];
+  const parts: ReturnType<typeof resourcesOf>[] = [];
+  const changes: Workload['changes'] = [];
+  a.scalers.forEach((sc, i) => {
+    const r = workloadSchema.safeParse(sc.workload);
+    if (!r.success) {
+      for (const x of r.error.issues) issues.push(`scalers[${i}].workload.${pathOf(x.path)}: ${x.message}`);
+      return;
+    }
+    for (const k of ['account', 'model', 'durationSeconds'] as const)
+      if (r.data[k] !== undefined)
+        issues.push(`scalers[${i}].workload.${k}: set it once for the account, not per scaler`);
+    parts.push(resourcesOf(r.data, sc.name, `${sc.name}-dlq`, sc.name));
+    changes.push(...changesOf(r.data, source, sc.name));
+  });
+  if (issues.length > 0) throw new WorkloadError(source, issues);
+  const input = {
+    name: a.name,
+    ...(a.durationSeconds !== undefined ? { durationSeconds: a.durationSeconds } : {}),
+    ...(a.account !== undefined ? { account: a.account } : {}),
+    ...(a.model !== undefined ? { model: a.model } : {}),
+    queues: parts.flatMap((p) => p.queues),
+    functions: parts.flatMap((p) => p.functions),
+    eventSourceMappings: parts.flatMap((p) => p.eventSourceMappings),
+    traffic: Object.assign({}, ...parts.map((p) => p.traffic)),
+  };
+  let scenario: Scenario;
+  try {
+    scenario = parseScenario(input, source, baseDir);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new WorkloadError(source, e.issues, { cause: e });
+    throw e;
+  }
+  const first = scenario.eventSourceMappings[0];
+  return {
+    name: a.name,
+    scenario,
+    queue: first?.queue ?? '',
+    fn: first?.function ?? '',
+    batchSize: first?.batchSize ?? 10,
+    durationSeconds: a.durationSeconds ?? 3600,
+    changes: changes.sort((x, y) => x.at - y.at),
+  };
 }

@@ -42,7 +42,13 @@ describe('npm run bench -- --scenario FILE', () => {
     const text = readFileSync(report, 'utf8');
     assert.match(text, /`npm run bench -- --scenario short-step\.yaml`/);
     assert.match(text, /\[SCALE\.md\]\(SCALE\.md\)/, 'the report links the operator-at-scale report');
-    for (const strategy of ['original', 'KEDA-like', 'LatencySLO + ESM cap (ours)', 'oracle', 'static max'])
+    for (const strategy of [
+      'original',
+      'KEDA-like',
+      'LatencySLO + ESM cap (ours)',
+      'clairvoyant',
+      'static max',
+    ])
       assert.ok(
         text.includes(`| ${strategy} |`) || text.includes(`| **${strategy}** |`),
         `a row for ${strategy}`,

@@ -44,7 +44,7 @@ export function runChart(r: RunResult, title: string): string {
       step: true,
     },
   ];
-  const markers = decimate(r.actions, 40).map((a) => ({ t: a.t, label: `${a.from ?? '-'}→${a.to}` }));
+  const markers = decimate(r.actions, 40).map((a) => ({ t: a.t, label: `${a.from ?? '-'}→${a.to ?? '-'}` }));
   return lineChart({ title, leftLabel: 'messages', rightLabel: 'concurrency', series, markers });
 }
 

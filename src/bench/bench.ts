@@ -1,0 +1,336 @@
+// The benchmark's pieces: a scenario file (a workload plus the user's original spec and an SLO), the
+// strategies every scenario is run with, and the per-run summary a worker sends back.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type LambdaConcurrencyScalerSpec, maxConcurrency, parseSpec } from '../api/v1alpha1/index.ts';
+import { defaultBehaviour, defaultParams } from '../awssim/index.ts';
+import type { AccountMetrics, RunMetrics } from './metrics.ts';
+import { CLAIRVOYANT_LOOKAHEAD_SECONDS, CLAIRVOYANT_UTILIZATION } from './reference.ts';
+import { type RunResult, singleTarget, type Target } from './run.ts';
+import type { Strategy } from './strategy.ts';
+import { throughputPerUnit } from './truth.ts';
+import { parseAccountWorkload, parseWorkload, type Workload, WorkloadError } from './workload.ts';
+
+/** The six original fields of a scaler (queue and function names are filled in). */
+const scalerFields = z.record(z.string(), z.unknown());
+
+/** A benchmark scenario file with one scaler (documented in bench/README.md). */
+const singleSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().optional(),
+  sloSeconds: z.number().positive().default(60),
+  scaler: scalerFields,
+  workload: z.record(z.string(), z.unknown()),
+});
+
+/** A benchmark scenario file with an account of several scalers. */
+const accountSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().optional(),
+  sloSeconds: z.number().positive().default(60),
+  durationSeconds: z.number().positive().optional(),
+  account: z.record(z.string(), z.unknown()).optional(),
+  model: z.record(z.string(), z.unknown()).optional(),
+  scalers: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9-]{1,60}$/),
+        sloSeconds: z.number().positive().optional(),
+        scaler: scalerFields,
+        workload: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .min(1),
+});
+
+export interface BenchScenario {
+  /** File name without extension. */
+  id: string;
+  file: string;
+  title: string;
+  description: string;
+  /** The first scaler's SLO and spec (the only ones in a single-scaler file). */
+  sloSeconds: number;
+  spec: LambdaConcurrencyScalerSpec;
+  workload: Workload;
+  /** Every scaler of the account, in the file's order. */
+  targets: Target[];
+}
+
+const issuesOf = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+
+/** Validates a scaler's fields as the API server would, naming them `<prefix>.<field>`. */
+function specFor(fields: Record<string, unknown>, queue: string, fn: string, file: string, prefix: string) {
+  const spec = parseSpec({ awsSQSName: queue, awsLambdaName: fn, ...fields });
+  if (!spec.ok)
+    throw new WorkloadError(
+      file,
+      spec.issues.map((i) => `${i.path.replace(/^spec\./, `${prefix}.`)}: ${i.message}`),
+    );
+  return spec.spec;
+}
+
+/** Reads and validates a benchmark scenario (one scaler, or an account of several); errors name the field. */
+export function loadBenchScenario(file: string): BenchScenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new WorkloadError(file, [`(file): ${(e as Error).message}`], { cause: e });
+  }
+  const id = basename(file).replace(/\.ya?ml$/, '');
+  const baseDir = dirname(resolve(file));
+  if (raw !== null && typeof raw === 'object' && 'scalers' in raw) {
+    const r = accountSchema.safeParse(raw);
+    if (!r.success) throw new WorkloadError(file, issuesOf(r.error));
+    const d = r.data;
+    const workload = parseAccountWorkload(
+      {
+        name: id,
+        durationSeconds: d.durationSeconds,
+        account: d.account,
+        model: d.model,
+        scalers: d.scalers,
+      },
+      file,
+      baseDir,
+    );
+    const targets = d.scalers.map((sc, i): Target => {
+      const esm = workload.scenario.eventSourceMappings.find((e) => e.function === sc.name);
+      return {
+        name: sc.name,
+        queue: sc.name,
+        fn: sc.name,
+        batchSize: esm?.batchSize ?? 10,
+        spec: specFor(sc.scaler, sc.name, sc.name, file, `scalers[${i}].scaler`),
+        sloSeconds: sc.sloSeconds ?? d.sloSeconds,
+      };
+    });
+    const first = targets[0] as Target;
+    return {
+      id,
+      file,
+      title: d.title,
+      description: d.description ?? '',
+      sloSeconds: first.sloSeconds,
+      spec: first.spec,
+      workload,
+      targets,
+    };
+  }
+  const r = singleSchema.safeParse(raw);
+  if (!r.success) throw new WorkloadError(file, issuesOf(r.error));
+  let workload: Workload;
+  try {
+    workload = parseWorkload(r.data.workload, file, baseDir);
+  } catch (e) {
+    if (e instanceof WorkloadError)
+      throw new WorkloadError(
+        file,
+        e.issues.map((i) => `workload.${i}`),
+        { cause: e },
+      );
+    throw e;
+  }
+  const spec = specFor(r.data.scaler, workload.queue, workload.fn, file, 'scaler');
+  return {
+    id,
+    file,
+    title: r.data.title,
+    description: r.data.description ?? '',
+    sloSeconds: r.data.sloSeconds,
+    spec,
+    workload,
+    targets: [singleTarget(workload, id, spec, r.data.sloSeconds)],
+  };
+}
+
+/**
+ * The recommended configuration the verdicts are about: LatencySLO with
+ * `eventSourceMapping.manageMaximumConcurrency: true` (for a mapping dedicated to the function; the
+ * CRD default stays off).
+ */
+export const RECOMMENDED = 'LatencySLO + ESM cap (ours)';
+/** The same policy without the cap (the CRD default): its verdicts show what not capping costs. */
+export const WITHOUT_CAP = 'LatencySLO (ours)';
+export const ORIGINAL = 'original';
+/** The clairvoyant controller (reference.ts), judged against the capacity lower bound. */
+export const REFERENCE = 'clairvoyant';
+export const STATIC_MAX = 'static max';
+/** Reserved concurrency and the mapping's cap at the maximum all run: the floor of violations. */
+export const STATIC_MAX_CAPPED = 'static max + ESM cap';
+export const STATIC_MIN = 'static min';
+
+/** Messages one unit processes per second at the start, from the scenario's function. */
+function initialThroughput(s: BenchScenario, t: Target): number {
+  const f = s.workload.scenario.functions.find((x) => x.name === t.fn);
+  return throughputPerUnit(
+    {
+      duration: f?.duration ?? defaultBehaviour.duration,
+      per: f?.per ?? defaultBehaviour.per,
+      coldStart: f?.coldStart ?? defaultBehaviour.coldStart,
+      errorRate: f?.errorRate ?? defaultBehaviour.errorRate,
+    },
+    t.batchSize,
+  );
+}
+
+/**
+ * Every scaler's maximum; when together they exceed what the account can reserve (its limit minus
+ * the unreserved floor), shares of that in proportion to the maxima (never below a minimum).
+ */
+export function staticMax(s: BenchScenario): number[] {
+  const maxima = s.targets.map((t) => maxConcurrency(t.spec));
+  const a = s.workload.scenario.account;
+  const room =
+    (a?.concurrency ?? defaultParams.accountConcurrency) - (a?.unreservedMin ?? defaultParams.unreservedMin);
+  const total = maxima.reduce((x, y) => x + y, 0);
+  if (total <= room) return maxima;
+  return s.targets.map((t, i) =>
+    Math.max(t.spec.awsLambdaMinConcurrency, Math.floor(((maxima[i] as number) * room) / total)),
+  );
+}
+
+/**
+ * The strategies, with settings chosen once by the rules in docs/policies.md (never per scenario),
+ * applied to every scaler of the account:
+ * - original: a model of the original operator (original.ts) — Step every 300 s on the SUM of
+ *   1-minute CloudWatch datapoints of the visible count over the last 300 s, published 1–2 minutes late;
+ * - KEDA-like: TargetTracking with KEDA's aws-sqs-queue defaults (queueLength 5, scaleOnInFlight),
+ *   30 s polling and the HPA's default behavior;
+ * - Step (ours): the spec's step, 30 s polling on GetQueueAttributes, the threshold divided by five
+ *   (the upgrade advice: the original compared a five-minute sum) and a scale-down threshold at 40% of it;
+ * - TargetTracking (ours): target = throughput of one unit × 10 s of waiting (the docs' rule);
+ * - LatencySLO (ours): maxWaitSeconds = half the SLO (the other half covers the poll interval and
+ *   the event source's ramp-up), every other field defaulted;
+ * - LatencySLO + ESM cap (ours, recommended): the same spec with
+ *   `eventSourceMapping.manageMaximumConcurrency` on — the mapping's MaximumConcurrency follows the
+ *   reserved concurrency (clamped to 2–1000);
+ * - references: static max, static max with the mapping capped at it (the floor of violations
+ *   within the bounds), static min, and the clairvoyant (reference.ts).
+ * Every "ours" strategy is the manager's own ScalerReconciler (operator.ts).
+ */
+export function strategiesFor(s: BenchScenario): Strategy[] {
+  const each = (f: (spec: LambdaConcurrencyScalerSpec, t: Target) => LambdaConcurrencyScalerSpec) =>
+    s.targets.map((t) => f(t.spec, t));
+  const threshold = (spec: LambdaConcurrencyScalerSpec) =>
+    Math.max(1, Math.round(spec.awsSQSMsgCountThreshold / 5));
+  const slo = (spec: LambdaConcurrencyScalerSpec, t: Target): LambdaConcurrencyScalerSpec => ({
+    ...spec,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: Math.max(1, Math.round(t.sloSeconds / 2)) } },
+  });
+  return [
+    { kind: 'original', label: ORIGINAL, specs: each((spec) => spec) },
+    {
+      kind: 'operator',
+      label: 'KEDA-like',
+      specs: each((spec) => ({
+        ...spec,
+        policy: { type: 'TargetTracking', targetTracking: { targetBacklogPerConcurrency: 5 } },
+        metrics: { includeInFlight: true },
+      })),
+    },
+    {
+      kind: 'operator',
+      label: 'Step (ours)',
+      specs: each((spec) => ({
+        ...spec,
+        awsSQSMsgCountThreshold: threshold(spec),
+        policy: { type: 'Step', step: { scaleDownThreshold: Math.floor(threshold(spec) * 0.4) } },
+      })),
+    },
+    {
+      kind: 'operator',
+      label: 'TargetTracking (ours)',
+      specs: each((spec, t) => ({
+        ...spec,
+        policy: {
+          type: 'TargetTracking',
+          targetTracking: {
+            targetBacklogPerConcurrency: Math.max(1, Math.round(initialThroughput(s, t) * 10)),
+          },
+        },
+      })),
+    },
+    { kind: 'operator', label: WITHOUT_CAP, specs: each(slo) },
+    {
+      kind: 'operator',
+      label: RECOMMENDED,
+      specs: each((spec, t) => ({ ...slo(spec, t), eventSourceMapping: { manageMaximumConcurrency: true } })),
+    },
+    { kind: 'static', label: STATIC_MAX, concurrency: staticMax(s) },
+    { kind: 'static', label: STATIC_MAX_CAPPED, concurrency: staticMax(s), capEventSource: true },
+    { kind: 'static', label: STATIC_MIN, concurrency: s.targets.map((t) => t.spec.awsLambdaMinConcurrency) },
+    { kind: 'clairvoyant', label: REFERENCE },
+  ];
+}
+
+/** A human line per strategy for the report (the first scaler's settings). */
+export function describeStrategy(st: Strategy): string {
+  if (st.kind === 'static') {
+    const values = [...new Set(st.concurrency)].join('/');
+    return `reserved concurrency fixed at ${values}${st.capEventSource === true ? ", and the event source mapping's MaximumConcurrency set to it (2–1,000) at the start" : ''}`;
+  }
+  if (st.kind === 'clairvoyant')
+    return `every ${st.intervalSeconds ?? 10} s: ⌈(highest 60 s mean of the true arrivals in the next ${CLAIRVOYANT_LOOKAHEAD_SECONDS} s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max], knowing the whole arrival trace; the mapping's MaximumConcurrency kept at it (lowered before, raised after); raises share the account's headroom above the floor`;
+  const spec = st.specs[0];
+  if (spec === undefined) return '';
+  const every = `every ${st.kind === 'original' ? 300 : (spec.pollingIntervalSeconds ?? 30)} s`;
+  if (st.kind === 'original')
+    return `a model of the original operator: Step, threshold ${spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}, on the SUM of CloudWatch ApproximateNumberOfMessagesVisible 1-minute datapoints of the last 300 s`;
+  const p = spec.policy;
+  if (p?.type === 'TargetTracking')
+    return `TargetTracking, targetBacklogPerConcurrency ${p.targetTracking?.targetBacklogPerConcurrency}${spec.metrics?.includeInFlight ? ', includeInFlight' : ''}, HPA default behavior, ${every}`;
+  const cap =
+    spec.eventSourceMapping?.manageMaximumConcurrency === true
+      ? "; the event source mapping's MaximumConcurrency kept at the reserved concurrency (2–1000), raised after it, lowered before it"
+      : '';
+  if (p?.type === 'LatencySLO')
+    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}`;
+  return `Step, threshold ${spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}`;
+}
+
+/** What a worker returns for one run: the metrics, and chart data for the first seed. */
+export interface RunSummary {
+  scenario: string;
+  strategy: string;
+  seed: number;
+  wallMs: number;
+  /** The first scaler's metrics (the only one's, in a single-scaler scenario). */
+  metrics: RunMetrics;
+  /** Every scaler's, by name. */
+  scalers: Record<string, RunMetrics>;
+  account: AccountMetrics;
+  intervalSeconds: number;
+  chart?: ChartData;
+}
+
+/** Decimated series of one run for the comparison chart. */
+export interface ChartData {
+  t: number[];
+  reserved: number[];
+  need: number[];
+  arrivals: number[];
+}
+
+export function chartData(r: RunResult, maxPoints = 1200): ChartData {
+  const tl = r.timeline;
+  const step = Math.max(1, Math.ceil(tl.length / maxPoints));
+  const out: ChartData = { t: [], reserved: [], need: [], arrivals: [] };
+  let sum = 0;
+  for (let i = 0; i < tl.length; i++) {
+    const p = tl[i];
+    if (p === undefined) continue;
+    sum += p.arrivals;
+    if (i >= 60) sum -= tl[i - 60]?.arrivals ?? 0;
+    if (i % step !== 0 && i !== tl.length - 1) continue;
+    out.t.push(p.t);
+    out.reserved.push(p.reserved);
+    out.need.push(r.need[i] ?? 0);
+    out.arrivals.push(sum / Math.min(60, i + 1));
+  }
+  return out;
+}

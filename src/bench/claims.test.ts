@@ -1,0 +1,251 @@
+// Every sentence the report generates, checked on crafted results — including the thundering herd
+// of issue 13, where the old oracle was beaten and "out of reach" was claimed while static max +
+// cap reached 0.00%.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ORIGINAL, RECOMMENDED, REFERENCE, STATIC_MAX, STATIC_MAX_CAPPED, WITHOUT_CAP } from './bench.ts';
+import {
+  type Aggregate,
+  cheapestNearBest,
+  fewestViolations,
+  outOfReach,
+  type RunPoint,
+  referenceBreaches,
+  staticMaxFloor,
+  verdicts,
+} from './claims.ts';
+
+/** An aggregate with the numbers a claim reads; everything else zero. */
+function agg(
+  strategy: string,
+  pct: number,
+  capacityHours: number,
+  more: Partial<Aggregate['mean']> = {},
+): Aggregate {
+  const zero = {
+    sent: 100_000,
+    deleted: 100_000,
+    pctOverSlo: pct,
+    overSlo: pct * 1000,
+    p50Seconds: 0,
+    p99Seconds: 0,
+    maxSeconds: 0,
+    throttles: 0,
+    errors: 0,
+    invocations: 10_000,
+    dlqMoves: 0,
+    overMaxSeconds: 0,
+    leftover: 0,
+    capacityHours,
+    boundCapacityHours: 0,
+    boundOverSlo: 0,
+    underHours: 0,
+    overHours: 0,
+    actions: 0,
+    actionsPerHour: 0,
+    demandChangesPerHour: 0,
+    episodes: 0,
+    apiCallsPerHour: 0,
+    costPerMonth: 0,
+  };
+  return {
+    strategy,
+    runs: 1,
+    intervalSeconds: 30,
+    mean: { ...zero, ...more },
+    pctMin: pct,
+    pctMax: pct,
+    episodes: 0,
+    worstReaction: null,
+  };
+}
+
+/**
+ * The thundering herd of issue 13: the reference cut capacity while tens of thousands of messages
+ * waited; static max + cap, KEDA-like and the recommended policy all did better with less.
+ */
+const herd = [
+  agg(ORIGINAL, 60, 20),
+  agg('KEDA-like', 0.5, 40),
+  agg(RECOMMENDED, 0.8, 45),
+  agg(STATIC_MAX, 3, 100, { throttles: 5000 }),
+  agg(STATIC_MAX_CAPPED, 0, 100),
+  agg(REFERENCE, 5, 50),
+];
+
+describe('outOfReach', () => {
+  it('says nothing in the thundering herd: static max + cap reached 0.00%, so ~0% was within reach', () => {
+    assert.equal(outOfReach(herd), null);
+  });
+
+  it('says "out of reach" when the lower bound proves more than 1% unavoidable, with the causes the floor shows', () => {
+    const aggs = [
+      agg(RECOMMENDED, 12, 40),
+      agg(STATIC_MAX_CAPPED, 4, 100, { boundOverSlo: 3000, overMaxSeconds: 600 }),
+      agg(REFERENCE, 4.5, 60),
+    ];
+    assert.equal(
+      outOfReach(aggs),
+      '~0% is out of reach here: the lower bound proves 3.00% of the messages cannot be processed within the SLO at the maximum concurrency, and the best strategy, static max + ESM cap, left 4.00% — for 600 s the arrivals (60 s mean) exceeded what the maximum concurrency processes',
+    );
+  });
+
+  it('does not call ~0% out of reach when the bound does not prove it, only that nobody reached it', () => {
+    const aggs = [agg(RECOMMENDED, 50, 40), agg(STATIC_MAX_CAPPED, 2.5, 100), agg(REFERENCE, 9, 60)];
+    assert.equal(
+      outOfReach(aggs),
+      'No strategy reached ~0% here, though the lower bound does not rule it out (it proves 0.00% unavoidable): the best, static max + ESM cap, left 2.50%',
+    );
+  });
+});
+
+describe('fewestViolations', () => {
+  it('leaves the reference aside and names every strategy tied at the lowest share', () => {
+    assert.equal(
+      fewestViolations(herd),
+      'Fewest SLO violations (reference aside): 0.00%, by static max + ESM cap (100.0 capacity-hours).',
+    );
+    const tie = [agg('a', 0.001, 10), agg('b', 0.004, 20), agg(REFERENCE, 0, 5)];
+    assert.match(
+      fewestViolations(tie) ?? '',
+      /0\.00%, by a \(10\.0 capacity-hours\), b \(20\.0 capacity-hours\)/,
+    );
+  });
+});
+
+describe('cheapestNearBest', () => {
+  it('names the strategy within 1 pp of the best that held the least, and nothing when that is the best', () => {
+    assert.equal(
+      cheapestNearBest(herd),
+      'Within 1 pp of that with the least capacity: KEDA-like, 0.50% with 40.0 capacity-hours.',
+    );
+    assert.equal(cheapestNearBest([agg('a', 0, 10), agg('b', 0.5, 20)]), null);
+  });
+});
+
+describe('staticMaxFloor', () => {
+  it('calls static max the floor only when no uncapped strategy had fewer violations', () => {
+    assert.match(
+      staticMaxFloor(herd, [ORIGINAL, 'KEDA-like']) ?? '',
+      /had fewer without the cap, so it is no floor here/,
+    );
+    assert.match(
+      staticMaxFloor([agg(STATIC_MAX, 3, 100, { throttles: 10 }), agg(WITHOUT_CAP, 4, 50)], [WITHOUT_CAP]) ??
+        '',
+      /this is the floor of violations for any policy that sets reserved concurrency alone/,
+    );
+    assert.equal(
+      staticMaxFloor([agg(STATIC_MAX, 0, 100)], []),
+      null,
+      'no throttles: no overpull to speak of',
+    );
+  });
+});
+
+describe('verdicts', () => {
+  const byName = (aggs: Aggregate[]) => new Map(aggs.map((a) => [a.strategy, a]));
+
+  it('passes "beats the original" only with fewer violations and no more capacity', () => {
+    const [beats] = verdicts(
+      byName([agg(ORIGINAL, 10, 50), agg(RECOMMENDED, 1, 40), agg(REFERENCE, 0, 30)]),
+      RECOMMENDED,
+    );
+    assert.equal(beats?.pass, true);
+    const [costs] = verdicts(
+      byName([agg(ORIGINAL, 10, 30), agg(RECOMMENDED, 1, 40), agg(REFERENCE, 0, 30)]),
+      RECOMMENDED,
+    );
+    assert.equal(costs?.pass, false);
+    assert.match(costs?.reason ?? '', /^fewer violations, but it held more capacity than the original did/);
+    const [pinned] = verdicts(
+      byName([agg(ORIGINAL, 10, 30), agg(RECOMMENDED, 1, 40), agg(REFERENCE, 0, 30)]),
+      RECOMMENDED,
+      30,
+    );
+    assert.equal(pinned?.pass, false);
+    assert.match(
+      pinned?.reason ?? '',
+      /the original never left the minimum \(30\.0 capacity-hours is min × duration\)/,
+    );
+  });
+
+  it('judges goal 2 against the reference: ≤ 1.25× its capacity-hours and ≤ its violations + 1 pp', () => {
+    const near = verdicts(
+      byName([agg(ORIGINAL, 10, 50), agg(RECOMMENDED, 1.5, 37), agg(REFERENCE, 0.6, 30)]),
+      RECOMMENDED,
+    )[1];
+    assert.equal(near?.pass, true, near?.reason ?? '');
+    const far = verdicts(
+      byName([agg(ORIGINAL, 10, 50), agg(RECOMMENDED, 1.7, 38), agg(REFERENCE, 0.6, 30)]),
+      RECOMMENDED,
+    )[1];
+    assert.equal(far?.pass, false);
+    assert.match(
+      far?.reason ?? '',
+      /^too much capacity and too many violations: 1\.27× the reference's capacity-hours/,
+    );
+  });
+
+  it('says n/a for the reaction goal when no backlog ever crossed', () => {
+    const v = verdicts(
+      byName([agg(ORIGINAL, 1, 1), agg(RECOMMENDED, 1, 1), agg(REFERENCE, 1, 1)]),
+      RECOMMENDED,
+    )[2];
+    assert.deepEqual(v, {
+      goal: 'scale-up within one poll',
+      pass: null,
+      reason: 'no backlog crossing in any seed (n/a)',
+    });
+  });
+});
+
+describe('referenceBreaches', () => {
+  const run = (
+    strategy: string,
+    overSlo: number,
+    capacityHours: number,
+    bound = { c: 0, o: 0 },
+  ): RunPoint => ({
+    scenario: 'herd',
+    seed: 1,
+    strategy,
+    metrics: { overSlo, capacityHours, boundCapacityHours: bound.c, boundOverSlo: bound.o },
+  });
+
+  it('fails the thundering herd: strategies with fewer violations and less capacity than the reference', () => {
+    const breaches = referenceBreaches([
+      run(REFERENCE, 5000, 50),
+      run('KEDA-like', 500, 40),
+      run(STATIC_MAX_CAPPED, 0, 100),
+    ]);
+    assert.equal(breaches.length, 1);
+    assert.match(
+      breaches[0] ?? '',
+      /^herd seed 1: KEDA-like beat the reference — 500 messages over SLO with 40\.00 capacity-hours/,
+    );
+  });
+
+  it('holds when every strategy pays for fewer violations with more capacity, in its own seed', () => {
+    const other = { ...run('KEDA-like', 0, 10), seed: 2 };
+    assert.deepEqual(
+      referenceBreaches([
+        run(REFERENCE, 100, 50),
+        run(STATIC_MAX_CAPPED, 0, 100),
+        run('static min', 9000, 10),
+        other,
+      ]),
+      [],
+    );
+  });
+
+  it('catches a run below the lower bound without the violations the bound implies', () => {
+    const breaches = referenceBreaches([
+      run(REFERENCE, 0, 50, { c: 40, o: 0 }),
+      run('lucky', 0, 30, { c: 40, o: 0 }),
+    ]);
+    assert.ok(
+      breaches.some((b) => /lucky held 30\.00 capacity-hours, below the lower bound 40\.00/.test(b)),
+      breaches.join('\n'),
+    );
+  });
+});

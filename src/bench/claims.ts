@@ -1,0 +1,217 @@
+// Every sentence the benchmark report states about the numbers — who had the fewest violations,
+// whether ~0% is out of reach, what the floor is, the verdicts, whether the reference held — is
+// computed here from aggregates, so each can be unit-tested on crafted results (claims.test.ts).
+import { ORIGINAL, REFERENCE, STATIC_MAX, STATIC_MAX_CAPPED } from './bench.ts';
+import { num } from './chart.ts';
+import type { RunMetrics } from './metrics.ts';
+
+/** Means over seeds, plus the spread of SLO violations and the worst reaction. */
+export interface Aggregate {
+  strategy: string;
+  runs: number;
+  intervalSeconds: number;
+  mean: Omit<RunMetrics, 'apiCalls' | 'worstReactionSeconds'>;
+  pctMin: number;
+  pctMax: number;
+  episodes: number;
+  /** Slowest reaction over all seeds; null if some episode never saw a scale-up. */
+  worstReaction: number | null;
+}
+
+export interface Verdict {
+  goal: string;
+  pass: boolean | null;
+  reason: string;
+}
+
+export const pp = (x: number) => `${num(x, 2)}%`;
+export const ch = (x: number) => `${num(x, 1)} capacity-hours`;
+
+/** Percentages that print the same are the same result (the report shows two decimals). */
+const samePct = (a: number, b: number) => pp(a) === pp(b);
+
+/** "Fewest SLO violations": every real strategy tied at the lowest mean, the reference aside. */
+export function fewestViolations(aggs: readonly Aggregate[]): string | null {
+  const real = aggs.filter((a) => a.strategy !== REFERENCE);
+  const best = Math.min(...real.map((a) => a.mean.pctOverSlo));
+  const tied = real.filter((a) => samePct(a.mean.pctOverSlo, best));
+  if (tied.length === 0) return null;
+  const who = tied.map((a) => `${a.strategy} (${ch(a.mean.capacityHours)})`).join(', ');
+  return `Fewest SLO violations (reference aside): ${pp(best)}, by ${who}.`;
+}
+
+/** "Within 1 pp of that with the least capacity": null when that is the best itself. */
+export function cheapestNearBest(aggs: readonly Aggregate[]): string | null {
+  const real = aggs.filter((a) => a.strategy !== REFERENCE);
+  const best = Math.min(...real.map((a) => a.mean.pctOverSlo));
+  const near = real
+    .filter((a) => a.mean.pctOverSlo <= best + 1)
+    .sort((a, b) => a.mean.capacityHours - b.mean.capacityHours)[0];
+  if (near === undefined || samePct(near.mean.pctOverSlo, best)) return null;
+  return `Within 1 pp of that with the least capacity: ${near.strategy}, ${pp(near.mean.pctOverSlo)} with ${ch(near.mean.capacityHours)}.`;
+}
+
+/**
+ * "~0% is out of reach": only when no run of any strategy — references included — got within 1%
+ * of the messages over SLO. It says "out of reach" only as far as the lower bound proves messages
+ * unavoidable (more than 1% of them); otherwise that no strategy reached it though the bound does
+ * not rule it out. Causes the capped floor shows follow. Null when some strategy reached ≤ 1%.
+ */
+export function outOfReach(aggs: readonly Aggregate[]): string | null {
+  const best = [...aggs].sort((a, b) => a.mean.pctOverSlo - b.mean.pctOverSlo)[0];
+  if (best === undefined || best.mean.pctOverSlo <= 1) return null;
+  const m = best.mean;
+  const proven = m.sent > 0 ? (100 * m.boundOverSlo) / m.sent : 0;
+  const causes: string[] = [];
+  const floor = aggs.find((a) => a.strategy === STATIC_MAX_CAPPED);
+  if (floor !== undefined && floor.mean.overMaxSeconds > 0)
+    causes.push(
+      `for ${num(floor.mean.overMaxSeconds)} s the arrivals (60 s mean) exceeded what the maximum concurrency processes`,
+    );
+  const failed =
+    floor !== undefined && floor.mean.invocations > 0
+      ? (100 * floor.mean.errors) / floor.mean.invocations
+      : 0;
+  if (failed >= 0.5)
+    causes.push(
+      `${num(failed, 1)}% of invocations failed (function timeouts or errors) and their messages came back only after the visibility timeout`,
+    );
+  const tail = causes.length > 0 ? ` — ${causes.join('; ')}` : '';
+  if (proven > 1)
+    return `~0% is out of reach here: the lower bound proves ${pp(proven)} of the messages cannot be processed within the SLO at the maximum concurrency, and the best strategy, ${best.strategy}, left ${pp(m.pctOverSlo)}${tail}`;
+  return `No strategy reached ~0% here, though the lower bound does not rule it out (it proves ${pp(proven)} unavoidable): the best, ${best.strategy}, left ${pp(m.pctOverSlo)}${tail}`;
+}
+
+/**
+ * "static max is the floor of violations for any policy that sets reserved concurrency alone":
+ * stated only when no strategy without the mapping cap had fewer violations than static max.
+ */
+export function staticMaxFloor(aggs: readonly Aggregate[], uncapped: readonly string[]): string | null {
+  const top = aggs.find((a) => a.strategy === STATIC_MAX);
+  if (top === undefined || top.mean.throttles === 0) return null;
+  const below = aggs.filter(
+    (a) =>
+      uncapped.includes(a.strategy) &&
+      a.mean.pctOverSlo < top.mean.pctOverSlo &&
+      !samePct(a.mean.pctOverSlo, top.mean.pctOverSlo),
+  );
+  const what = `${STATIC_MAX} (reserved concurrency at the maximum for the whole run): ${num(top.mean.throttles)} throttled invocations and ${num(top.mean.dlqMoves)} DLQ moves per run, ${pp(top.mean.pctOverSlo)} over SLO`;
+  if (below.length > 0)
+    return `${what}; ${below.map((a) => `${a.strategy} (${pp(a.mean.pctOverSlo)})`).join(', ')} had fewer without the cap, so it is no floor here.`;
+  return `${what} — the event source mapping overpulls even at the bound, so this is the floor of violations for any policy that sets reserved concurrency alone.`;
+}
+
+/**
+ * The verdicts for `strategy`: beats the original (fewer violations with no more capacity, or the
+ * same violations with less), near the reference (≤ 1.25× its capacity-hours, ≤ +1 pp), and a
+ * scale-up within one poll of a backlog crossing. `floorCapacityHours` (min × duration) lets a miss
+ * of goal 1 say when it is unreachable by construction.
+ */
+export function verdicts(
+  byStrategy: ReadonlyMap<string, Aggregate>,
+  strategy: string,
+  floorCapacityHours?: number,
+): Verdict[] {
+  const ours = byStrategy.get(strategy);
+  const orig = byStrategy.get(ORIGINAL);
+  const ref = byStrategy.get(REFERENCE);
+  if (!ours || !orig || !ref) return [];
+  const o = ours.mean;
+  const out: Verdict[] = [];
+  const same = Math.abs(o.pctOverSlo - orig.mean.pctOverSlo) <= 0.1;
+  const fewer = o.pctOverSlo < orig.mean.pctOverSlo - 0.1;
+  const vsOrig = `${pp(o.pctOverSlo)} over SLO with ${ch(o.capacityHours)}; original ${pp(orig.mean.pctOverSlo)} with ${ch(orig.mean.capacityHours)}`;
+  if (
+    (fewer && o.capacityHours <= orig.mean.capacityHours) ||
+    (same && o.capacityHours < orig.mean.capacityHours)
+  )
+    out.push({ goal: 'beats the original', pass: true, reason: vsOrig });
+  else {
+    const pinned = floorCapacityHours !== undefined && orig.mean.capacityHours <= floorCapacityHours * 1.001;
+    const why = fewer
+      ? pinned
+        ? `fewer violations, but more capacity: the original never left the minimum (${ch(floorCapacityHours)} is min × duration), so no policy holds less and only the original's own run holds as little — unreachable by construction`
+        : 'fewer violations, but it held more capacity than the original did'
+      : same
+        ? 'the same violations, but not with fewer capacity-hours'
+        : 'more SLO violations than the original';
+    out.push({ goal: 'beats the original', pass: false, reason: `${why}: ${vsOrig}` });
+  }
+  const ratio =
+    ref.mean.capacityHours > 0 ? o.capacityHours / ref.mean.capacityHours : Number.POSITIVE_INFINITY;
+  const capOk = ratio <= 1.25;
+  const sloOk = o.pctOverSlo <= ref.mean.pctOverSlo + 1;
+  const why: string[] = [];
+  if (!capOk && o.overHours > o.underHours)
+    why.push(
+      `over-provisioned ${num(o.overHours, 1)} unit-hours against the need (the scale-down window and utilization target hold capacity after load falls)`,
+    );
+  if (!sloOk && o.throttles > 2 * ref.mean.throttles + 100)
+    why.push(
+      `${num(o.throttles)} throttled invocations per run against the reference's ${num(ref.mean.throttles)} (overpull: throttled batches wait out the visibility timeout, ${num(o.dlqMoves)} messages dead-lettered)`,
+    );
+  if (!sloOk && o.underHours >= ref.mean.underHours + 0.1)
+    why.push(
+      `under-provisioned ${num(o.underHours, 1)} unit-hours against the need, the reference ${num(ref.mean.underHours, 1)} (a policy scales once the backlog shows; the reference sizes for arrivals before they come)`,
+    );
+  const vsRef = `${num(ratio, 2)}× the reference's capacity-hours (lower bound ${ch(o.boundCapacityHours)}); ${pp(o.pctOverSlo)} over SLO vs the reference's ${pp(ref.mean.pctOverSlo)}`;
+  const misses = [!capOk ? 'too much capacity' : '', !sloOk ? 'too many violations' : ''].filter(Boolean);
+  out.push({
+    goal: 'within 1.25× reference capacity, ≤ +1 pp violations',
+    pass: capOk && sloOk,
+    reason: `${misses.length > 0 ? `${misses.join(' and ')}: ` : ''}${[vsRef, ...why].join('; ')}`,
+  });
+  if (ours.episodes === 0)
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: null,
+      reason: 'no backlog crossing in any seed (n/a)',
+    });
+  else if (ours.worstReaction === null)
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: false,
+      reason: `in some of ${ours.episodes} backlog episodes no scale-up came before the backlog cleared`,
+    });
+  else
+    out.push({
+      goal: 'scale-up within one poll',
+      pass: ours.worstReaction <= ours.intervalSeconds,
+      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s; ${ours.episodes} episodes over all seeds)`,
+    });
+  return out;
+}
+
+/** One run as the reference check sees it. */
+export interface RunPoint {
+  scenario: string;
+  seed: number;
+  strategy: string;
+  metrics: Pick<RunMetrics, 'overSlo' | 'capacityHours' | 'boundCapacityHours' | 'boundOverSlo'>;
+}
+
+/**
+ * Runs that beat the reference: fewer SLO violations AND fewer capacity-hours than the clairvoyant
+ * in the same scenario and seed; and runs that contradict the lower bound (less capacity than the
+ * bound with no more violations than it proves unavoidable). Empty when the reference held.
+ */
+export function referenceBreaches(runs: readonly RunPoint[]): string[] {
+  const out: string[] = [];
+  const refs = new Map(
+    runs.filter((r) => r.strategy === REFERENCE).map((r) => [`${r.scenario}#${r.seed}`, r]),
+  );
+  for (const r of runs) {
+    const ref = refs.get(`${r.scenario}#${r.seed}`);
+    const m = r.metrics;
+    if (r.strategy !== REFERENCE && ref !== undefined)
+      if (m.overSlo < ref.metrics.overSlo && m.capacityHours < ref.metrics.capacityHours)
+        out.push(
+          `${r.scenario} seed ${r.seed}: ${r.strategy} beat the reference — ${num(m.overSlo)} messages over SLO with ${num(m.capacityHours, 2)} capacity-hours against its ${num(ref.metrics.overSlo)} with ${num(ref.metrics.capacityHours, 2)}`,
+        );
+    if (m.capacityHours < m.boundCapacityHours - 1e-9 && m.overSlo <= m.boundOverSlo)
+      out.push(
+        `${r.scenario} seed ${r.seed}: ${r.strategy} held ${num(m.capacityHours, 2)} capacity-hours, below the lower bound ${num(m.boundCapacityHours, 2)}, with only ${num(m.overSlo)} messages over SLO (the bound allows ${num(m.boundOverSlo)})`,
+      );
+  }
+  return out;
+}
