@@ -298,6 +298,8 @@ export interface RunSummary {
   scenario: string;
   strategy: string;
   seed: number;
+  /** The event source mapping model when not the default (the per-model comparison's runs). */
+  model?: string;
   wallMs: number;
   /** The first scaler's metrics (the only one's, in a single-scaler scenario). */
   metrics: RunMetrics;

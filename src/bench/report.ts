@@ -108,6 +108,8 @@ export interface ReportInput {
   command: string;
   /** bench/SCALE.md, if it exists: copied into the report's last section. */
   scale?: string | undefined;
+  /** Every strategy under every event source mapping model (models.ts), already rendered. */
+  models?: string[] | undefined;
 }
 
 /** The claims about one scenario's numbers (claims.ts), as list items. */
@@ -321,6 +323,7 @@ export function renderReport(r: ReportInput): string {
     }
     out.push(`![${sc.title}](${s.chart})`, '');
   }
+  out.push(...(r.models ?? []));
   out.push('## Operator at scale (issue 8, item 6)', '', ...scaleSection(r.scale), '');
   return `${out.join('\n')}\n`;
 }

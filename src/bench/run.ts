@@ -9,6 +9,7 @@ import {
   createSimulation,
   defaultBehaviour,
   defaultParams,
+  type EsmModel,
   type FunctionBehaviour,
   type Scenario,
   type Simulation,
@@ -85,6 +86,8 @@ export interface RunOptions {
   durationSeconds?: number;
   /** The scalers of the account (see `singleTarget` for one). */
   targets: readonly Target[];
+  /** awssim's event source mapping model (default: the scenario's, else `documented`). */
+  esmModel?: EsmModel | undefined;
 }
 
 /** Everything one run produced; `metrics`, `actions`, `timeline` and `need` are the first scaler's. */
@@ -157,13 +160,20 @@ export function throughputOf(w: Workload, t: Target): (s: number) => number {
   return (s) => throughputPerUnit(behaviourAt(w, base, s, t.fn), t.batchSize);
 }
 
-function simulation(w: Workload, targets: readonly Target[], s: Strategy, seed: number): Simulation {
+function simulation(
+  w: Workload,
+  targets: readonly Target[],
+  s: Strategy,
+  seed: number,
+  esmModel?: EsmModel,
+): Simulation {
   const slos = [...new Set(targets.map((t) => t.sloSeconds * 1000))];
   const sim = createSimulation({
     scenario: initialScenario(w, targets, s),
     seed,
     clock: 'virtual',
     params: { sloMs: slos },
+    ...(esmModel === undefined ? {} : { esmModel }),
   });
   for (const c of w.changes) sim.schedule(c.at * 1000, () => sim.setBehaviour(c.fn ?? w.fn, c.behaviour));
   return sim;
@@ -214,7 +224,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   const s = o.strategy;
   const trace =
     s.kind === 'clairvoyant' ? await arrivalTrace(o.workload, targets, o.seed, durationSeconds) : [];
-  const sim = simulation(o.workload, targets, s, o.seed);
+  const sim = simulation(o.workload, targets, s, o.seed, o.esmModel);
   const series = sampler(sim, targets);
   let intervalSeconds = 0;
   let failures: ReadonlyMap<string, number> = new Map();

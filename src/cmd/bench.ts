@@ -6,6 +6,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { type EsmModel, esmModels } from '../awssim/index.ts';
 import {
   type BenchScenario,
   chartData,
@@ -17,6 +18,7 @@ import { PALETTE } from '../bench/chart.ts';
 import { referenceBreaches } from '../bench/claims.ts';
 import type { AccountMetrics } from '../bench/metrics.ts';
 import { combine } from '../bench/metrics.ts';
+import { type ModelComparison, meanCell, renderModelSection } from '../bench/models.ts';
 import { movedSection } from '../bench/moved.ts';
 import { aggregate, renderReport } from '../bench/report.ts';
 import { type RunResult, runOnce } from '../bench/run.ts';
@@ -28,6 +30,8 @@ interface Task {
   strategy: number;
   seed: number;
   chart: boolean;
+  /** awssim's event source mapping model; undefined: the default (documented). */
+  model?: EsmModel | undefined;
 }
 
 /** A multi-scaler run's API calls are the account's (awssim counts per account, not per caller). */
@@ -50,8 +54,15 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   const strategy = strategiesFor(s)[t.strategy];
   if (strategy === undefined) throw new Error(`no strategy ${t.strategy}`);
   const started = performance.now();
-  const r = await runOnce({ workload: s.workload, targets: s.targets, strategy, seed: t.seed });
+  const r = await runOnce({
+    workload: s.workload,
+    targets: s.targets,
+    strategy,
+    seed: t.seed,
+    esmModel: t.model,
+  });
   return {
+    ...(t.model === undefined ? {} : { model: t.model }),
     scenario: s.id,
     strategy: strategy.label,
     seed: t.seed,
@@ -171,6 +182,9 @@ async function main(argv: string[]): Promise<void> {
       seeds: { type: 'string' },
       report: { type: 'string' },
       workers: { type: 'string' },
+      // Every strategy under the other event source mapping models too, with fewer seeds.
+      models: { type: 'string' },
+      'model-seeds': { type: 'string' },
     },
   });
   const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
@@ -197,12 +211,24 @@ async function main(argv: string[]): Promise<void> {
     strategiesFor(s).forEach((_, i) => {
       for (const seed of seeds) tasks.push({ file: s.file, strategy: i, seed, chart: seed === seeds[0] });
     });
+  const models = (values.models ?? esmModels.join(',')).split(',').filter((m) => m !== '') as EsmModel[];
+  for (const m of models)
+    if (!esmModels.includes(m)) throw new Error(`--models: "${m}" is not one of ${esmModels.join(', ')}`);
+  const modelSeeds = seeds.slice(0, values['model-seeds'] === undefined ? 2 : Number(values['model-seeds']));
+  const DEFAULT_MODEL: EsmModel = 'documented';
+  for (const s of order)
+    strategiesFor(s).forEach((_, i) => {
+      for (const model of models)
+        if (model !== DEFAULT_MODEL)
+          for (const seed of modelSeeds) tasks.push({ file: s.file, strategy: i, seed, chart: false, model });
+    });
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   process.stderr.write(
     `bench: ${scenarios.length} scenarios × ${strategiesFor(scenarios[0] as BenchScenario).length} strategies × ${seeds.length} seeds = ${tasks.length} runs on ${workers} workers\n`,
   );
   const started = performance.now();
-  const summaries = await runAll(tasks, workers);
+  const everything = await runAll(tasks, workers);
+  const summaries = everything.filter((r) => r.model === undefined);
   const wallSeconds = (performance.now() - started) / 1000;
 
   const sections = scenarios.map((s) => {
@@ -235,6 +261,30 @@ async function main(argv: string[]): Promise<void> {
     };
   });
   const breaches = referenceBreaches(summaries);
+  const comparisons: ModelComparison[] =
+    models.length <= 1
+      ? []
+      : scenarios.map((s) => ({
+          title: s.title,
+          models,
+          seeds: modelSeeds,
+          rows: strategiesFor(s).map((st) => ({
+            strategy: st.label,
+            cells: models.map((m) =>
+              meanCell(
+                everything
+                  .filter(
+                    (r) =>
+                      r.scenario === s.id &&
+                      r.strategy === st.label &&
+                      modelSeeds.includes(r.seed) &&
+                      (r.model ?? DEFAULT_MODEL) === m,
+                  )
+                  .map((r) => r.metrics),
+              ),
+            ),
+          })),
+        }));
   const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined;
   const cpu = cpus();
   const scaleFile = join(dirname(reportPath), 'SCALE.md');
@@ -247,6 +297,7 @@ async function main(argv: string[]): Promise<void> {
     wallSeconds,
     scenarios: sections,
     breaches,
+    models: renderModelSection(comparisons),
     moved: movedSection(
       previous,
       sections.map((x) => ({ title: x.scenario.title, aggregates: x.aggregates })),
