@@ -8,12 +8,9 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "The operator's strategies (KEDA-like, Step, TargetTracking, LatencySLO with and without the cap) now run the manager's own ScalerReconciler over the operator's AWS adapters, instead of a copy of its loop: the first reconcile only records the original concurrency (the first decision comes a poll later), scale-ups check the account's headroom (GetAccountSettings), mappings are re-listed from the account-wide listing, readings can stand in under a short budget, and API calls are as awssim counted them (GetQueueUrl once, GetAccountSettings, listings).",
-  "The oracle is gone. The reference is now a clairvoyant controller (the whole arrival trace, the next two minutes at 90% busy plus draining the true backlog in half the SLO) judged against a capacity lower bound; its row replaces the oracle's, and goal 2 compares with it.",
-  'The original operator is a separate model of that program: its reserved concurrency is read with GetFunction (was counted as GetFunctionConcurrency) and its CloudWatch reads are counted by awssim.',
-  'In accounts with several scalers, static strategies share the pool above the floor in proportion to their maxima.',
-  'Over SLO now also counts messages still waiting at the end that must be older than the SLO (all but the last SLO-seconds of arrivals): it moves strategies whose backlog outlives the run (static min, original, Step where they fall behind).',
-  "Actions are each second's change of reserved concurrency as awssim shows it, not the driver's own record of its writes.",
+  "awssim's event source mapping now follows AWS's documentation by default (the `documented` model, issue 14): a throttled batch is kept and retried until its visibility timeout instead of being parked while the poller pulls another, and throttles shrink the mapping instead of growing it. Overpull and the in-flight pile it made are mostly gone, so strategies without the mapping cap (static max, KEDA-like, LatencySLO without the cap, TargetTracking) lose far fewer messages and violate the SLO far less; the previous behaviour is the `release` model, reported in the new section under every model.",
+  "The reconciler (issue 12): a scale-up AWS refuses for headroom is set at the highest value AWS accepts instead of stalling, the shared account reading moves with the operator's own writes, a deleted scaler's headroom demand is withdrawn at once, and the regular poll is jittered by ±5 % (seeded: runs still replay). In squeezed accounts this changes who gets how much.",
+  'A new section runs every strategy under every mapping model (documented, retry-then-release, release) with two seeds.',
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */
