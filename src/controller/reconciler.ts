@@ -378,7 +378,7 @@ export class ScalerReconciler {
   ): Promise<void> {
     const before = scaler.status ?? {};
     report.scale(`${SCALE_SELECTOR_LABEL}=${scaler.metadata.uid ?? scaler.metadata.name}`);
-    const after = report.status;
+    const after = report.finish();
     this.#deps.metrics?.conditions(scaler.metadata.namespace, scaler.metadata.name, after.conditions ?? []);
     for (const event of report.transitions(before))
       this.#deps.event(scaler, 'Warning', event.reason, event.message);

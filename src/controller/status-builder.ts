@@ -25,14 +25,20 @@ export interface Mapping {
   maximumConcurrency: number | undefined;
 }
 
+/** How this reconcile ended, as far as Ready is concerned. */
+type Outcome = { kind: 'stalled' | 'retrying' | 'ready'; reason: Reason; message: string } | undefined;
+
 /**
  * Builds the next status from the previous one. Conditions follow kstatus: Ready always present,
- * Reconciling and Stalled only while true; transition times move only on real changes.
+ * Reconciling and Stalled only while true; transition times move only on real changes. The steps
+ * record what they found; Ready, Stalled, Reconciling and the original's `state` are computed once,
+ * from the reconcile's outcome, by `finish()`.
  */
 export class StatusBuilder {
   status: LambdaConcurrencyScalerStatus;
   readonly #generation: number;
   readonly #now: number;
+  #outcome: Outcome;
 
   constructor(previous: LambdaConcurrencyScalerStatus, generation: number, now: number) {
     this.status = structuredClone(previous);
@@ -54,17 +60,37 @@ export class StatusBuilder {
     this.status.conditions = removeCondition(this.status.conditions ?? [], type);
   }
 
+  /** Needs a person (or another scaler) to change something: Stalled, not Ready. */
   stalled(reason: Reason, message: string): void {
-    this.status.state = State.Error;
-    this.#set({ type: ConditionType.Stalled, status: 'True', reason, message });
-    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
-    this.#remove(ConditionType.Reconciling);
+    this.#outcome = { kind: 'stalled', reason, message };
   }
 
+  /** A transient failure: Reconciling, not Ready, retried with backoff. */
   retrying(reason: Reason, message: string): void {
-    this.#set({ type: ConditionType.Reconciling, status: 'True', reason, message });
-    this.#set({ type: ConditionType.Ready, status: 'False', reason, message });
-    this.#remove(ConditionType.Stalled);
+    this.#outcome = { kind: 'retrying', reason, message };
+  }
+
+  /** Ready, Stalled, Reconciling and `state` from the outcome; the status to write. */
+  finish(): LambdaConcurrencyScalerStatus {
+    const o = this.#outcome;
+    if (o === undefined) return this.status; // paused, or recording originals: Ready as it was
+    const ready = { type: ConditionType.Ready, reason: o.reason, message: o.message };
+    if (o.kind === 'stalled') {
+      this.status.state = State.Error;
+      this.#set({ type: ConditionType.Stalled, status: 'True', reason: o.reason, message: o.message });
+      this.#set({ ...ready, status: 'False' });
+      this.#remove(ConditionType.Reconciling);
+    } else if (o.kind === 'retrying') {
+      this.#set({ type: ConditionType.Reconciling, status: 'True', reason: o.reason, message: o.message });
+      this.#set({ ...ready, status: 'False' });
+      this.#remove(ConditionType.Stalled);
+    } else {
+      this.status.state = State.Adjusted;
+      this.#set({ ...ready, status: 'True' });
+      this.#remove(ConditionType.Stalled);
+      this.#remove(ConditionType.Reconciling);
+    }
+    return this.status;
   }
 
   paused(): void {
@@ -136,12 +162,9 @@ export class StatusBuilder {
   }
 
   #dryRunApplied(current: number | undefined): void {
-    this.status.state = State.Adjusted;
     const message = `Dry run: decisions are reported, the function is not changed (it has ${current ?? 'no'} reserved concurrency)`;
     this.#set({ type: ConditionType.ConcurrencyApplied, status: 'False', reason: Reason.DryRun, message });
-    this.#set({ type: ConditionType.Ready, status: 'True', reason: Reason.DryRun, message });
-    this.#remove(ConditionType.Stalled);
-    this.#remove(ConditionType.Reconciling);
+    this.#outcome = { kind: 'ready', reason: Reason.DryRun, message };
   }
 
   /** Holds `functionArn` from now on, recording what to give back when letting go of it. */
@@ -208,7 +231,6 @@ export class StatusBuilder {
   }
 
   #ok(current: number | undefined): void {
-    this.status.state = State.Adjusted;
     const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;
     this.#set({
       type: ConditionType.ConcurrencyApplied,
@@ -216,14 +238,7 @@ export class StatusBuilder {
       reason: Reason.Applied,
       message: `The function has the ${at} the policy wants`,
     });
-    this.#set({
-      type: ConditionType.Ready,
-      status: 'True',
-      reason: Reason.Succeeded,
-      message: `Scaling the function: ${at}`,
-    });
-    this.#remove(ConditionType.Stalled);
-    this.#remove(ConditionType.Reconciling);
+    this.#outcome = { kind: 'ready', reason: Reason.Succeeded, message: `Scaling the function: ${at}` };
   }
 
   /** Warning events for conditions that just went bad (never once per poll). */
