@@ -3,6 +3,8 @@
 // is ready and can be stopped gracefully (SIGTERM) or killed (SIGKILL).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './index.ts';
@@ -98,6 +100,13 @@ export interface Awssim extends Running {
   readonly endpoint: string;
   /** GET/POST/DELETE on the admin API (`/_awssim/...`). */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** Writes an awssim scenario (YAML lines) to a fresh temporary file and returns its path. */
+export function scenarioFile(name: string, lines: readonly string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), `lcs-${name}-`)), 'scenario.yaml');
+  writeFileSync(file, [`name: ${name}`, ...lines, ''].join('\n'));
+  return file;
 }
 
 /** Starts `npm run awssim` (real clock) on a free port with a scenario file. */

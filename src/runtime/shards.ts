@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from './clock.ts';
 import { apiPath, type KubeClient, type KubeList } from './kube.ts';
-import { LeaderElector } from './leaderelection.ts';
+import { type LeaderElectionOptions, LeaderElector } from './leaderelection.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 
@@ -105,18 +105,9 @@ export class ShardSet {
    */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const member = new LeaderElector({
-        client: this.#o.client,
-        namespace: this.#o.namespace,
+      const member = this.#elector({
         name: `${this.#o.group}-member-${shortHash(this.#o.identity)}`,
-        identity: this.#o.identity,
         labels: { [SHARD_GROUP_LABEL]: `${this.#o.group}-members` },
-        leaseDurationMs: this.#leaseDurationMs,
-        renewDeadlineMs: this.#renewDeadlineMs,
-        retryPeriodMs: this.#retryPeriodMs,
-        clock: this.#clock,
-        logger: this.#log,
-        ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
         // Our own member Lease is never contended: holding it means "alive". The work is the loop.
         onStartedLeading: (alive) => this.#loop(alive),
       });
@@ -179,19 +170,10 @@ export class ShardSet {
 
   #campaign(key: string): void {
     const stop = new AbortController();
-    const elector = new LeaderElector({
-      client: this.#o.client,
-      namespace: this.#o.namespace,
+    const elector = this.#elector({
       name: `${this.#o.group}-key-${shortHash(key)}`,
-      identity: this.#o.identity,
       labels: { [SHARD_GROUP_LABEL]: `${this.#o.group}-keys` },
       annotations: { [SHARD_KEY_ANNOTATION]: key },
-      leaseDurationMs: this.#leaseDurationMs,
-      renewDeadlineMs: this.#renewDeadlineMs,
-      retryPeriodMs: this.#retryPeriodMs,
-      clock: this.#clock,
-      logger: this.#log,
-      ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
       onStartedLeading: async (held) => {
         this.#log.info({ key }, 'holding a shard key');
         await this.#o.onHeld(key, held);
@@ -203,6 +185,24 @@ export class ShardSet {
       if (this.#campaigns.get(key)?.elector === elector) this.#campaigns.delete(key);
     });
     this.#campaigns.set(key, { elector, stop, done });
+  }
+
+  /** An elector for one of the group's Leases, with the group's identity and timings. */
+  #elector(
+    o: Pick<LeaderElectionOptions, 'name' | 'labels' | 'annotations' | 'onStartedLeading'>,
+  ): LeaderElector {
+    return new LeaderElector({
+      ...o,
+      client: this.#o.client,
+      namespace: this.#o.namespace,
+      identity: this.#o.identity,
+      leaseDurationMs: this.#leaseDurationMs,
+      renewDeadlineMs: this.#renewDeadlineMs,
+      retryPeriodMs: this.#retryPeriodMs,
+      clock: this.#clock,
+      logger: this.#log,
+      ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
+    });
   }
 
   async #stopAll(): Promise<void> {

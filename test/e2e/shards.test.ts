@@ -4,15 +4,13 @@
 // server. awssim journals every control-plane write with the account and the replica's own key;
 // between two disruptions each account's writes come from one replica, then at most one other.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
   type Awssim,
   type Manager,
+  scenarioFile,
   startAwssim,
   startManager,
   waitFor,
@@ -71,22 +69,16 @@ const startReplica = (n: number) =>
   });
 
 before(async () => {
-  const scenario = join(mkdtempSync(join(tmpdir(), 'lcs-shards-')), 'scenario.yaml');
-  writeFileSync(
-    scenario,
-    [
-      'name: shards',
-      'queues:',
-      ...scalers.map((s) => `  - { name: q-${s.fn} }`),
-      'functions:',
-      ...scalers.map((s) => `  - { name: ${s.fn} }`),
-      'eventSourceMappings:',
-      ...scalers.map((s) => `  - { function: ${s.fn}, queue: q-${s.fn} }`),
-      'roles:',
-      ...accounts.map((a) => `  - { arn: "arn:aws:iam::${a}:role/scaler" }`),
-      '',
-    ].join('\n'),
-  );
+  const scenario = scenarioFile('shards', [
+    'queues:',
+    ...scalers.map((s) => `  - { name: q-${s.fn} }`),
+    'functions:',
+    ...scalers.map((s) => `  - { name: ${s.fn} }`),
+    'eventSourceMappings:',
+    ...scalers.map((s) => `  - { function: ${s.fn}, queue: q-${s.fn} }`),
+    'roles:',
+    ...accounts.map((a) => `  - { arn: "arn:aws:iam::${a}:role/scaler" }`),
+  ]);
   [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
   for (const n of [system, ns]) await cp.kubectl(['create', 'namespace', n]);
   for (const n of [1, 2, 3]) replicas.push(await startReplica(n));

@@ -2,11 +2,8 @@
 // connections for some scalers' queues and functions and never answers, beside healthy scalers that
 // must not notice; and a queue URL whose host the operator must never contact.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -17,6 +14,7 @@ import { type ControlPlane, CRD_DIR, freePort, startControlPlane } from '../../s
 import {
   type Awssim,
   type Manager,
+  scenarioFile,
   startAwssim,
   startManager,
   waitFor,
@@ -100,21 +98,15 @@ spec:
 `;
 
 before(async () => {
-  const scenario = join(mkdtempSync(join(tmpdir(), 'lcs-hostile-')), 'scenario.yaml');
   const all = [...healthy, ...hung, 'gone'];
-  writeFileSync(
-    scenario,
-    [
-      'name: hostile-endpoints',
-      'queues:',
-      ...all.map((n) => `  - { name: ${n}-q, visibilityTimeout: 10 }`),
-      'functions:',
-      ...all.map((n) => `  - { name: ${n}, timeout: 3, duration: { kind: constant, ms: 1000 }, per: batch }`),
-      'eventSourceMappings:',
-      ...all.map((n) => `  - { function: ${n}, queue: ${n}-q, batchSize: 10 }`),
-      '',
-    ].join('\n'),
-  );
+  const scenario = scenarioFile('hostile-endpoints', [
+    'queues:',
+    ...all.map((n) => `  - { name: ${n}-q, visibilityTimeout: 10 }`),
+    'functions:',
+    ...all.map((n) => `  - { name: ${n}, timeout: 3, duration: { kind: constant, ms: 1000 }, per: batch }`),
+    'eventSourceMappings:',
+    ...all.map((n) => `  - { function: ${n}, queue: ${n}-q, batchSize: 10 }`),
+  ]);
   [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
   tarpit = new Tarpit(sim.endpoint);
   const endpoint = await tarpit.listen();

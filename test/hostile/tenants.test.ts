@@ -2,15 +2,13 @@
 // naming one function, a scaler whose function is renamed under it, deletions while the manager is
 // down, and a namespace the administrator has not allowed the operator's own identity.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
   type Awssim,
   type Manager,
+  scenarioFile,
   startAwssim,
   startManager,
   waitFor,
@@ -48,21 +46,15 @@ const until = (what: string, fn: string, value: number | undefined) =>
   waitFor(what, async () => ((await reserved(fn)) === value ? true : undefined), 20_000);
 
 before(async () => {
-  const scenario = join(mkdtempSync(join(tmpdir(), 'lcs-tenants-')), 'scenario.yaml');
-  writeFileSync(
-    scenario,
-    [
-      'name: tenants',
-      'queues: [{ name: orders }]',
-      'functions:',
-      '  - { name: fn-f, reservedConcurrency: 3 }',
-      '  - { name: fn-c }',
-      '  - { name: fn-d, reservedConcurrency: 4 }',
-      'eventSourceMappings:',
-      ...['fn-f', 'fn-c', 'fn-d'].map((f) => `  - { function: ${f}, queue: orders }`),
-      '',
-    ].join('\n'),
-  );
+  const scenario = scenarioFile('tenants', [
+    'queues: [{ name: orders }]',
+    'functions:',
+    '  - { name: fn-f, reservedConcurrency: 3 }',
+    '  - { name: fn-c }',
+    '  - { name: fn-d, reservedConcurrency: 4 }',
+    'eventSourceMappings:',
+    ...['fn-f', 'fn-c', 'fn-d'].map((f) => `  - { function: ${f}, queue: orders }`),
+  ]);
   [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
   for (const ns of ['team-a', 'team-b']) await cp.kubectl(['create', 'namespace', ns]);
   manager = await start();
