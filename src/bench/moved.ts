@@ -8,9 +8,7 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "awssim's event source mapping now follows AWS's documentation by default (the `documented` model, issue 14): a throttled batch is kept and retried until its visibility timeout instead of being parked while the poller pulls another, and throttles shrink the mapping instead of growing it. Overpull and the in-flight pile it made are mostly gone, so strategies without the mapping cap (static max, KEDA-like, LatencySLO without the cap, TargetTracking) lose far fewer messages and violate the SLO far less; the previous behaviour is the `release` model, reported in the new section under every model.",
-  "The reconciler (issue 12): a scale-up AWS refuses for headroom is set at the highest value AWS accepts instead of stalling, the shared account reading moves with the operator's own writes, a deleted scaler's headroom demand is withdrawn at once, and the regular poll is jittered by ±5 % (seeded: runs still replay). In squeezed accounts this changes who gets how much.",
-  'A new section runs every strategy under every mapping model (documented, retry-then-release, release) with two seeds.',
+  'LatencySLO (issue 15, item 1): an interval with the queue empty at both ends and nothing in flight sets the arrival estimate to 0 instead of smoothing it down over minutes; while the throughput is still being learned an empty queue recommends no unit instead of halving once per scale-down window; and the time in flight is anchored at the first usable calm interval after a saturated spell (a write changed at the end of the spell used to skip the only chance and freeze the estimate). An idle queue now brings the scaler to its minimum one scale-down window after it went idle: less capacity after every burst, the same violations.',
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */

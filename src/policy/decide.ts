@@ -193,7 +193,8 @@ function recommend(
       const saturated =
         isSaturated(queued, served, base, batch) ||
         (batch !== undefined && queued >= Math.max(1, base) * batch);
-      const rec = recommendLatencySLO(estimates, waiting, base, saturated, policy);
+      const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
+      const rec = recommendLatencySLO(estimates, waiting, base, saturated, policy, empty);
       return { rec, latency: estimates };
     }
   }

@@ -312,3 +312,42 @@ describe('fitThroughput', () => {
     );
   });
 });
+
+describe('updateEstimates after a saturated spell (issue 15, item 1)', () => {
+  const T = 1_800_000_000_000;
+  /** Learned throughput 1/s per unit; the spell ended at T with 40 units and 400 served in flight. */
+  const afterSpell = () => ({
+    ...initialLatencyEstimates(),
+    last: [T, 500, 400, 0, 40] as [number, number, number, number, number],
+    samples: [[T, 40, 5] as [number, number, number]],
+    throughputPerUnit: 1,
+    arrivalRate: 50,
+    spell: [T, 40, 400] as [number, number, number],
+  });
+
+  it('anchors the time in flight at the first usable calm interval, even when the one right after the spell was skipped', () => {
+    // The write at the end of the spell changed the concurrency (40 → 60): that interval is skipped.
+    const skipped = updateEstimates(
+      afterSpell(),
+      { t: T + 30_000, visible: 0, inFlight: 120, delayed: 0 },
+      60,
+    );
+    assert.equal(skipped.inFlightSeconds, null);
+    const calm = updateEstimates(skipped, { t: T + 60_000, visible: 0, inFlight: 100, delayed: 0 }, 60);
+    assert.equal(calm.inFlightSeconds, 10, '400 served / (40 units × 1/s)');
+    assert.ok(
+      (calm.arrivalRate ?? 50) < 50,
+      `the arrival rate moves towards 110/10 = 11/s: ${calm.arrivalRate}`,
+    );
+    const later = updateEstimates(calm, { t: T + 90_000, visible: 0, inFlight: 100, delayed: 0 }, 60);
+    assert.equal(later.inFlightSeconds, 10, 'one anchor per spell');
+  });
+
+  it('lets the arrival rate fall on an empty queue even before any anchor', () => {
+    let e = { ...afterSpell(), spell: null, throughputPerUnit: null };
+    e.last = [T, 0, 0, 0, 40];
+    for (let i = 1; i <= 10; i++)
+      e = updateEstimates(e, { t: T + i * 30_000, visible: 0, inFlight: 0, delayed: 0 }, 40) as typeof e;
+    assert.ok((e.arrivalRate ?? 50) < 1, `five minutes of an empty queue: ${e.arrivalRate}`);
+  });
+});

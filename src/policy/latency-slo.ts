@@ -40,6 +40,8 @@ export function initialLatencyEstimates(): LatencyEstimates {
     arrivalRate: null,
     inFlightSeconds: null,
     calmPolls: 0,
+    spell: null,
+    anchored: false,
   };
 }
 
@@ -135,6 +137,8 @@ function fold(
       : next.arrivalRate + (1 - Math.exp(-dt / tau)) * (sample - next.arrivalRate);
 
   if (saturated) {
+    next.spell = [snap.t, c, Math.max(0, snap.inFlight - over)];
+    next.anchored = false;
     next.samples.push([snap.t, c, growth]);
     while (next.samples.length > MAX_LATENCY_SAMPLES) next.samples.shift();
     next.throughputPerUnit = fitThroughput(next.samples) ?? next.throughputPerUnit;
@@ -147,21 +151,31 @@ function fold(
 
   next.calmPolls = previous.calmPolls + 1;
   const mu = next.throughputPerUnit;
-  // Little's law on the function, anchored once per saturated spell, as it ends: served in flight
-  // = completions x time in flight, and while saturated completions are c x mu. The last
-  // saturated poll is used (the units in effect had filled by then). The time in flight belongs
-  // to the function, not the load, so anchors accumulate. A bias in mu cancels in calm, where
-  // the need comes out as served / (served per unit when saturated).
-  const lastSaturated = previous.samples.at(-1);
-  const served0 = lastSaturated === undefined ? 0 : f0 - overpulled(f0, lastSaturated[1], batchSize);
-  if (previous.calmPolls === 0 && lastSaturated?.[0] === t0 && mu !== null && served0 > 0) {
-    const anchor = served0 / (lastSaturated[1] * mu);
+  // Little's law on the function, anchored once per saturated spell, at the first usable calm
+  // interval after it: served in flight = completions x time in flight, and while saturated
+  // completions are c x mu. The spell's last saturated snapshot is used (the units in effect had
+  // filled by then). The time in flight belongs to the function, not the load, so anchors
+  // accumulate. A bias in mu cancels in calm, where the need comes out as served / (served per unit
+  // when saturated).
+  const spell = next.spell ?? null;
+  if (next.anchored !== true && spell !== null && mu !== null && spell[2] > 0 && spell[1] > 0) {
+    const anchor = spell[2] / (spell[1] * mu);
     next.inFlightSeconds =
       next.inFlightSeconds === null
         ? anchor
         : next.inFlightSeconds + ANCHOR_WEIGHT * (anchor - next.inFlightSeconds);
+    next.anchored = true;
   }
-  if (next.arrivalRate === null || next.inFlightSeconds === null) return next;
+  if (next.arrivalRate === null) return next;
+  // A queue empty at both ends of the interval, nothing in flight: nothing arrives that the
+  // function does not finish between two polls. That is no noise to smooth: the rate is ~0 now,
+  // anchored or not, so an idle queue reaches the minimum one scale-down window after it went idle
+  // (smoothing it out took four more minutes) and a busy spell's rate cannot stay frozen.
+  if (snap.visible + snap.inFlight + snap.delayed === 0 && v0 + f0 + d0 === 0) {
+    next.arrivalRate = 0;
+    return next;
+  }
+  if (next.inFlightSeconds === null) return next;
   // Calm: the function keeps up, so arrivals are its completions, served in flight / time in
   // flight (Little's law), and cannot exceed what c units process.
   let arrivals = inFlight / next.inFlightSeconds;
@@ -173,7 +187,8 @@ function fold(
 /**
  * The LatencySLO recommendation: enough concurrency for the arrival rate at the target
  * utilization, plus draining the waiting backlog within maxWaitSeconds. Until throughput is known
- * it probes: doubling while messages wait, halving while none do.
+ * it probes: doubling while messages wait, halving while some are in flight, and nothing (the
+ * minimum, once the scale-down window allows) when the queue is empty, nothing in flight either.
  */
 export function recommendLatencySLO(
   estimates: LatencyEstimates,
@@ -181,10 +196,20 @@ export function recommendLatencySLO(
   base: number,
   saturatedNow: boolean,
   config: LatencySLOConfig,
+  empty = false,
 ): Recommendation {
   const mu = estimates.throughputPerUnit;
   const lambda = estimates.arrivalRate;
   if (mu === null || lambda === null) {
+    if (empty)
+      // Halving per scale-down window would take ~5 windows from 400 to a minimum of 10 (issue 15):
+      // an empty queue with nothing in flight needs no unit, whatever was learned or not.
+      return {
+        recommendation: 0,
+        reason: Reason.LatencySLOLearning,
+        message: 'the queue is empty and nothing is in flight: no unit is needed',
+        limit: null,
+      };
     if (saturatedNow) {
       const up = Math.max(base + 1, base * 2);
       return {

@@ -37,6 +37,8 @@ function readLatency(v: unknown): LatencyEstimates | null {
     arrivalRate: o.arrivalRate,
     inFlightSeconds: o.inFlightSeconds,
     calmPolls: isNum(o.calmPolls) ? o.calmPolls : 0,
+    spell: isTuple(o.spell, 3) ? (o.spell as [number, number, number]) : null,
+    anchored: o.anchored === true,
   };
 }
 

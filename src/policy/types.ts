@@ -130,6 +130,14 @@ export interface LatencyEstimates {
   inFlightSeconds: number | null;
   /** Consecutive calm (not saturated) intervals. */
   calmPolls: number;
+  /**
+   * The end of the last saturated spell: [epoch ms, concurrency, served in-flight messages], and
+   * whether the time in flight has been anchored on it yet. The anchor is taken at the first usable
+   * calm interval after the spell, however many intervals were skipped in between (a refused or
+   * capped write at the end of a busy spell used to skip the only chance, freezing the estimate).
+   */
+  spell?: [t: number, concurrency: number, served: number] | null;
+  anchored?: boolean;
 }
 
 /**

@@ -1,0 +1,98 @@
+// Policy defects found on traffic the benchmark was not tuned to (issue 15), each as a regression run
+// through the operator's own ScalerReconciler on awssim (src/bench): a squeezed account whose burst ends
+// in refused reservations, then an idle queue, must bring every scaler back to its minimum within the
+// scale-down window plus two polls.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type LambdaConcurrencyScalerSpec, parseSpec } from '../../src/api/v1alpha1/index.ts';
+import { runOnce, type Target } from '../../src/bench/run.ts';
+import { parseAccountWorkload } from '../../src/bench/workload.ts';
+
+const POLL_SECONDS = 30;
+const WINDOW_SECONDS = 300;
+
+const spec = (): LambdaConcurrencyScalerSpec => {
+  const parsed = parseSpec({
+    awsSQSName: 'q',
+    awsSQSMsgCountThreshold: 1000,
+    awsLambdaName: 'f',
+    awsLambdaMinConcurrency: 10,
+    awsLamndaMaxConcurrency: 600,
+    awsLambdaStepConcurrency: 20,
+    pollingIntervalSeconds: POLL_SECONDS,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } },
+    eventSourceMapping: { manageMaximumConcurrency: true },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.spec;
+};
+
+/** Two functions of one account (900 reservable) surging to 500 messages/s each, then silence. */
+const squeeze = (durationSeconds: number) =>
+  parseAccountWorkload(
+    {
+      name: 'squeeze-then-idle',
+      durationSeconds,
+      account: { concurrency: 1000, unreservedMin: 100 },
+      scalers: ['a', 'b'].map((name, i) => ({
+        name,
+        workload: {
+          queue: { visibilityTimeout: 180, maxReceiveCount: 5 },
+          function: { timeout: 60, duration: { kind: 'constant', ms: 10_000 }, per: 'batch' },
+          eventSource: { batchSize: 10 },
+          traffic: [
+            {
+              kind: 'step',
+              steps: [
+                { at: 0, rate: 20 },
+                { at: 120 + 10 * i, rate: 500 },
+                { at: 300 + 10 * i, rate: 150 },
+                { at: 600, rate: 0 },
+              ],
+            },
+          ],
+        },
+      })),
+    },
+    'squeeze-then-idle',
+    process.cwd(),
+  );
+
+describe('LatencySLO after a squeeze (issue 15, item 1)', { timeout: 300_000 }, () => {
+  it('comes back to its minimum within the scale-down window plus two polls once the queue is idle', async () => {
+    const durationSeconds = 2400;
+    const w = squeeze(durationSeconds);
+    const targets: Target[] = ['a', 'b'].map((name) => ({
+      name,
+      queue: name,
+      fn: name,
+      batchSize: 10,
+      spec: spec(),
+      sloSeconds: 60,
+    }));
+    const r = await runOnce({
+      workload: w,
+      targets,
+      seed: 1,
+      strategy: { kind: 'operator', label: 'LatencySLO + ESM cap', specs: targets.map((t) => t.spec) },
+    });
+    const late: string[] = [];
+    for (const t of r.targets) {
+      const empty = (p: (typeof t.timeline)[number]) => p.visible + p.inFlight + p.delayed === 0;
+      // The queue is idle from the first second after which it stays empty.
+      let idleFrom = t.timeline.length;
+      while (idleFrom > 0 && empty(t.timeline[idleFrom - 1] as (typeof t.timeline)[number])) idleFrom--;
+      const due = (t.timeline[idleFrom]?.t ?? durationSeconds) + WINDOW_SECONDS + 2 * POLL_SECONDS + 5;
+      assert.ok(due < durationSeconds - 60, `${t.target.name}: the queue idled too late to judge (${due} s)`);
+      const peak = Math.max(...t.timeline.map((p) => p.reserved));
+      assert.ok(peak > 300, `${t.target.name}: the squeeze happened (peak ${peak})`);
+      const after = t.timeline.filter((p) => p.t >= due);
+      const held = after.filter((p) => p.reserved !== 10);
+      if (held.length > 0)
+        late.push(
+          `${t.target.name}: idle from ${t.timeline[idleFrom]?.t} s, still ${held[0]?.reserved} at ${held[0]?.t} s`,
+        );
+    }
+    assert.deepEqual(late, []);
+  });
+});
