@@ -20,6 +20,10 @@ const SATURATED_TAU_SECONDS = 20;
  * invocation's end and its poller's next receive, and attribute noise, leave slots empty.
  */
 const BUSY_FRACTION = 0.8;
+/** How many times the calm samples' mean deviation the hold band spans (see recommendLatencySLO). */
+const NOISE_BAND = 1.5;
+/** The widest the noise may make the hold band (±40 %): wider, and real changes would wait. */
+const MAX_NOISE_BAND = 0.4;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
 
@@ -42,6 +46,7 @@ export function initialLatencyEstimates(): LatencyEstimates {
     calmPolls: 0,
     spell: null,
     anchored: false,
+    noise: null,
   };
 }
 
@@ -180,6 +185,14 @@ function fold(
   // flight (Little's law), and cannot exceed what c units process.
   let arrivals = inFlight / next.inFlightSeconds;
   if (next.throughputPerUnit !== null) arrivals = Math.min(arrivals, c * next.throughputPerUnit);
+  // How much calm samples scatter around the estimate (mean relative deviation, same smoothing):
+  // the approximate counts SQS reports are noisy, and a band narrower than that noise flaps.
+  const previousRate = next.arrivalRate;
+  if (previousRate > 0) {
+    const deviation = Math.min(1, Math.abs(arrivals - previousRate) / previousRate);
+    const weight = 1 - Math.exp(-dt / CALM_TAU_SECONDS);
+    next.noise = next.noise == null ? deviation : next.noise + weight * (deviation - next.noise);
+  }
   next.arrivalRate = smooth(arrivals, CALM_TAU_SECONDS);
   return next;
 }
@@ -241,11 +254,18 @@ export function recommendLatencySLO(
   const message =
     `arrivals ${fmt(lambda)}/s plus draining ${fmt(backlog)} waiting messages within ${config.maxWaitSeconds}s, ` +
     `at ${fmt(mu)}/s per unit and ${fmt(config.targetUtilization * 100)}% utilization, need ${fmt(need)}`;
-  if (base > 0 && Math.abs(need / base - 1) <= config.tolerance) {
+  // Hold within the configured tolerance, widened to the noise the estimate itself still carries
+  // (a smoothed mean of samples that scatter by `noise`: about noise × √(poll / 2τ), ×3 for a
+  // band that noise alone rarely crosses; for 30 s polls and τ = 60 s that is 1.5 × noise).
+  // Never wider than MAX_NOISE_BAND, and not on an empty queue: there is no noise in nothing.
+  const band = empty
+    ? config.tolerance
+    : Math.max(config.tolerance, Math.min(MAX_NOISE_BAND, NOISE_BAND * (estimates.noise ?? 0)));
+  if (base > 0 && Math.abs(need / base - 1) <= band) {
     return {
       recommendation: base,
       reason: Reason.NoChange,
-      message: `${message}: within ${fmt(config.tolerance * 100)}% of ${base}, holding`,
+      message: `${message}: within ${fmt(band * 100)}% of ${base}${band > config.tolerance ? ' (the noise of the counts)' : ''}, holding`,
       limit: wanted === base ? null : Limit.Tolerance,
     };
   }

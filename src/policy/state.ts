@@ -39,6 +39,7 @@ function readLatency(v: unknown): LatencyEstimates | null {
     calmPolls: isNum(o.calmPolls) ? o.calmPolls : 0,
     spell: isTuple(o.spell, 3) ? (o.spell as [number, number, number]) : null,
     anchored: o.anchored === true,
+    noise: isNum(o.noise) ? o.noise : null,
   };
 }
 

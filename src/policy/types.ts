@@ -138,6 +138,8 @@ export interface LatencyEstimates {
    */
   spell?: [t: number, concurrency: number, served: number] | null;
   anchored?: boolean;
+  /** Mean relative deviation of calm arrival samples from the estimate (the counts' noise). */
+  noise?: number | null;
 }
 
 /**

@@ -1,12 +1,12 @@
 // Policy defects found on traffic the benchmark was not tuned to (issue 15), each as a regression run
 // through the operator's own ScalerReconciler on awssim (src/bench): a squeezed account whose burst ends
 // in refused reservations, then an idle queue, must bring every scaler back to its minimum within the
-// scale-down window plus two polls.
+// scale-down window plus two polls; constant load with noisy counts must not make it flap.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type LambdaConcurrencyScalerSpec, parseSpec } from '../../src/api/v1alpha1/index.ts';
-import { runOnce, type Target } from '../../src/bench/run.ts';
-import { parseAccountWorkload } from '../../src/bench/workload.ts';
+import { runOnce, singleTarget, type Target } from '../../src/bench/run.ts';
+import { parseAccountWorkload, parseWorkload } from '../../src/bench/workload.ts';
 
 const POLL_SECONDS = 30;
 const WINDOW_SECONDS = 300;
@@ -95,4 +95,35 @@ describe('LatencySLO after a squeeze (issue 15, item 1)', { timeout: 300_000 }, 
     }
     assert.deepEqual(late, []);
   });
+});
+
+describe('LatencySLO at constant load with noisy counts (issue 15, item 2)', { timeout: 300_000 }, () => {
+  const steady = (wobble: number) =>
+    parseWorkload({
+      durationSeconds: 3 * 3600,
+      model: { attributes: { lagSeconds: 2, wobble } },
+      function: { timeout: 30, duration: { kind: 'lognormal', medianMs: 5000, sigma: 0.3 }, per: 'batch' },
+      eventSource: { batchSize: 10 },
+      traffic: [{ kind: 'constant', rate: 100 }],
+    });
+  for (const wobble of [0.1, 0.3])
+    for (const seed of [1, 2])
+      it(`makes at most 2 scaling actions an hour once settled, with ±${wobble * 100}% noise (seed ${seed})`, async () => {
+        const s = { ...spec(), awsLambdaMinConcurrency: 5, awsLamndaMaxConcurrency: 200 };
+        const w = steady(wobble);
+        const r = await runOnce({
+          workload: w,
+          targets: [singleTarget(w, 'orders', s, 60)],
+          seed,
+          strategy: { kind: 'operator', label: 'LatencySLO + ESM cap', specs: [s] },
+        });
+        const actions = r.targets[0]?.actions ?? [];
+        const settled = actions.filter((a) => a.t > 1800);
+        const perHour = settled.length / 2.5;
+        assert.ok(actions.length > 0, 'it scaled up to the load first');
+        assert.ok(
+          perHour <= 2,
+          `${perHour.toFixed(1)} actions an hour: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+        );
+      });
 });
