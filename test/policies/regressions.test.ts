@@ -4,6 +4,7 @@
 // scale-down window plus two polls; constant load with noisy counts must not make it flap.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { type LambdaConcurrencyScalerSpec, parseSpec } from '../../src/api/v1alpha1/index.ts';
 import { runOnce, singleTarget, type Target } from '../../src/bench/run.ts';
 import { parseAccountWorkload, parseWorkload } from '../../src/bench/workload.ts';
@@ -126,4 +127,45 @@ describe('LatencySLO at constant load with noisy counts (issue 15, item 2)', { t
           `${perHour.toFixed(1)} actions an hour: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
         );
       });
+});
+
+describe('LatencySLO at any constant load (issue 15, item 2, generated)', { timeout: 600_000 }, () => {
+  it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Loads that need at least 20 units: below that, one unit is more than the hold band and
+        // small loads still step by a unit now and then (a known limit, see the issue note).
+        fc
+          .record({
+            rate: fc.integer({ min: 20, max: 400 }),
+            medianMs: fc.integer({ min: 500, max: 10_000 }),
+            wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
+            seed: fc.integer({ min: 1, max: 1000 }),
+          })
+          .filter(({ rate, medianMs }) => (rate * medianMs) / 10 / 1000 >= 20),
+        async ({ rate, medianMs, wobble, seed }) => {
+          const w = parseWorkload({
+            durationSeconds: 2 * 3600,
+            model: { attributes: { lagSeconds: 2, wobble } },
+            function: { timeout: 60, duration: { kind: 'lognormal', medianMs, sigma: 0.3 }, per: 'batch' },
+            eventSource: { batchSize: 10 },
+            traffic: [{ kind: 'constant', rate }],
+          });
+          const s = { ...spec(), awsLambdaMinConcurrency: 1, awsLamndaMaxConcurrency: 900 };
+          const r = await runOnce({
+            workload: w,
+            targets: [singleTarget(w, 'orders', s, 60)],
+            seed,
+            strategy: { kind: 'operator', label: 'LatencySLO + ESM cap', specs: [s] },
+          });
+          const settled = (r.targets[0]?.actions ?? []).filter((a) => a.t > 1800);
+          assert.ok(
+            settled.length / 1.5 <= 2,
+            `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+          );
+        },
+      ),
+      { numRuns: 8, seed: 1502 },
+    );
+  });
 });
