@@ -2,22 +2,29 @@
 // with the operator's own reconciler (src/bench/operator.ts), prints a table and writes a chart per scaler.
 //   npm run simulate -- --scaler my-scaler.yaml --traffic traffic.yaml [--duration 6h] [--seed N]
 //   npm run simulate -- --traffic traffic.yaml --compare a.yaml b.yaml …
+//   npm run simulate -- --scaler my-scaler.yaml --traffic traffic.yaml --recommend
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { API_VERSION, KIND, maxConcurrency } from '../api/v1alpha1/index.ts';
 import { ScenarioError } from '../awssim/index.ts';
 import { num, runChart, table } from '../bench/chart.ts';
+import { type Candidate, candidates, choose, type Outcome, originalSettings } from '../bench/recommend.ts';
 import { type RunResult, runOnce, singleTarget } from '../bench/run.ts';
 import { loadScaler, type ScalerFile, ScalerFileError } from '../bench/scaler.ts';
-import { loadWorkload, WorkloadError } from '../bench/workload.ts';
+import { loadWorkload, type Workload, WorkloadError } from '../bench/workload.ts';
 
 const USAGE = `usage: npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC.yaml [options]
        npm run simulate -- --traffic TRAFFIC.yaml --compare A.yaml B.yaml ...
+       npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC.yaml --recommend
 options:
+  --recommend    search LatencySLO settings within the scaler's bounds for this traffic and print the
+                 recommended manifest, beside the scaler as it is and the original operator's settings
   --duration D   simulated time, e.g. 90m, 6h, 3600 (seconds); default: the traffic file's, else 1h
   --seed N       random seed (default 1)
-  --slo D        a message slower than this (sent → deleted) violates the SLO; default: the
-                 scaler's policy.latencySLO.maxWaitSeconds if set, else 60s
+  --slo D        a message slower than this (sent → deleted) violates the SLO, the same for every
+                 row; default: the first scaler's policy.latencySLO.maxWaitSeconds if set, else 60s
   --out DIR      where charts go (default: simulate-out)`;
 
 /** Parses 90s, 15m, 6h, 1d or a plain number of seconds. */
@@ -42,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       scaler: { type: 'string', multiple: true },
       traffic: { type: 'string' },
       compare: { type: 'boolean' },
+      recommend: { type: 'boolean' },
       duration: { type: 'string' },
       seed: { type: 'string' },
       slo: { type: 'string' },
@@ -62,6 +70,13 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${values.seed}" is not an integer`);
 
   const scalers: ScalerFile[] = files.map(loadScaler);
+  // One SLO for the whole comparison: rows judged by different thresholds are not comparable.
+  const sloSeconds =
+    values.slo !== undefined
+      ? parseDuration(values.slo, '--slo')
+      : (scalers[0]?.spec.policy?.latencySLO?.maxWaitSeconds ?? 60);
+  if (values.recommend && (values.compare || scalers.length !== 1))
+    throw new UsageError('--recommend takes one --scaler (its bounds are kept), not --compare');
   const workload = loadWorkload(values.traffic);
   const duration =
     values.duration === undefined ? workload.durationSeconds : parseDuration(values.duration, '--duration');
@@ -69,15 +84,12 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(outDir, { recursive: true });
 
   console.log(
-    `traffic ${workload.name}: ${duration} s simulated, seed ${seed}; each scaler's queue and function are mapped onto the simulated queue "${workload.queue}" and function "${workload.fn}"`,
+    `traffic ${workload.name}: ${duration} s simulated, seed ${seed}; each scaler's queue and function are mapped onto the simulated queue "${workload.queue}" and function "${workload.fn}"; SLO ${sloSeconds} s for every row`,
   );
+  if (values.recommend) return recommend(scalers[0] as ScalerFile, workload, duration, seed, sloSeconds);
   const rows: string[][] = [];
   const results: RunResult[] = [];
   for (const s of scalers) {
-    const sloSeconds =
-      values.slo !== undefined
-        ? parseDuration(values.slo, '--slo')
-        : (s.spec.policy?.latencySLO?.maxWaitSeconds ?? 60);
     const r = await runOnce({
       workload,
       targets: [singleTarget(workload, s.name, s.spec, sloSeconds)],
@@ -122,6 +134,83 @@ async function main(argv: string[]): Promise<number> {
       ],
       rows,
     ),
+  );
+  return 0;
+}
+
+/** Mean outcome of a spec over two seeds (the given one and the next), with the operator's reconciler. */
+async function outcomeOf(
+  c: Candidate,
+  workload: Workload,
+  duration: number,
+  seed: number,
+  sloSeconds: number,
+): Promise<Outcome> {
+  const runs: RunResult[] = [];
+  for (const s of [seed, seed + 1])
+    runs.push(
+      await runOnce({
+        workload,
+        targets: [singleTarget(workload, 'recommend', c.spec, sloSeconds)],
+        strategy: { kind: 'operator', label: c.label, specs: [c.spec] },
+        seed: s,
+        durationSeconds: duration,
+      }),
+    );
+  const mean = (f: (r: RunResult) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+  return {
+    ...c,
+    pctOverSlo: mean((r) => r.metrics.pctOverSlo),
+    capacityHours: mean((r) => r.metrics.capacityHours),
+    dlqMoves: mean((r) => r.metrics.dlqMoves),
+  };
+}
+
+async function recommend(
+  scaler: ScalerFile,
+  workload: Workload,
+  duration: number,
+  seed: number,
+  sloSeconds: number,
+): Promise<number> {
+  const grid = candidates(scaler.spec, sloSeconds);
+  console.log(
+    `searching ${grid.length} LatencySLO settings within [${scaler.spec.awsLambdaMinConcurrency}, ${maxConcurrency(scaler.spec)}], seeds ${seed} and ${seed + 1} …`,
+  );
+  const outcomes: Outcome[] = [];
+  for (const c of grid) outcomes.push(await outcomeOf(c, workload, duration, seed, sloSeconds));
+  const { best, why } = choose(outcomes);
+  const rows = [
+    { name: `recommended (${best.label})`, o: best },
+    {
+      name: 'your scaler as it is',
+      o: await outcomeOf({ label: 'current', spec: scaler.spec }, workload, duration, seed, sloSeconds),
+    },
+    {
+      name: "the original operator's settings",
+      o: await outcomeOf(
+        { label: 'original', spec: originalSettings(scaler.spec) },
+        workload,
+        duration,
+        seed,
+        sloSeconds,
+      ),
+    },
+  ];
+  console.log(
+    table(
+      ['', `messages over SLO (> ${sloSeconds} s)`, 'capacity-hours', 'DLQ moves'],
+      rows.map((r) => [
+        r.name,
+        `${num(r.o.pctOverSlo, 2)}%`,
+        num(r.o.capacityHours, 1),
+        num(r.o.dlqMoves, 1),
+      ]),
+    ),
+  );
+  console.log(`\nWhy: ${why}. Predicted for this traffic (means over two seeds), not a promise.\n`);
+  console.log(
+    stringify({ apiVersion: API_VERSION, kind: KIND, metadata: { name: scaler.name }, spec: best.spec }),
   );
   return 0;
 }

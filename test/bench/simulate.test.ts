@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { parseSpec } from '../../src/api/v1alpha1/index.ts';
 import { root, runCli } from './cli.ts';
 
 const scaler = join(root, 'bench/examples/orders-scaler.yaml');
@@ -34,6 +36,30 @@ describe('npm run simulate', () => {
     assert.match(svg, /^<svg /);
     assert.match(svg, /reserved/);
     assert.match(svg, /needed \(truth\)/);
+  });
+
+  it('recommends settings for the traffic: a manifest that parses, beside the scaler as it is and the original', async () => {
+    const r = await simulate(['--scaler', scaler, '--traffic', traffic, '--duration', '20m', '--recommend']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SLO 60 s for every row/);
+    assert.match(r.stdout, /searching 18 LatencySLO settings within \[10, 100\]/);
+    const rows = r.stdout.split('\n').filter((l) => /^\| (recommended|your scaler|the original)/.test(l));
+    assert.equal(rows.length, 3, r.stdout);
+    assert.match(r.stdout, /Why: \d+ of 18 settings lost no message to the DLQ/);
+    const manifest = parse(r.stdout.slice(r.stdout.indexOf('apiVersion:'))) as { spec: unknown };
+    const parsed = parseSpec(manifest.spec);
+    assert.equal(parsed.ok, true, JSON.stringify(parsed));
+    if (parsed.ok) {
+      assert.equal(parsed.spec.policy?.type, 'LatencySLO');
+      assert.equal(parsed.spec.awsLambdaMinConcurrency, 10, 'the bounds are kept');
+      assert.equal(parsed.spec.awsLamndaMaxConcurrency, 100);
+    }
+  });
+
+  it('refuses --recommend with several scalers', async () => {
+    const r = await simulate(['--traffic', traffic, '--recommend', '--compare', scaler, scaler]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--recommend takes one --scaler/);
   });
 
   it('compares several scalers side by side in one table', async () => {
