@@ -8,8 +8,7 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  'LatencySLO (issue 15, item 1): an interval with the queue empty at both ends and nothing in flight sets the arrival estimate to 0 instead of smoothing it down over minutes; while the throughput is still being learned an empty queue recommends no unit instead of halving once per scale-down window; and the time in flight is anchored at the first usable calm interval after a saturated spell (a write changed at the end of the spell used to skip the only chance and freeze the estimate). An idle queue now brings the scaler to its minimum one scale-down window after it went idle: less capacity after every burst.',
-  'LatencySLO (issue 15, item 2): the hold band widens to the noise the arrival estimate carries (1.5 × the mean relative deviation of calm samples, at most ±40 %, never on an empty queue), so noisy counts at constant load no longer make it flap: fewer actions an hour in noisy scenarios.',
+  "LatencySLO's hold band now spans 3 × (was 1.5 ×) the measured noise of its arrival estimate (at most ±40 %, never on an empty queue): 1.5 × still flapped at constant loads of 5–20 units (issue 15, item 2). Scalers hold a little more in slow declines and change less often.",
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */

@@ -133,8 +133,8 @@ describe('LatencySLO at any constant load (issue 15, item 2, generated)', { time
   it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
     await fc.assert(
       fc.asyncProperty(
-        // Loads that need at least 20 units: below that, one unit is more than the hold band and
-        // small loads still step by a unit now and then (a known limit, see the issue note).
+        // Loads that need at least 5 units: below that the learning probe's doubling and halving
+        // between 2 and 4 units is still a known flap (see the issue note).
         fc
           .record({
             rate: fc.integer({ min: 20, max: 400 }),
@@ -142,7 +142,7 @@ describe('LatencySLO at any constant load (issue 15, item 2, generated)', { time
             wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
             seed: fc.integer({ min: 1, max: 1000 }),
           })
-          .filter(({ rate, medianMs }) => (rate * medianMs) / 10 / 1000 >= 20),
+          .filter(({ rate, medianMs }) => (rate * medianMs) / 10 / 1000 >= 5),
         async ({ rate, medianMs, wobble, seed }) => {
           const w = parseWorkload({
             durationSeconds: 2 * 3600,
