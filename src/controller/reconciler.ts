@@ -138,9 +138,9 @@ export class ScalerReconciler {
     const namespace = scaler.metadata.namespace;
     const problems = contradictions(
       spec,
-      aws.region ?? spec.region ?? '',
+      aws.region,
       spec.credentials?.roleArn === undefined ? undefined : roleAccount(spec.credentials.roleArn),
-    ).filter((c) => aws.region !== undefined || !c.message.includes('Region'));
+    );
     if (problems.length > 0) {
       report.stalled(Reason.InvalidSpec, problems.map((p) => `${p.path}: ${p.message}`).join('; '));
       return { requeueAfterMs: this.#deps.stalledRetryMs ?? 300_000 };

@@ -106,16 +106,17 @@ export interface Contradiction {
 /**
  * The contradictions between the queue, the function, the Region and the role a spec names.
  * `region` is the scaler's effective Region (spec.region, else what the references name, else the
- * operator's default); `identityAccount` the account the scaler acts as, when known.
+ * operator's default), undefined when unknown (then no Region is checked); `identityAccount` the
+ * account the scaler acts as, when known.
  */
 export function contradictions(
   spec: { awsSQSName: string; awsLambdaName: string; region?: string | undefined },
-  region: string,
+  region: string | undefined,
   identityAccount: string | undefined,
 ): Contradiction[] {
   const out: Contradiction[] = [];
-  const q = queueRegion(spec.awsSQSName);
-  const f = functionRegion(spec.awsLambdaName);
+  const q = region === undefined ? '' : queueRegion(spec.awsSQSName);
+  const f = region === undefined ? '' : functionRegion(spec.awsLambdaName);
   if (q !== '' && q !== region)
     out.push({
       path: 'spec.awsSQSName',
