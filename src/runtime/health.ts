@@ -1,9 +1,10 @@
 // The probe endpoints a Deployment needs: /healthz (the process serves requests), /readyz (every
 // registered readiness check passes) and, only when given a registry, /metrics unauthenticated
 // (tests; the manager serves metrics from MetricsServer on their own port). Plain node:http.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { closeServer, listen } from './listen.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
 /** A named probe: true (or nothing) passes, false or a string (the reason) fails, throwing fails. */
@@ -55,14 +56,7 @@ export class HealthServer {
       });
     });
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(server, port, host);
   }
 
   /** Stops accepting connections and closes idle keep-alive ones. */
@@ -70,10 +64,7 @@ export class HealthServer {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await closeServer(server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

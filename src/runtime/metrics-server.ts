@@ -1,12 +1,13 @@
 // The /metrics endpoint on its own port, as controller-runtime serves it: plain HTTP (for a
 // loopback address), or HTTPS with every request authenticated and authorized by the cluster
 // (KubeAuthorizer), with certificate files that are re-read when they change, or a self-signed one.
+
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { AuthDecision } from './kube-auth.ts';
+import { closeServer, listen } from './listen.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import type { CertificateKeyPair } from './selfsigned.ts';
 
@@ -84,14 +85,7 @@ export class MetricsServer {
     server.headersTimeout = 10_000;
     server.requestTimeout = 60_000;
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(server, port, host);
   }
 
   /** Stops accepting connections and closes idle keep-alive ones. */
@@ -100,10 +94,7 @@ export class MetricsServer {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await closeServer(server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
