@@ -84,7 +84,6 @@ export class ScalerReconciler {
 
     const id = idOf(scaler);
     const record = this.#record(id, scaler.metadata.generation ?? 0);
-    let pass: Pass | undefined;
     try {
       const aws = this.#fenced(scaler, await this.#deps.aws(scaler, signal));
       if (config.metrics.source === 'CloudWatch' && aws.cloudWatch === undefined) {
@@ -96,10 +95,19 @@ export class ScalerReconciler {
         await this.#write(scaler, report, record, signal);
         return {};
       }
-      pass = { scaler, id, spec, config, record, report, aws, signal, now: this.#deps.clock.now() };
+      const pass: Pass = {
+        scaler,
+        id,
+        spec,
+        config,
+        record,
+        report,
+        aws,
+        signal,
+        now: this.#deps.clock.now(),
+      };
       const result = await this.#steps(pass, intervalMs);
       await this.#write(scaler, report, record, signal);
-      record.failures = 0;
       return result;
     } catch (error) {
       if (!(error instanceof AwsError) || signal.aborted) throw error;
@@ -111,7 +119,6 @@ export class ScalerReconciler {
       }
       report.retrying(reasonFor(error), `${error.message}; holding the last applied value and retrying`);
       await this.#write(scaler, report, record, signal);
-      record.failures++;
       // Never wait longer than one scale-down window (or one poll) to try again.
       const window = Math.max(
         config.behavior.scaleDown.stabilizationWindowSeconds,
@@ -359,7 +366,7 @@ export class ScalerReconciler {
   #record(id: string, generation: number): ScalerRecord {
     let record = this.#records.get(id);
     if (record === undefined) {
-      record = { generation, failures: 0 };
+      record = { generation };
       this.#records.set(id, record);
     }
     if (record.generation !== generation) {

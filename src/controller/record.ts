@@ -29,8 +29,6 @@ export interface ScalerRecord {
    * patch lost to an API server outage), and a write of ours is never "drift".
    */
   lastApplied?: { functionArn: string; value: number | undefined } | undefined;
-  /** Consecutive transient failures, for the retry cap. */
-  failures: number;
   /** Whether the operator-identity warning was given to this scaler already. */
   warnedIdentity?: boolean;
 }
