@@ -33,6 +33,7 @@ import {
   KubeAuthorizer,
   type KubeClient,
   type KubeObject,
+  KubeTransport,
   kubeClient,
   Manager,
   MetricsServer,
@@ -180,8 +181,10 @@ function listenAddress(value: string): { host: string; port: number } | undefine
 const kc = new KubeConfig();
 if (flags.kubeconfig !== undefined) kc.loadFromFile(flags.kubeconfig);
 else kc.loadFromDefault();
+const kubeTransport = new KubeTransport(kc);
 const kube: KubeClient = kubeClient(kc, {
   timeoutMs: seconds('kube-request-timeout-seconds') * 1000,
+  transport: kubeTransport,
 });
 
 const registry = new Registry();
@@ -406,6 +409,7 @@ if (allowedIdentity === undefined && tenancyFile.operatorIdentityNamespaces === 
   );
 const outcome = await manager.run(stop);
 await Promise.all(servers.map((s) => s.close()));
+await kubeTransport.close();
 log.info({ outcome }, 'stopped');
 // Lose the Lease → exit non-zero so the Deployment restarts us as a candidate (kubebuilder style).
 process.exit(outcome === 'lost' ? 1 : 0);

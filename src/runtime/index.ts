@@ -23,6 +23,7 @@ export {
   type KubeClient,
   type KubeList,
   type KubeObject,
+  KubeTransport,
   kubeClient,
   type RequestOptions,
   type WatchEvent,

@@ -1,14 +1,19 @@
-// A thin raw client over client-node's authenticated HTTP stack: JSON requests with any content
-// type (merge patches, /status), paginated lists and a streaming watch whose lifecycle we own.
-// The generated typed clients drop CRD fields and default to JSON Patch (see TOOLCHAIN.md), and
-// client-node's informer gives up on errors, so the runtime talks to the API server through this.
+// A thin raw client for the API server: JSON requests with any content type (merge patches,
+// /status), paginated lists and a streaming watch whose lifecycle we own. client-node supplies the
+// kubeconfig's credentials (tokens, exec plugins, certificates, proxies); requests go over node's
+// own HTTP client through one keep-alive connection pool per TLS identity. Why not client-node's
+// clients: its typed clients drop CRD fields and default to JSON Patch (TOOLCHAIN.md), its informer
+// gives up on errors, and its request path builds a new connection pool — a new TLS handshake — for
+// every request (config.js createDispatcher), which at thousands of scalers cost most of the
+// manager's CPU and native memory (bench/SCALE.md).
+import { createHash } from 'node:crypto';
+import { type Agent, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import {
-  type HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+  Agent as HttpsAgent,
+  type RequestOptions as HttpsRequestOptions,
+  request as httpsRequest,
+} from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /** A failed API call. `code` is the HTTP status (0 when no response arrived). */
 export class KubeApiError extends Error {
@@ -99,43 +104,154 @@ export interface KubeClient {
   ): Promise<AsyncIterable<WatchEvent>>;
 }
 
-const http = new IsomorphicFetchHttpLibrary();
+/** What a request needs from the kubeconfig: the server, auth headers and a pooled agent. */
+interface Route {
+  server: URL;
+  headers: Record<string, string>;
+  agent: Agent;
+}
+
+/** Sockets kept open per pool between requests (client-go keeps 100 idle connections per host). */
+const MAX_FREE_SOCKETS = 32;
+
+/**
+ * Credentials are read from the kubeconfig on every request (tokens and exec plugins refresh, files
+ * rotate); the connection pool is rebuilt only when the TLS material, server or proxy changes.
+ */
+export class KubeTransport {
+  readonly #kc: KubeConfig;
+  #pool: { fingerprint: string; agent: Agent } | undefined;
+
+  constructor(kc: KubeConfig) {
+    this.#kc = kc;
+  }
+
+  async route(): Promise<Route> {
+    const cluster = this.#kc.getCurrentCluster();
+    if (cluster === null) throw new Error('kubeconfig has no current cluster');
+    const options: HttpsRequestOptions = {};
+    await this.#kc.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    if (typeof options.auth === 'string')
+      headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    const hash = createHash('sha256');
+    for (const part of [
+      cluster.server,
+      cluster.proxyUrl,
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.servername,
+      String(options.rejectUnauthorized),
+    ])
+      hash.update(part === undefined ? '' : (part as string | Buffer)).update('\0');
+    const fingerprint = hash.digest('hex');
+    if (this.#pool?.fingerprint !== fingerprint) {
+      this.#pool?.agent.destroy();
+      this.#pool = { fingerprint, agent: poolFor(cluster.server, cluster.proxyUrl, options) };
+    }
+    return { server: new URL(cluster.server.replace(/\/$/, '')), headers, agent: this.#pool.agent };
+  }
+
+  /** Closes the pool's sockets. */
+  close(): void {
+    this.#pool?.agent.destroy();
+    this.#pool = undefined;
+  }
+}
+
+/**
+ * A keep-alive pool with the kubeconfig's TLS material. Through a proxy, client-node's own agent
+ * (HTTP(S) or SOCKS proxy agent, which `applyToHTTPSOptions` put in `options.agent`) is used as is.
+ */
+function poolFor(server: string, proxyUrl: string | undefined, options: HttpsRequestOptions): Agent {
+  if (proxyUrl !== undefined && options.agent instanceof HttpAgent) return options.agent;
+  const common = {
+    keepAlive: true,
+    keepAliveMsecs: 30_000,
+    maxFreeSockets: MAX_FREE_SOCKETS,
+    scheduling: 'lifo' as const,
+  };
+  if (server.startsWith('http:')) return new HttpAgent(common);
+  return new HttpsAgent({
+    ...common,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.cert === undefined ? {} : { cert: options.cert }),
+    ...(options.key === undefined ? {} : { key: options.key }),
+    ...(options.pfx === undefined ? {} : { pfx: options.pfx }),
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    ...(options.servername === undefined ? {} : { servername: options.servername }),
+    ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+  });
+}
+
+/** Sends one request; resolves with the response once its headers arrived. */
+function send(
+  route: Route,
+  method: string,
+  path: string,
+  query: RequestOptions['query'],
+  signal: AbortSignal | undefined,
+  body?: string,
+  contentType?: string,
+): Promise<IncomingMessage> {
+  const url = new URL(route.server.href.replace(/\/$/, '') + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  const headers: Record<string, string> = { ...route.headers, Accept: 'application/json' };
+  if (body !== undefined) {
+    headers['Content-Type'] = contentType ?? 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+  }
+  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method,
+      headers,
+      agent: route.agent,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    req.once('response', resolve);
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** The whole body as text; rejects if the connection breaks or the signal aborts first. */
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** A KubeClient that authenticates like client-node does for the current context of `kc`. */
-export function kubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}): KubeClient {
-  const send = async (
+export function kubeClient(
+  kc: KubeConfig,
+  defaults: { timeoutMs?: number; transport?: KubeTransport } = {},
+): KubeClient {
+  const transport = defaults.transport ?? new KubeTransport(kc);
+
+  const call = async (
     method: string,
     path: string,
     query: RequestOptions['query'],
     signal: AbortSignal | undefined,
     body?: string,
     contentType?: string,
-  ): Promise<ResponseContext> => {
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null) throw new Error('kubeconfig has no current cluster');
-    const ctx = new RequestContext(cluster.server.replace(/\/$/, '') + path, method as HttpMethod);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) ctx.setQueryParam(k, String(v));
-    ctx.setHeaderParam('Accept', 'application/json');
-    if (body !== undefined) {
-      ctx.setBody(body);
-      ctx.setHeaderParam('Content-Type', contentType ?? 'application/json');
-    }
-    if (signal !== undefined) ctx.setSignal(signal);
-    await kc.applySecurityAuthentication(ctx);
+  ): Promise<IncomingMessage> => {
+    const route = await transport.route();
     try {
-      return await http.send(ctx).toPromise();
+      return await send(route, method, path, query, signal, body, contentType);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw new KubeApiError(`${method} ${path}: ${(error as Error).message}`, {
-        code: 0,
-        reason: 'NetworkError',
-        cause: error,
-      });
+      throw networkError(method, path, error);
     }
   };
 
-  const failure = async (method: string, path: string, response: ResponseContext): Promise<KubeApiError> => {
-    const text = await response.body.text().catch(() => '');
+  const failure = async (method: string, path: string, response: IncomingMessage): Promise<KubeApiError> => {
+    const text = await readText(response).catch(() => '');
+    const code = response.statusCode ?? 0;
     let reason = '';
     let message = text.slice(0, 500);
     try {
@@ -143,10 +259,7 @@ export function kubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}
       reason = status.reason ?? '';
       message = status.message ?? message;
     } catch {}
-    return new KubeApiError(`${method} ${path}: ${response.httpStatusCode} ${message}`, {
-      code: response.httpStatusCode,
-      reason,
-    });
+    return new KubeApiError(`${method} ${path}: ${code} ${message}`, { code, reason });
   };
 
   return {
@@ -154,10 +267,16 @@ export function kubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}
       const timeout = AbortSignal.timeout(options.timeoutMs ?? defaults.timeoutMs ?? 30_000);
       const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-      const response = await send(method, path, options.query, signal, body, options.contentType);
-      if (response.httpStatusCode < 200 || response.httpStatusCode >= 300)
-        throw await failure(method, path, response);
-      const text = await response.body.text();
+      const response = await call(method, path, options.query, signal, body, options.contentType);
+      const code = response.statusCode ?? 0;
+      if (code < 200 || code >= 300) throw await failure(method, path, response);
+      let text: string;
+      try {
+        text = await readText(response);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw networkError(method, path, error);
+      }
       if (text === '') return undefined as T;
       // Health endpoints and logs answer text/plain; everything else is JSON.
       const type = response.headers['content-type'] ?? '';
@@ -165,31 +284,34 @@ export function kubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}
     },
 
     async watch(path, query, signal) {
-      const response = await send('GET', path, { ...query, watch: true }, signal);
-      if (response.httpStatusCode !== 200) throw await failure('GET', path, response);
-      const stream = response.body.stream() as ReadableStream<Uint8Array> | null | undefined;
-      if (stream === null || stream === undefined) throw new Error(`watch ${path}: response has no body`);
-      return lines(stream, signal);
+      const response = await call('GET', path, { ...query, watch: true }, signal);
+      if (response.statusCode !== 200) throw await failure('GET', path, response);
+      return lines(response, signal);
     },
   };
 }
 
+function networkError(method: string, path: string, error: unknown): KubeApiError {
+  return new KubeApiError(`${method} ${path}: ${(error as Error).message}`, {
+    code: 0,
+    reason: 'NetworkError',
+    cause: error,
+  });
+}
+
 /** Splits a watch body into parsed events; ends quietly when the stream ends or is aborted. */
-async function* lines(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterable<WatchEvent> {
+async function* lines(body: IncomingMessage, signal: AbortSignal): AsyncIterable<WatchEvent> {
   const decoder = new TextDecoder();
-  const reader = stream.getReader();
+  // The request's signal destroys the connection on abort; this covers a consumer that stops early.
   const cancel = (): void => {
-    reader.cancel().catch(() => {});
+    body.destroy();
   };
-  signal.addEventListener('abort', cancel, { once: true });
   let buffered = '';
   try {
     // The signal may have aborted between the response and the first next() of this generator.
     if (signal.aborted) return;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      buffered += decoder.decode(chunk, { stream: true });
       let newline = buffered.indexOf('\n');
       while (newline >= 0) {
         const line = buffered.slice(0, newline).trim();
@@ -201,7 +323,6 @@ async function* lines(stream: ReadableStream<Uint8Array>, signal: AbortSignal): 
   } catch (error) {
     if (!signal.aborted) throw error;
   } finally {
-    signal.removeEventListener('abort', cancel);
     cancel();
   }
 }

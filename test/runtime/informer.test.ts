@@ -328,6 +328,7 @@ class TcpProxy {
 
   constructor(target: URL) {
     this.#server = createServer((client) => {
+      this.accepted++;
       const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
       const pair = { client, upstream };
       this.#pairs.add(pair);
@@ -346,6 +347,9 @@ class TcpProxy {
       upstream.on('error', close).on('close', close);
     });
   }
+
+  /** Connections accepted so far. */
+  accepted = 0;
 
   async listen(): Promise<number> {
     await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
@@ -399,6 +403,15 @@ describe('Informer through a misbehaving network', { timeout: 60_000 }, () => {
   });
   after(async () => {
     await proxy?.close();
+  });
+
+  it('sends sequential requests over one kept-alive connection', async () => {
+    // client-node's own request path opens a new TLS connection per request.
+    const ns = await newNamespace(env, 'net-reuse');
+    proxy.reset();
+    const before = proxy.accepted;
+    for (let i = 0; i < 20; i++) await client.request('GET', scalersPath(ns));
+    assert.equal(proxy.accepted - before, 1);
   });
 
   it('reconnects after connections are reset mid-watch and keeps delivering', async () => {
