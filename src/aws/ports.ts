@@ -75,13 +75,21 @@ export interface CallOptions {
 
 /** How old a cached answer may be to serve instead of a call; without it, the call is made. */
 export interface ReadOptions extends CallOptions {
+  /** A reading up to this old may serve when the call's budget has no token free right now. */
   maxAgeMs?: number;
+  /**
+   * A reading (AWS's answer, or the operator's own write) younger than this serves without any
+   * call: how often a function is re-read for changes made outside the operator. Spread ±10 % per
+   * function so thousands of scalers do not re-read in step.
+   */
+  freshMs?: number;
 }
 
 export interface FunctionPort {
   /**
    * Reads the reserved concurrency through GetFunction (its own 100 requests/s bucket). With
-   * `maxAgeMs`, a recent answer may serve when the budget is short (sdk.ts).
+   * `freshMs`, a recent reading serves without a call; with `maxAgeMs`, an older one may serve
+   * when the budget is short (sdk.ts).
    */
   concurrency(functionName: string, options?: ReadOptions): Promise<FunctionConcurrency>;
   /** PutFunctionConcurrency; `priority` orders it in the shared control-plane bucket (limiter.ts). */

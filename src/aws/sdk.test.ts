@@ -7,7 +7,7 @@ import { type Harness, startHarness } from '../awssim/testing/harness.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { AwsError } from './errors.ts';
 import { TokenBucket } from './limiter.ts';
-import { LambdaFunctions } from './sdk.ts';
+import { LambdaFunctions, spread } from './sdk.ts';
 
 describe('LambdaFunctions.updateEventSourceMaximumConcurrency against awssim', () => {
   let h: Harness;
@@ -145,5 +145,23 @@ describe('LambdaFunctions reads under a shared budget, against awssim', () => {
     await clock.advance(1000);
     assert.equal((await read).reserved, 6);
     assert.equal(calls('GetFunction') - before, 3);
+  });
+
+  it('re-reads a function only once its reading is older than freshMs, spread by name', async () => {
+    await clock.advance(1_000_000);
+    const before = calls('GetFunction');
+    const read = async (name: string) => (await functions.concurrency(name, { freshMs: 120_000 })).reserved;
+    assert.equal(await read('fn-2'), undefined);
+    await functions.putConcurrency('fn-2', 3);
+    h.sim.world.putFunctionConcurrency(h.sim.world.fn('fn-2'), 8); // changed outside the operator
+    await clock.advance(100_000); // a token is free, but the reading is fresh: no call
+    assert.equal(await read('fn-2'), 3);
+    assert.equal(calls('GetFunction') - before, 1);
+    await clock.advance(40_000); // past 120 s × 1.1, the widest spread
+    assert.equal(await read('fn-2'), 8);
+    assert.equal(calls('GetFunction') - before, 2);
+    const factors = Array.from({ length: 200 }, (_, i) => spread(`fn-${i}`));
+    assert.ok(factors.every((f) => f >= 0.9 && f < 1.1));
+    assert.ok(Math.max(...factors) - Math.min(...factors) > 0.15, 'names are spread over the range');
   });
 });

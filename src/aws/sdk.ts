@@ -296,14 +296,19 @@ export class LambdaFunctions implements FunctionPort {
   }
 
   /**
-   * Reads the reserved concurrency through GetFunction. With `maxAgeMs`, an answer (or our own
+   * Reads the reserved concurrency through GetFunction. A reading younger than `freshMs` (spread
+   * ±10 % by function name) serves without a call: the operator's own writes keep it current, so
+   * only changes made by others wait for the next read. With `maxAgeMs`, an answer (or our own
    * write) no older than that serves instead whenever no GetFunction token is free right now: 5,000
-   * scalers polling every 30 s would want 167 GetFunction/s and AWS allows 100, so under that load
+   * scalers re-reading every 30 s would want 167 GetFunction/s and AWS allows 100, so under that load
    * each function is read as often as the budget allows and never less than every `maxAgeMs`.
    */
   async concurrency(functionName: string, options: ReadOptions = {}): Promise<FunctionConcurrency> {
     const cached = this.#reserved.get(functionName);
-    const usable = cached !== undefined && this.#now() - cached.at <= (options.maxAgeMs ?? -1);
+    const age = cached === undefined ? Number.POSITIVE_INFINITY : this.#now() - cached.at;
+    if (cached !== undefined && options.freshMs !== undefined && age < options.freshMs * spread(functionName))
+      return { ...cached.value };
+    const usable = cached !== undefined && age <= (options.maxAgeMs ?? -1);
     if (usable && !this.#buckets.getFunction.tryTake()) return { ...cached.value };
     const out = await instrumented(
       this.#deps,
@@ -514,4 +519,11 @@ export class LambdaFunctions implements FunctionPort {
       throw error;
     }
   }
+}
+
+/** A stable factor in [0.9, 1.1) per name (FNV-1a), to spread periodic work across names. */
+export function spread(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return 0.9 + ((h >>> 0) / 2 ** 32) * 0.2;
 }

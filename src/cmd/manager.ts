@@ -76,6 +76,8 @@ Flags:
   --aws-call-timeout-seconds N       deadline of one AWS call, every retry included (default 10)
   --kube-request-timeout-seconds N   deadline of one Kubernetes API request (default 30; watches excepted)
   --reconcile-timeout-seconds N      deadline of one reconcile, waits for the AWS budget included (default 600)
+  --drift-check-seconds N            how often a function is re-read (GetFunction) to notice reserved
+                                     concurrency changed outside the operator (default 120, ±10 % per function)
   --allow-operator-identity-namespaces A,B
                                      namespaces whose scalers may act as the operator's own AWS identity
                                      ('*' = all). Default: the operator's namespace, and every other one
@@ -108,6 +110,7 @@ const { values: flags } = parseArgs({
     'aws-call-timeout-seconds': { type: 'string', default: '10' },
     'kube-request-timeout-seconds': { type: 'string', default: '30' },
     'reconcile-timeout-seconds': { type: 'string', default: '600' },
+    'drift-check-seconds': { type: 'string', default: '120' },
     'allow-operator-identity-namespaces': { type: 'string' },
     'tenancy-config': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -147,6 +150,7 @@ function seconds(
     | 'aws-call-timeout-seconds'
     | 'kube-request-timeout-seconds'
     | 'reconcile-timeout-seconds'
+    | 'drift-check-seconds'
     | 'lease-duration-seconds'
     | 'lease-renew-deadline-seconds'
     | 'lease-retry-period-seconds',
@@ -318,6 +322,7 @@ const reconciler = new ScalerReconciler({
   },
   tenancy,
   ...(gate === undefined ? {} : { mayWrite: (scaler: LambdaConcurrencyScaler) => gate.mayWrite(scaler) }),
+  driftCheckMs: seconds('drift-check-seconds') * 1000,
   clock: systemClock,
   log,
   metrics: scalerMetrics,

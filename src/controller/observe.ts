@@ -22,12 +22,19 @@ export interface Observation {
   metricsError?: string;
 }
 
-/** The function as AWS names it, before anything else is read (claims and allow-lists need it). */
-export async function observeFunction(pass: Pass, refreshMs: number): Promise<FunctionConcurrency> {
-  // Under a short GetFunction budget (thousands of scalers) a reading up to one event-source
-  // refresh old serves; with budget to spare every poll reads (sdk.ts).
+/**
+ * The function as AWS names it, before anything else is read (claims and allow-lists need it).
+ * A reading younger than `driftCheckMs` serves without a call (our own writes keep it current);
+ * under a short GetFunction budget (thousands of scalers) one up to `refreshMs` old serves (sdk.ts).
+ */
+export async function observeFunction(
+  pass: Pass,
+  refreshMs: number,
+  driftCheckMs: number,
+): Promise<FunctionConcurrency> {
   return pass.aws.functions.concurrency(pass.spec.awsLambdaName, {
-    maxAgeMs: refreshMs,
+    freshMs: driftCheckMs,
+    maxAgeMs: Math.max(refreshMs, driftCheckMs),
     signal: pass.signal,
   });
 }

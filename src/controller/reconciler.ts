@@ -174,7 +174,7 @@ export class ScalerReconciler {
   async #holdFunction(pass: Pass): Promise<ReconcileResult | { observed: Observation }> {
     const { scaler, spec, report, aws, signal, id } = pass;
     const refreshMs = this.#deps.eventSourceRefreshMs ?? 300_000;
-    const fn = await observeFunction(pass, refreshMs);
+    const fn = await observeFunction(pass, refreshMs, this.#deps.driftCheckMs ?? 120_000);
     const status = scaler.status ?? {};
     const held = status.functionArn;
     if (held !== undefined && held !== fn.functionArn) {
