@@ -13,6 +13,7 @@ import {
   type RequestOptions as HttpsRequestOptions,
   request as httpsRequest,
 } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** A failed API call. `code` is the HTTP status (0 when no response arrived). */
@@ -104,15 +105,21 @@ export interface KubeClient {
   ): Promise<AsyncIterable<WatchEvent>>;
 }
 
-/** What a request needs from the kubeconfig: the server, auth headers and a pooled agent. */
+/** What a request needs from the kubeconfig: the server, auth headers and the pools. */
 interface Route {
   server: URL;
   headers: Record<string, string>;
-  agent: Agent;
+  pool: Pool;
 }
 
-/** Sockets kept open per pool between requests (client-go keeps 100 idle connections per host). */
-const MAX_FREE_SOCKETS = 32;
+/** Short requests share a bounded keep-alive pool; each watch holds a connection of its own. */
+interface Pool {
+  requests: Agent;
+  watches: Agent;
+}
+
+/** Requests (and kept-alive connections) at once per pool; watches have a pool of their own. */
+const MAX_SOCKETS = 32;
 
 /**
  * Credentials are read from the kubeconfig on every request (tokens and exec plugins refresh, files
@@ -120,7 +127,7 @@ const MAX_FREE_SOCKETS = 32;
  */
 export class KubeTransport {
   readonly #kc: KubeConfig;
-  #pool: { fingerprint: string; agent: Agent } | undefined;
+  #pool: { fingerprint: string; pool: Pool } | undefined;
 
   constructor(kc: KubeConfig) {
     this.#kc = kc;
@@ -149,47 +156,68 @@ export class KubeTransport {
       hash.update(part === undefined ? '' : (part as string | Buffer)).update('\0');
     const fingerprint = hash.digest('hex');
     if (this.#pool?.fingerprint !== fingerprint) {
-      this.#pool?.agent.destroy();
-      this.#pool = { fingerprint, agent: poolFor(cluster.server, cluster.proxyUrl, options) };
+      // Rotated credentials: requests in flight on the old pool get a minute to finish.
+      const old = this.#pool?.pool;
+      if (old !== undefined) setTimeout(() => destroy(old), 60_000).unref();
+      this.#pool = { fingerprint, pool: poolFor(cluster.server, cluster.proxyUrl, options) };
     }
-    return { server: new URL(cluster.server.replace(/\/$/, '')), headers, agent: this.#pool.agent };
+    return { server: new URL(cluster.server.replace(/\/$/, '')), headers, pool: this.#pool.pool };
   }
 
   /** Closes the pool's sockets. */
   close(): void {
-    this.#pool?.agent.destroy();
+    if (this.#pool !== undefined) destroy(this.#pool.pool);
     this.#pool = undefined;
   }
 }
 
+function destroy(pool: Pool): void {
+  pool.requests.destroy();
+  pool.watches.destroy();
+}
+
 /**
- * A keep-alive pool with the kubeconfig's TLS material. Through a proxy, client-node's own agent
- * (HTTP(S) or SOCKS proxy agent, which `applyToHTTPSOptions` put in `options.agent`) is used as is.
+ * A keep-alive pool with the kubeconfig's TLS material, parsed once into one secure context for
+ * every connection (node would otherwise parse the CA and key for each new connection). At most
+ * MAX_SOCKETS requests run at once; more wait in the pool (client-go multiplexes one HTTP/2
+ * connection). Through a proxy, client-node's own agent (HTTP(S) or SOCKS proxy agent, which
+ * `applyToHTTPSOptions` put in `options.agent`) is used as is.
  */
-function poolFor(server: string, proxyUrl: string | undefined, options: HttpsRequestOptions): Agent {
-  if (proxyUrl !== undefined && options.agent instanceof HttpAgent) return options.agent;
-  const common = {
+function poolFor(server: string, proxyUrl: string | undefined, options: HttpsRequestOptions): Pool {
+  if (proxyUrl !== undefined && options.agent instanceof HttpAgent)
+    return { requests: options.agent, watches: options.agent };
+  const requests = {
     keepAlive: true,
     keepAliveMsecs: 30_000,
-    maxFreeSockets: MAX_FREE_SOCKETS,
+    maxSockets: MAX_SOCKETS,
+    maxFreeSockets: MAX_SOCKETS,
     scheduling: 'lifo' as const,
   };
-  if (server.startsWith('http:')) return new HttpAgent(common);
-  return new HttpsAgent({
-    ...common,
+  const watches = { keepAlive: false };
+  if (server.startsWith('http:'))
+    return { requests: new HttpAgent(requests), watches: new HttpAgent(watches) };
+  const tls = {
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.cert === undefined ? {} : { cert: options.cert }),
     ...(options.key === undefined ? {} : { key: options.key }),
     ...(options.pfx === undefined ? {} : { pfx: options.pfx }),
     ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+  };
+  const shared = {
+    secureContext: createSecureContext(tls),
     ...(options.servername === undefined ? {} : { servername: options.servername }),
     ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
-  });
+  };
+  return {
+    requests: new HttpsAgent({ ...requests, ...shared }),
+    watches: new HttpsAgent({ ...watches, ...shared }),
+  };
 }
 
 /** Sends one request; resolves with the response once its headers arrived. */
 function send(
   route: Route,
+  agent: Agent,
   method: string,
   path: string,
   query: RequestOptions['query'],
@@ -209,7 +237,7 @@ function send(
     const req = request(url, {
       method,
       headers,
-      agent: route.agent,
+      agent,
       ...(signal === undefined ? {} : { signal }),
     });
     req.once('response', resolve);
@@ -241,8 +269,9 @@ export function kubeClient(
     contentType?: string,
   ): Promise<IncomingMessage> => {
     const route = await transport.route();
+    const agent = query?.watch === true ? route.pool.watches : route.pool.requests;
     try {
-      return await send(route, method, path, query, signal, body, contentType);
+      return await send(route, agent, method, path, query, signal, body, contentType);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw networkError(method, path, error);
