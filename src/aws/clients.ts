@@ -9,6 +9,14 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import type { Clock } from '../runtime/clock.ts';
 import { CloudWatchMetricsReader } from './cloudwatch.ts';
 import { TokenBucket } from './limiter.ts';
+
+/**
+ * Longest wait in line for a control-plane token: at 10 requests/s, 300 callers. Beyond that a
+ * reconcile is told to come back (AwsErrorCode.Deferred) rather than parked with its memory: at
+ * start-up, 5,000 first writes would otherwise wait up to 500 s at once.
+ */
+export const CONTROL_PLANE_MAX_WAIT_SECONDS = 30;
+
 import type { AwsMetrics } from './metrics.ts';
 import type { CloudWatchPort, FunctionPort, QueuePort } from './ports.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, type LambdaBuckets, LambdaFunctions, SqsQueues } from './sdk.ts';
@@ -96,7 +104,7 @@ export class AwsClientFactory {
     return binding;
   }
 
-  /** The shared Lambda buckets of an account and Region. */
+  /** The shared Lambda buckets of an account and Region (the line for writes is bounded). */
   buckets(account: string, region: string): LambdaBuckets {
     const key = `${account}|${region}`;
     let buckets = this.#buckets.get(key);
@@ -108,6 +116,8 @@ export class AwsClientFactory {
         controlPlane: new TokenBucket({
           ratePerSecond: cpRps,
           burst: Math.max(1, Math.min(cpRps, 15 - cpRps)),
+          // A write that would wait longer than a usual poll is made at a later poll instead.
+          maxWaitSeconds: CONTROL_PLANE_MAX_WAIT_SECONDS,
           clock,
         }),
         getFunction: new TokenBucket({ ratePerSecond: this.#options.getFunctionRps ?? 50, clock }),

@@ -26,6 +26,11 @@ export const AwsErrorCode = {
   Cancelled: 'Cancelled',
   /** The endpoint answered something that is not an AWS answer (an HTML page, a proxy's error). */
   MalformedResponse: 'MalformedResponse',
+  /**
+   * Not sent: the operator's own budget for the account is booked for longer than a poll (the
+   * token bucket's line is full). Nothing failed; the scaler tries again after `retryAfterSeconds`.
+   */
+  Deferred: 'Deferred',
   Unknown: 'Unknown',
 } as const;
 export type AwsErrorCode = (typeof AwsErrorCode)[keyof typeof AwsErrorCode];

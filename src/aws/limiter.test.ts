@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../runtime/clock.ts';
-import { Priority, TokenBucket } from './limiter.ts';
+import { LineFull, Priority, TokenBucket } from './limiter.ts';
 
 describe('TokenBucket', () => {
   it('allows a burst, then paces callers at the configured rate', async () => {
@@ -49,6 +49,25 @@ describe('TokenBucket', () => {
     const key = (s: string) => s.split(':').map(Number) as [number, number];
     const sorted = [...order].sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
     assert.deepEqual(order, sorted);
+  });
+
+  it('turns a newcomer away when the line is full, unless it outranks the last in line', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 1, maxWaitSeconds: 2, clock });
+    await bucket.take();
+    assert.equal(bucket.maxWaiting, 4);
+    const served: string[] = [];
+    const line = ['a', 'b', 'c', 'd'].map((n) => bucket.take(Priority.ScaleDown).then(() => served.push(n)));
+    const settled = Promise.allSettled(line);
+    const late = bucket.take(Priority.ScaleDown);
+    await assert.rejects(late, (e: unknown) => e instanceof LineFull && e.retryAfterMs === 2000);
+    const up = bucket.take(Priority.ScaleUp).then(() => served.push('up'));
+    await clock.advance(3000);
+    const outcome = await settled;
+    await up;
+    assert.deepEqual(served, ['up', 'a', 'b', 'c']);
+    assert.ok(outcome[3]?.status === 'rejected' && outcome[3].reason instanceof LineFull, 'd made room');
+    assert.equal(bucket.turnedAway, 2);
   });
 
   it('lets a waiting caller give up through its signal', async () => {

@@ -1,8 +1,23 @@
 // Lambda's control plane allows 15 requests/s per account and Region for every call but
 // GetFunction (100/s), shared by everything in the account. One TokenBucket per (account,
 // Region) is shared by all scalers, and scale-ups are served before scale-downs when it is short.
+// The wait line is bounded: a caller who would wait longer than a poll is turned away (LineFull)
+// and polls again later, instead of holding its reconcile's memory for minutes.
 import type { Clock } from '../runtime/clock.ts';
 import { releaseSlot } from '../runtime/slot.ts';
+
+/** The wait line is full: come back after `retryAfterMs` (when the line ahead has been served). */
+export class LineFull extends Error {
+  override readonly name = 'LineFull';
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number) {
+    super(
+      `more callers wait for this budget than it serves in a poll; trying again in ${Math.ceil(retryAfterMs / 1000)} s`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 /** Who waits first when tokens are short: lower numbers first. */
 export const Priority = { ScaleUp: 0, Read: 1, ScaleDown: 2 } as const;
@@ -23,12 +38,20 @@ export class TokenBucket {
   #waiters: Waiter[] = [];
   #pumping = false;
   #clock: Clock;
+  /** Most callers in line (rate × maxWaitSeconds); unbounded by default. */
+  readonly maxWaiting: number;
   /** Total time callers spent waiting, ms (for metrics and the benchmark). */
   waitedMs = 0;
+  /** Callers turned away because the line was full. */
+  turnedAway = 0;
 
-  constructor(options: { ratePerSecond: number; burst?: number; clock: Clock }) {
+  constructor(options: { ratePerSecond: number; burst?: number; maxWaitSeconds?: number; clock: Clock }) {
     if (!(options.ratePerSecond > 0)) throw new RangeError('ratePerSecond must be positive');
     this.ratePerSecond = options.ratePerSecond;
+    this.maxWaiting =
+      options.maxWaitSeconds === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(1, Math.floor(options.ratePerSecond * options.maxWaitSeconds));
     this.burst = Math.max(1, options.burst ?? Math.ceil(options.ratePerSecond));
     this.#tokens = this.burst;
     this.#clock = options.clock;
@@ -51,9 +74,18 @@ export class TokenBucket {
     return false;
   }
 
-  /** Waits for a token; higher-priority callers (lower number) are served first. */
+  /**
+   * Waits for a token; higher-priority callers (lower number) are served first. When the line is
+   * full, the newcomer is turned away (LineFull) — or, if it outranks the last in line, that one is.
+   */
   take(priority: number = Priority.Read, signal?: AbortSignal): Promise<void> {
     if (this.tryTake()) return Promise.resolve();
+    if (this.#waiters.length >= this.maxWaiting) {
+      const last = this.#waiters.at(-1);
+      if (last === undefined || last.priority <= priority) return Promise.reject(this.#turnAway());
+      this.#waiters.pop();
+      last.reject(this.#turnAway());
+    }
     // Waiting on the account's budget: let the controller run other keys meanwhile.
     releaseSlot();
     const started = this.#clock.now();
@@ -107,6 +139,11 @@ export class TokenBucket {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #turnAway(): LineFull {
+    this.turnedAway++;
+    return new LineFull(Math.ceil((this.#waiters.length / this.ratePerSecond) * 1000));
   }
 
   /** Callers waiting now. */

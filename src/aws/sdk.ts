@@ -13,7 +13,7 @@ import {
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { releaseSlot } from '../runtime/slot.ts';
 import { AwsError, AwsErrorCode, classify, ErrorClass } from './errors.ts';
-import { Priority, type TokenBucket } from './limiter.ts';
+import { LineFull, Priority, type TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
 import type {
   AccountConcurrency,
@@ -66,6 +66,14 @@ export async function instrumented<T>(
       await bucket.bucket.take(bucket.priority, signal);
     } catch (error) {
       if (signal?.aborted) throw cancelled(context, signal);
+      if (error instanceof LineFull) {
+        deps.metrics?.calls.inc({ service, operation, outcome: AwsErrorCode.Deferred });
+        throw new AwsError(`${context}: not sent: ${error.message}`, {
+          code: AwsErrorCode.Deferred,
+          errorClass: ErrorClass.Transient,
+          retryAfterSeconds: error.retryAfterMs / 1000,
+        });
+      }
       throw error;
     }
     deps.metrics?.limiterWait.inc({ bucket: bucket.name }, (bucket.bucket.waitedMs - before) / 1000);

@@ -147,6 +147,28 @@ describe('ScalerReconciler', () => {
     ]);
   });
 
+  it('comes back later, writing nothing, when the line for the account writes is full', async () => {
+    aws.reserved = 10;
+    aws.backlog = 500;
+    await poll(); // records the function's original value
+    const statuses = writes.length;
+    const puts = aws.puts.length;
+    aws.failOn.put = new AwsError('lambda PutFunctionConcurrency: not sent: line full', {
+      code: AwsErrorCode.Deferred,
+      errorClass: ErrorClass.Transient,
+      retryAfterSeconds: 12,
+    });
+    const result = await reconciler.reconcile('default/sample');
+    const after = result.requeueAfterMs ?? 0;
+    assert.ok(after >= 12_000 && after <= 13_200, `requeued after ${after} ms`);
+    assert.equal(writes.length, statuses, 'no status write: nothing failed and nothing changed');
+    assert.equal(aws.puts.length, puts);
+    assert.equal(events.filter((e) => e.startsWith('Warning')).length, 0);
+    aws.failOn = {};
+    await poll();
+    assert.deepEqual(aws.puts, [15], 'the step is decided afresh and written');
+  });
+
   it('holds the value and backs off on throttling, warning once, then recovers', async () => {
     aws.reserved = 10;
     await poll();

@@ -111,6 +111,8 @@ export class ScalerReconciler {
       return result;
     } catch (error) {
       if (!(error instanceof AwsError) || signal.aborted) throw error;
+      // Nothing was written or failed: decide afresh once the account's line has moved.
+      if (error.code === AwsErrorCode.Deferred) return this.#deferred(error);
       if (error.errorClass === ErrorClass.Permanent) {
         report.stalled(reasonFor(error), error.message);
         await this.#write(scaler, report, record, signal);
@@ -300,6 +302,8 @@ export class ScalerReconciler {
         const restored = await this.#actuator.restore(aws, fn, original, signal);
         this.#deps.event(scaler, 'Normal', EventReason.Restored, restored);
       } catch (error) {
+        if (error instanceof AwsError && error.code === AwsErrorCode.Deferred && !signal.aborted)
+          return this.#deferred(error);
         if (!(error instanceof AwsError) || error.errorClass === ErrorClass.Transient) throw error;
         // Nothing left to restore (or no way to): do not hold the deletion hostage.
         this.#deps.event(
@@ -314,6 +318,12 @@ export class ScalerReconciler {
     await this.#deps.setFinalizers(scaler, finalizers, signal);
     this.#release(id, scaler);
     return {};
+  }
+
+  /** Comes back when the account's line for writes has moved (spread by 10 %, not in step). */
+  #deferred(error: AwsError): ReconcileResult {
+    const waitMs = (error.retryAfterSeconds ?? 30) * 1000;
+    return { requeueAfterMs: Math.round(waitMs * (1 + 0.1 * (this.#deps.random ?? Math.random)())) };
   }
 
   /** The ports with every write behind the fence (a sharded manager's), when there is one. */

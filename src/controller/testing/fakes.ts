@@ -15,6 +15,8 @@ export class FakeAws implements QueuePort, FunctionPort {
   reserved: number | undefined = undefined;
   linked = true;
   fail: AwsError | undefined;
+  /** A failure of one operation only (`put`, `concurrency`, ...). */
+  failOn: Record<string, AwsError | undefined> = {};
   calls: Record<string, number> = {};
   puts: number[] = [];
   /** The queue's event source mapping(s) to the function. */
@@ -27,7 +29,8 @@ export class FakeAws implements QueuePort, FunctionPort {
   writes: string[] = [];
   #count(op: string): void {
     this.calls[op] = (this.calls[op] ?? 0) + 1;
-    if (this.fail !== undefined) throw this.fail;
+    const failure = this.failOn[op] ?? this.fail;
+    if (failure !== undefined) throw failure;
   }
   async resolve(name: string) {
     this.#count('resolve');
