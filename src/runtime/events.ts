@@ -2,6 +2,8 @@
 // events`. Repeats of the same event within a window bump its series (count, lastObservedTime)
 // instead of creating new objects, as client-go's events library does. Recording never throws:
 // failures are logged and counted, because an event is never worth failing a reconcile for.
+// Like client-go's broadcaster, few Events are written at once and a bounded line waits; past it
+// Events are dropped (counted): 5,000 scalers starting together must not queue 5,000 requests.
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from './clock.ts';
 import { apiPath, isNotFound, type KubeClient, type KubeObject } from './kube.ts';
@@ -19,6 +21,10 @@ export interface EventRecorderOptions {
   reportingInstance: string;
   /** Repeats within this window update the existing Event; default 10 min. */
   seriesWindowMs?: number;
+  /** Events written at once (default 4). */
+  maxInFlight?: number;
+  /** Events waiting beyond those; more are dropped (default 1,000, client-go's queue length). */
+  maxQueued?: number;
   clock?: Clock;
   logger?: Logger;
   metrics?: RuntimeMetrics;
@@ -39,6 +45,9 @@ export class EventRecorder {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #seen = new Map<string, Seen>();
+  #inFlight = 0;
+  readonly #line: (() => void)[] = [];
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EventRecorderOptions) {
     this.#o = options;
@@ -56,6 +65,29 @@ export class EventRecorder {
     reason: string,
     note: string,
     action: string = reason,
+  ): Promise<void> {
+    if (this.#inFlight >= (this.#o.maxInFlight ?? 4)) {
+      if (this.#line.length >= (this.#o.maxQueued ?? 1000)) {
+        this.#o.metrics?.eventsDropped.inc({ reason });
+        return;
+      }
+      await new Promise<void>((resolve) => this.#line.push(resolve));
+    }
+    this.#inFlight++;
+    try {
+      await this.#write(regarding, type, reason, note, action);
+    } finally {
+      this.#inFlight--;
+      this.#line.shift()?.();
+    }
+  }
+
+  async #write(
+    regarding: KubeObject,
+    type: EventType,
+    reason: string,
+    note: string,
+    action: string,
   ): Promise<void> {
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace || 'default';
@@ -116,6 +148,9 @@ export class EventRecorder {
   }
 
   #prune(now: number): void {
+    // Once a second at most: the map holds an entry per recent event of every scaler.
+    if (now - this.#prunedAt < 1000) return;
+    this.#prunedAt = now;
     const window = this.#o.seriesWindowMs ?? 600_000;
     for (const [key, seen] of this.#seen) if (now - seen.last > window) this.#seen.delete(key);
   }

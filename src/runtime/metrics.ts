@@ -17,6 +17,7 @@ export class RuntimeMetrics {
   readonly reconcileErrors: Counter<'controller'>;
   readonly reconcileDuration: Histogram<'controller'>;
   readonly eventFailures: Counter<'reason'>;
+  readonly eventsDropped: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -78,6 +79,12 @@ export class RuntimeMetrics {
     this.eventFailures = new Counter({
       name: 'event_recorder_failures_total',
       help: 'Kubernetes Events that could not be written',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.eventsDropped = new Counter({
+      name: 'event_recorder_dropped_total',
+      help: 'Kubernetes Events not sent because the line of Events waiting to be written was full',
       labelNames: ['reason'],
       registers,
     });
