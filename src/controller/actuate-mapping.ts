@@ -81,12 +81,12 @@ export function checkMappingMode(lever: MappingLever, mappings: readonly Mapping
     );
 }
 
-/** What a value means in the lever's words, for events. */
-function describe(lever: MappingLever, value: number | undefined, max: number): string {
-  if (lever === Actuator.EventSourceMaximumConcurrency) return `MaximumConcurrency ${value ?? 'none'}`;
-  if (value === undefined) return 'no provisioned pollers';
-  const p = pollersFor(value, max);
-  return `MinimumPollers ${p.minimum} (${p.minimum * INVOKES_PER_POLLER} concurrent invokes ready), MaximumPollers ${p.maximum}`;
+/** A change in the lever's words, for events: "MaximumConcurrency 10 → 15" or the pollers'. */
+function change(lever: MappingLever, from: number | undefined, to: number, max: number): string {
+  if (lever === Actuator.EventSourceMaximumConcurrency) return `MaximumConcurrency ${from ?? 'none'} → ${to}`;
+  const p = pollersFor(to, max);
+  const was = from === undefined ? 'none' : String(pollersFor(from, max).minimum);
+  return `MinimumPollers ${was} → ${p.minimum} (${p.minimum * INVOKES_PER_POLLER} concurrent invokes ready), MaximumPollers ${p.maximum}`;
 }
 
 /** Writes the policy's concurrency to the event source mappings (actuator ≠ ReservedConcurrency). */
@@ -106,7 +106,9 @@ export class MappingActuator {
     const ours = record.lastApplied?.functionArn === observed.fn.functionArn ? record.lastApplied : undefined;
     const applied = ours !== undefined ? ours.value : scaler.status?.appliedConcurrency;
     if (applied !== undefined && current !== applied && spec.dryRun !== true) {
-      const message = `The event source mappings' ${describe(lever, applied, max)} changed outside the operator to ${describe(lever, current, max)}; continuing from there`;
+      const what =
+        lever === Actuator.EventSourceMaximumConcurrency ? 'MaximumConcurrency' : 'MinimumPollers × 10';
+      const message = `The event source mappings' ${what} changed outside the operator: ${applied} → ${current ?? 'none'}; continuing from ${current ?? 'none'}`;
       this.#deps.event(scaler, 'Warning', EventReason.Drift, message);
     }
     // The policy's concurrency within the bounds, then as the lever can hold it (whole pollers).
@@ -124,14 +126,13 @@ export class MappingActuator {
       this.#gauges(pass, desired ?? current);
       return;
     }
-    const from = describe(lever, current, max);
-    const to = describe(lever, desired, max);
+    const changed = change(lever, current, desired, max);
     if (spec.dryRun === true) {
       this.#deps.event(
         scaler,
         'Normal',
         EventReason.DryRun,
-        `Dry run: would set ${from} → ${to}: ${decision.message}`,
+        `Dry run: would set ${changed}: ${decision.message}`,
       );
       report.dryRun(current, desired, decision.message);
       this.#gauges(pass, desired);
@@ -152,7 +153,7 @@ export class MappingActuator {
       scaler,
       'Normal',
       up ? EventReason.ScaledUp : EventReason.ScaledDown,
-      `Event source mapping ${on}: ${from} → ${to}: ${decision.message}`,
+      `Event source mapping ${on}: ${changed}: ${decision.message}`,
     );
     this.#gauges(pass, desired);
   }
