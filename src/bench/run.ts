@@ -79,7 +79,7 @@ export interface TargetPoint {
    * MaximumConcurrency (0 while one has none: unlimited, the account's pool). 0 with a reservation.
    */
   mappingHeld: number;
-  /** Without reserved concurrency, what is set on the mappings: MinimumPollers × 10, or the caps. */
+  /** Without reserved concurrency, what is set on the mappings: MaximumPollers × 10, or the caps. */
   mappingSet: number;
 }
 
@@ -172,10 +172,10 @@ function initialScenario(w: Workload, targets: readonly Target[], s: Strategy): 
       if (m !== undefined && s.kind === 'static')
         return {
           ...e,
-          provisionedPollers: { minimum: 2, maximum: pollersFor(0, maxConcurrency(m.spec)).maximum },
+          provisionedPollers: { minimum: 2, maximum: pollersFor(maxConcurrency(m.spec), 0).maximum },
         };
       if (m?.actuator === Actuator.ProvisionedPollers) {
-        const p = pollersFor(m.spec.awsLambdaMinConcurrency, maxConcurrency(m.spec));
+        const p = pollersFor(m.spec.awsLambdaMinConcurrency, m.spec.awsLambdaMinConcurrency);
         return { ...e, provisionedPollers: p };
       }
       if (m?.actuator === Actuator.EventSourceMaximumConcurrency)
@@ -255,7 +255,7 @@ function mappingCapacity(sim: Simulation, fn: string, pollers: number): { held: 
   if (ms.some((m) => m.provisionedPollers !== undefined))
     return {
       held: pollers,
-      set: ms.reduce((a, m) => a + (m.provisionedPollers?.minimum ?? 0) * INVOKES_PER_POLLER, 0),
+      set: ms.reduce((a, m) => a + (m.provisionedPollers?.maximum ?? 0) * INVOKES_PER_POLLER, 0),
     };
   if (ms.some((m) => m.maximumConcurrency === undefined)) return { held: 0, set: 0 };
   const caps = ms.reduce((a, m) => a + (m.maximumConcurrency ?? 0), 0);

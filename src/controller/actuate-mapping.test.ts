@@ -9,34 +9,27 @@ import { FakeAws, reconcilerOver, scaler } from './testing/fakes.ts';
 describe('pollersFor', () => {
   interface Case {
     concurrency: number;
-    max: number;
+    floor: number;
     want: { minimum: number; maximum: number };
   }
   const cases = {
-    'one poller per 10 concurrent invokes, rounded up': {
+    'caps at one poller per 10 concurrent invokes, rounded up': {
       concurrency: 35,
-      max: 100,
-      want: { minimum: 4, maximum: 10 },
+      floor: 20,
+      want: { minimum: 2, maximum: 4 },
     },
+    'keeps the minimum’s pollers ready': { concurrency: 100, floor: 50, want: { minimum: 5, maximum: 10 } },
     'never fewer than the 2 pollers AWS requires': {
       concurrency: 0,
-      max: 20,
+      floor: 0,
       want: { minimum: 2, maximum: 2 },
     },
-    'MinimumPollers stops at 200, MaximumPollers follows the maximum': {
-      concurrency: 5000,
-      max: 5000,
-      want: { minimum: 200, maximum: 500 },
-    },
-    'MaximumPollers stops at 2,000': {
-      concurrency: 20_000,
-      max: 20_000,
-      want: { minimum: 200, maximum: 2000 },
-    },
+    'MinimumPollers stops at 200': { concurrency: 5000, floor: 5000, want: { minimum: 200, maximum: 500 } },
+    'MaximumPollers stops at 2,000': { concurrency: 30_000, floor: 20, want: { minimum: 2, maximum: 2000 } },
   } satisfies Record<string, Case>;
   for (const [name, c] of Object.entries(cases))
     it(name, () => {
-      assert.deepEqual(pollersFor(c.concurrency, c.max), c.want);
+      assert.deepEqual(pollersFor(c.concurrency, c.floor), c.want);
     });
 });
 
@@ -183,25 +176,25 @@ describe('ScalerReconciler with actuator ProvisionedPollers', () => {
       awsLambdaStepConcurrency: 20,
     });
     h.aws.esms = [
-      { uuid: 'u', maximumConcurrency: undefined, provisionedPollers: { minimum: 2, maximum: 50 } },
+      { uuid: 'u', maximumConcurrency: undefined, provisionedPollers: { minimum: 2, maximum: 4 } },
     ];
   });
 
-  it('writes MinimumPollers = concurrency / 10 and MaximumPollers = maximum / 10, and restores them on deletion', async () => {
+  it('writes MaximumPollers = concurrency / 10 over MinimumPollers = minimum / 10, and restores them on deletion', async () => {
     h.aws.backlog = 500;
     for (let i = 0; i < 4; i++) await h.poll();
-    assert.deepEqual(h.aws.writes, ['pollers u 4-10', 'pollers u 6-10', 'pollers u 8-10']);
-    assert.deepEqual(h.object.status?.provisionedPollers, { minimumPollers: 8, maximumPollers: 10 });
-    assert.equal(h.object.status?.concurrency, 80);
+    assert.deepEqual(h.aws.writes, ['pollers u 2-6', 'pollers u 2-8', 'pollers u 2-10']);
+    assert.deepEqual(h.object.status?.provisionedPollers, { minimumPollers: 2, maximumPollers: 10 });
+    assert.equal(h.object.status?.concurrency, 100);
     assert.match(
       h.condition(ConditionType.Ready)?.message ?? '',
-      /MinimumPollers 8 \(80 concurrent invokes ready\)/,
+      /MaximumPollers 10 \(up to 100 concurrent invokes\)/,
     );
     assert.equal(h.aws.calls.put ?? 0, 0);
     assert.equal(h.accountReads, 0);
     await h.remove();
-    assert.equal(h.aws.writes.at(-1), 'pollers u 2-50');
-    assert.deepEqual(h.aws.esms[0]?.provisionedPollers, { minimum: 2, maximum: 50 });
+    assert.equal(h.aws.writes.at(-1), 'pollers u 2-4');
+    assert.deepEqual(h.aws.esms[0]?.provisionedPollers, { minimum: 2, maximum: 4 });
   });
 
   it('is Stalled with a clear condition, writing nothing, when the mapping is not in provisioned mode', async () => {

@@ -6,7 +6,6 @@ import {
   EventReason,
   INVOKES_PER_POLLER,
   MAXIMUM_CONCURRENCY,
-  maxConcurrency,
   POLLERS,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
@@ -23,25 +22,25 @@ import type { Mapping } from './status-builder.ts';
 export type MappingLever = typeof Actuator.EventSourceMaximumConcurrency | typeof Actuator.ProvisionedPollers;
 
 /**
- * The ProvisionedPollerConfig for a concurrency: MinimumPollers = ceil(concurrency / 10) within
- * AWS's 2–200 — the pollers kept ready (and billed as event poller units); MaximumPollers = the
- * scaler's maximum / 10 (at most 2,000) — the ceiling the mapping's own scaling (up to +1,000
- * concurrent invokes a minute, ESM-EVIDENCE.md §6) may reach. One poller handles up to 10
- * concurrent invokes (services-sqs-scaling).
+ * The ProvisionedPollerConfig for a concurrency: MaximumPollers = ceil(concurrency / 10) within
+ * AWS's 2–2,000 — the cap, as MaximumConcurrency caps a mapping in standard mode, under which the
+ * mapping's own scaling (up to +1,000 concurrent invokes a minute, ESM-EVIDENCE.md §6) moves;
+ * MinimumPollers = ceil(awsLambdaMinConcurrency / 10) within 2–200 — the pollers always kept
+ * ready (and billed as event poller units). One poller handles up to 10 concurrent invokes
+ * (services-sqs-scaling).
  */
-export function pollersFor(concurrency: number, max: number): ProvisionedPollers {
-  const maximum = Math.min(POLLERS.maxMaximum, Math.max(POLLERS.min, Math.floor(max / INVOKES_PER_POLLER)));
-  const minimum = Math.min(
-    POLLERS.maxMinimum,
-    maximum,
-    Math.max(POLLERS.min, Math.ceil(concurrency / INVOKES_PER_POLLER)),
+export function pollersFor(concurrency: number, floor: number): ProvisionedPollers {
+  const minimum = Math.min(POLLERS.maxMinimum, Math.max(POLLERS.min, Math.ceil(floor / INVOKES_PER_POLLER)));
+  const maximum = Math.min(
+    POLLERS.maxMaximum,
+    Math.max(POLLERS.min, minimum, Math.ceil(concurrency / INVOKES_PER_POLLER)),
   );
   return { minimum, maximum };
 }
 
 /**
  * The concurrency the lever holds now, read off the mappings: the lowest MaximumConcurrency
- * (undefined while a mapping has none: that one is not limited), or the fewest MinimumPollers × 10.
+ * (undefined while a mapping has none: that one is not limited), or the fewest MaximumPollers × 10.
  */
 export function leverValue(lever: MappingLever, mappings: readonly Mapping[]): number | undefined {
   if (mappings.length === 0) return undefined;
@@ -50,7 +49,7 @@ export function leverValue(lever: MappingLever, mappings: readonly Mapping[]): n
     return Math.min(...mappings.map((m) => m.maximumConcurrency as number));
   }
   if (mappings.some((m) => m.provisionedPollers === undefined)) return undefined;
-  return Math.min(...mappings.map((m) => (m.provisionedPollers?.minimum ?? 0) * INVOKES_PER_POLLER));
+  return Math.min(...mappings.map((m) => (m.provisionedPollers?.maximum ?? 0) * INVOKES_PER_POLLER));
 }
 
 /**
@@ -82,11 +81,11 @@ export function checkMappingMode(lever: MappingLever, mappings: readonly Mapping
 }
 
 /** A change in the lever's words, for events: "MaximumConcurrency 10 → 15" or the pollers'. */
-function change(lever: MappingLever, from: number | undefined, to: number, max: number): string {
+function change(lever: MappingLever, from: number | undefined, to: number, floor: number): string {
   if (lever === Actuator.EventSourceMaximumConcurrency) return `MaximumConcurrency ${from ?? 'none'} → ${to}`;
-  const p = pollersFor(to, max);
-  const was = from === undefined ? 'none' : String(pollersFor(from, max).minimum);
-  return `MinimumPollers ${was} → ${p.minimum} (${p.minimum * INVOKES_PER_POLLER} concurrent invokes ready), MaximumPollers ${p.maximum}`;
+  const p = pollersFor(to, floor);
+  const was = from === undefined ? 'none' : String(pollersFor(from, floor).maximum);
+  return `MaximumPollers ${was} → ${p.maximum} (up to ${p.maximum * INVOKES_PER_POLLER} concurrent invokes), MinimumPollers ${p.minimum}`;
 }
 
 /** Writes the policy's concurrency to the event source mappings (actuator ≠ ReservedConcurrency). */
@@ -100,7 +99,7 @@ export class MappingActuator {
   /** Notices drift, then writes the decision to every mapping that does not have it (unless dry-run). */
   async apply(pass: Pass, observed: Observation, decision: Decision, lever: MappingLever): Promise<void> {
     const { scaler, spec, report, record } = pass;
-    const max = maxConcurrency(spec);
+    const floor = spec.awsLambdaMinConcurrency;
     const mappings = observed.mappings;
     const current = leverValue(lever, mappings);
     const ours = record.lastApplied?.functionArn === observed.fn.functionArn ? record.lastApplied : undefined;
@@ -117,16 +116,16 @@ export class MappingActuator {
       wanted === undefined
         ? undefined
         : lever === Actuator.ProvisionedPollers
-          ? pollersFor(wanted, max).minimum * INVOKES_PER_POLLER
+          ? pollersFor(wanted, floor).maximum * INVOKES_PER_POLLER
           : Math.min(MAXIMUM_CONCURRENCY.max, Math.max(MAXIMUM_CONCURRENCY.min, wanted));
-    const stale = desired === undefined ? [] : mappings.filter((m) => !holds(lever, m, desired, max));
+    const stale = desired === undefined ? [] : mappings.filter((m) => !holds(lever, m, desired, floor));
     if (desired === undefined || stale.length === 0) {
       report.steady(current, spec.dryRun === true);
-      this.#status(pass, lever, current, max);
+      this.#status(pass, lever, current, floor);
       this.#gauges(pass, desired ?? current);
       return;
     }
-    const changed = change(lever, current, desired, max);
+    const changed = change(lever, current, desired, floor);
     if (spec.dryRun === true) {
       this.#deps.event(
         scaler,
@@ -139,10 +138,10 @@ export class MappingActuator {
       return;
     }
     const up = current === undefined || desired > current;
-    for (const m of stale) await this.#write(pass.aws, m, lever, desired, max, up, pass.signal);
+    for (const m of stale) await this.#write(pass.aws, m, lever, desired, floor, up, pass.signal);
     record.lastApplied = { functionArn: observed.fn.functionArn, value: desired };
     report.scaled(desired, decision.reason, decision.message);
-    this.#status(pass, lever, desired, max);
+    this.#status(pass, lever, desired, floor);
     this.#deps.metrics?.actions.inc({
       ...labels(scaler),
       direction: up ? 'up' : 'down',
@@ -163,7 +162,7 @@ export class MappingActuator {
     m: Mapping,
     lever: MappingLever,
     value: number,
-    max: number,
+    floor: number,
     up: boolean,
     signal: AbortSignal,
   ): Promise<void> {
@@ -173,15 +172,15 @@ export class MappingActuator {
       m.maximumConcurrency = value;
       return;
     }
-    const pollers = pollersFor(value, max);
+    const pollers = pollersFor(value, floor);
     await aws.functions.updateEventSourceProvisionedPollers(m.uuid, pollers, priority, { signal });
     m.provisionedPollers = pollers;
   }
 
-  #status(pass: Pass, lever: MappingLever, value: number | undefined, max: number): void {
+  #status(pass: Pass, lever: MappingLever, value: number | undefined, floor: number): void {
     if (value === undefined) return;
     if (lever === Actuator.EventSourceMaximumConcurrency) pass.report.eventSourceCap(value);
-    else pass.report.provisionedPollers(pollersFor(value, max));
+    else pass.report.provisionedPollers(pollersFor(value, floor));
   }
 
   #gauges(pass: Pass, desired: number | undefined): void {
@@ -233,8 +232,8 @@ export class MappingActuator {
 }
 
 /** Whether a mapping already holds `value` through the lever. */
-function holds(lever: MappingLever, m: Mapping, value: number, max: number): boolean {
+function holds(lever: MappingLever, m: Mapping, value: number, floor: number): boolean {
   if (lever === Actuator.EventSourceMaximumConcurrency) return m.maximumConcurrency === value;
-  const want = pollersFor(value, max);
+  const want = pollersFor(value, floor);
   return m.provisionedPollers?.minimum === want.minimum && m.provisionedPollers?.maximum === want.maximum;
 }

@@ -316,7 +316,7 @@ function leverWords(lever: Actuator, current: number | undefined): { applied: st
     const at =
       current === undefined
         ? 'no provisioned pollers'
-        : `MinimumPollers ${Math.ceil(current / 10)} (${current} concurrent invokes ready)`;
+        : `MaximumPollers ${Math.ceil(current / 10)} (up to ${current} concurrent invokes)`;
     return {
       applied: `The event source mappings have the ${at} the policy wants (the function's reserved concurrency is not touched)`,
       ready: `Scaling the event source mappings' provisioned pollers: ${at}`,

@@ -115,7 +115,7 @@ const actuatorRules = [
   },
   {
     rule: `!(${isLever(POLL)}) || (self.awsLambdaMinConcurrency >= ${POLLER_MIN} && self.awsLambdaMinConcurrency <= ${POLLER_MIN_MAX} && self.awsLambdaMinConcurrency % 10 == 0)`,
-    message: `actuator ${POLL} writes MinimumPollers = concurrency / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMinimum} pollers): awsLambdaMinConcurrency must be a multiple of 10 from ${POLLER_MIN} to ${POLLER_MIN_MAX}`,
+    message: `actuator ${POLL} writes MinimumPollers = awsLambdaMinConcurrency / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMinimum} pollers): awsLambdaMinConcurrency must be a multiple of 10 from ${POLLER_MIN} to ${POLLER_MIN_MAX}`,
     fieldPath: '.awsLambdaMinConcurrency',
     check: (s: ActuatorFields) =>
       s.actuator !== POLL ||
@@ -134,7 +134,7 @@ const actuatorRules = [
     },
     {
       rule: `!(${isLever(POLL)}) || !has(self.${max}) || (self.${max} <= ${POLLER_MAX_MAX} && self.${max} % 10 == 0)`,
-      message: `actuator ${POLL} writes MaximumPollers = ${max} / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMaximum} pollers): ${max} must be a multiple of 10 up to ${POLLER_MAX_MAX}`,
+      message: `actuator ${POLL} writes MaximumPollers up to ${max} / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMaximum} pollers): ${max} must be a multiple of 10 up to ${POLLER_MAX_MAX}`,
       fieldPath: `.${max}`,
       check: (s: ActuatorFields) =>
         s.actuator !== POLL || s[max] === undefined || (s[max] <= POLLER_MAX_MAX && s[max] % 10 === 0),
@@ -261,7 +261,7 @@ export const statusSchema = z
       .meta({ description: "The original operator's coarse state: PENDING, ADJUSTING, ADJUSTED or ERROR." }),
     concurrency: z.int().optional().meta({
       description:
-        'The reserved concurrency the function has now, as last observed or set; with a mapping actuator, the concurrency its value stands for (the MaximumConcurrency, or MinimumPollers × 10).',
+        'The reserved concurrency the function has now, as last observed or set; with a mapping actuator, the concurrency its value stands for (the MaximumConcurrency, or MaximumPollers × 10).',
     }),
     adjustedTimestamp: z
       .string()
