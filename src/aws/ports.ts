@@ -48,6 +48,14 @@ export interface EventSource {
   maximumConcurrency: number | undefined;
   /** BatchSize: messages per invocation (the policy uses it to tell served from overpulled in-flight messages). */
   batchSize?: number | undefined;
+  /** ProvisionedPollerConfig of a mapping in provisioned mode; undefined in standard mode. */
+  provisionedPollers?: ProvisionedPollers | undefined;
+}
+
+/** ProvisionedPollerConfig's SQS fields: pollers kept ready, and the most the mapping scales to. */
+export interface ProvisionedPollers {
+  minimum: number;
+  maximum: number;
 }
 
 export interface AccountConcurrency {
@@ -108,6 +116,17 @@ export interface FunctionPort {
   updateEventSourceMaximumConcurrency(
     uuid: string,
     value: number | undefined,
+    priority?: number,
+    options?: CallOptions,
+  ): Promise<void>;
+  /**
+   * UpdateEventSourceMapping with only ProvisionedPollerConfig {MinimumPollers, MaximumPollers};
+   * undefined turns provisioned mode off (`ProvisionedPollerConfig: {}`). Spends the shared
+   * control-plane bucket at `priority`.
+   */
+  updateEventSourceProvisionedPollers(
+    uuid: string,
+    pollers: ProvisionedPollers | undefined,
     priority?: number,
     options?: CallOptions,
   ): Promise<void>;

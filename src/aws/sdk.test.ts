@@ -1,5 +1,6 @@
 // The Lambda adapter's UpdateEventSourceMapping against awssim's HTTP endpoint: sets and removes a
-// mapping's MaximumConcurrency, spends the shared control-plane bucket, and classifies refusals.
+// mapping's MaximumConcurrency, sets its provisioned pollers, spends the shared control-plane
+// bucket, and classifies refusals.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseScenario } from '../awssim/scenario.ts';
@@ -51,6 +52,66 @@ describe('LambdaFunctions.updateEventSourceMaximumConcurrency against awssim', (
     await assert.rejects(
       functions.updateEventSourceMaximumConcurrency('00000000-0000-0000-0000-000000000000', 5),
       (e: unknown) => e instanceof AwsError && e.awsName === 'ResourceNotFoundException',
+    );
+  });
+});
+
+describe('LambdaFunctions.updateEventSourceProvisionedPollers against awssim', () => {
+  let h: Harness;
+  let functions: LambdaFunctions;
+  before(async () => {
+    h = await startHarness({
+      scenario: parseScenario({
+        name: 'pollers',
+        queues: [{ name: 'orders' }],
+        functions: [{ name: 'worker' }],
+        eventSourceMappings: [
+          {
+            function: 'worker',
+            queue: 'orders',
+            batchSize: 10,
+            provisionedPollers: { minimum: 3, maximum: 50 },
+          },
+        ],
+      }),
+    });
+    const clock = new ManualClock(0);
+    functions = new LambdaFunctions(
+      h.lambda,
+      {
+        controlPlane: new TokenBucket({ ratePerSecond: 10, clock }),
+        getFunction: new TokenBucket({ ratePerSecond: 50, clock }),
+      },
+      { now: () => 0 },
+    );
+  });
+  after(() => h?.close());
+
+  it('reads ProvisionedPollerConfig, writes both pollers, and refuses what AWS refuses', async () => {
+    const [mapping] = await functions.eventSources('worker');
+    assert.ok(mapping !== undefined);
+    assert.deepEqual(mapping.provisionedPollers, { minimum: 3, maximum: 50 });
+
+    await functions.updateEventSourceProvisionedPollers(mapping.uuid, { minimum: 2, maximum: 8 });
+    assert.deepEqual((await functions.eventSources('worker'))[0]?.provisionedPollers, {
+      minimum: 2,
+      maximum: 8,
+    });
+    assert.deepEqual(h.sim.world.esm(mapping.uuid).provisionedPollers, { minimum: 2, maximum: 8 });
+    // The shared listing shows our own write even while it is older than it (as for caps).
+    assert.deepEqual((await functions.eventSources('worker', { maxAgeMs: 60_000 }))[0]?.provisionedPollers, {
+      minimum: 2,
+      maximum: 8,
+    });
+
+    await assert.rejects(
+      functions.updateEventSourceProvisionedPollers(mapping.uuid, { minimum: 1, maximum: 8 }),
+      AwsError,
+    );
+    await assert.rejects(
+      functions.updateEventSourceMaximumConcurrency(mapping.uuid, 5),
+      AwsError,
+      'exclusive',
     );
   });
 });

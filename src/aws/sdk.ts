@@ -21,6 +21,7 @@ import type {
   EventSource,
   FunctionConcurrency,
   FunctionPort,
+  ProvisionedPollers,
   QueueMetrics,
   QueuePort,
   QueueRef,
@@ -289,7 +290,7 @@ export class LambdaFunctions implements FunctionPort {
   /** The account's mappings, listed once for every scaler of this binding. */
   readonly #mappings = new SharedRead<AccountMappings>();
   /** MaximumConcurrency we set, by mapping, newer than the listing may be. */
-  readonly #capsWritten = new Map<string, { at: number; value: number | undefined }>();
+  readonly #capsWritten = new Map<string, { at: number; patch: Partial<EventSource> }>();
   static readonly ACCOUNT_TTL_MS = 10_000;
 
   constructor(lambda: LambdaClient, buckets: LambdaBuckets, deps: CallDeps & { now: () => number }) {
@@ -419,7 +420,34 @@ export class LambdaFunctions implements FunctionPort {
       this.#cp(priority),
       options.signal,
     );
-    this.#capsWritten.set(uuid, { at: this.#now(), value });
+    this.#capsWritten.set(uuid, { at: this.#now(), patch: { maximumConcurrency: value } });
+  }
+
+  async updateEventSourceProvisionedPollers(
+    uuid: string,
+    pollers: ProvisionedPollers | undefined,
+    priority: number = Priority.ScaleUp,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await instrumented(
+      this.#deps,
+      'lambda',
+      'UpdateEventSourceMapping',
+      (abortSignal) =>
+        this.#lambda.send(
+          new UpdateEventSourceMappingCommand({
+            UUID: uuid,
+            ProvisionedPollerConfig:
+              pollers === undefined
+                ? {}
+                : { MinimumPollers: pollers.minimum, MaximumPollers: pollers.maximum },
+          }),
+          { abortSignal },
+        ),
+      this.#cp(priority),
+      options.signal,
+    );
+    this.#capsWritten.set(uuid, { at: this.#now(), patch: { provisionedPollers: pollers } });
   }
 
   /**
@@ -440,9 +468,7 @@ export class LambdaFunctions implements FunctionPort {
         return mine.map((m) => {
           // A cap we wrote after the listing started is newer than what the listing says.
           const written = this.#capsWritten.get(m.uuid);
-          return written !== undefined && written.at >= listing.at
-            ? { ...m, maximumConcurrency: written.value }
-            : { ...m };
+          return written !== undefined && written.at >= listing.at ? { ...m, ...written.patch } : { ...m };
         });
     }
     return (await this.#listMappings(functionName, options.signal)).map((m) => m.source);
@@ -490,6 +516,7 @@ export class LambdaFunctions implements FunctionPort {
             state: m.State ?? '',
             maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
             batchSize: m.BatchSize,
+            ...pollersOf(m.ProvisionedPollerConfig),
           },
           functionName: UNQUALIFIED_FUNCTION_ARN.exec(m.FunctionArn ?? '')?.[1],
         });
@@ -527,6 +554,15 @@ export class LambdaFunctions implements FunctionPort {
       throw error;
     }
   }
+}
+
+/** ProvisionedPollerConfig as the port names it; nothing in standard mode (no config, or `{}`). */
+function pollersOf(
+  c: { MinimumPollers?: number | undefined; MaximumPollers?: number | undefined } | undefined,
+): { provisionedPollers?: ProvisionedPollers } {
+  if (c === undefined || (c.MinimumPollers === undefined && c.MaximumPollers === undefined)) return {};
+  // AWS's SQS defaults when one is left out: MinimumPollers 2, MaximumPollers 200 (API_ProvisionedPollerConfig).
+  return { provisionedPollers: { minimum: c.MinimumPollers ?? 2, maximum: c.MaximumPollers ?? 200 } };
 }
 
 /** A stable factor in [0.9, 1.1) per name (FNV-1a), to spread periodic work across names. */

@@ -67,6 +67,8 @@ export interface EventSourceMappingView {
   readonly state: string;
   readonly batchSize: number;
   readonly maximumConcurrency: number | undefined;
+  /** ProvisionedPollerConfig in provisioned mode; undefined in standard mode. */
+  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number } | undefined;
 }
 
 /** Exact state of one queue and one function (see `Simulation.truthOf`). */
@@ -367,6 +369,7 @@ export class Simulation {
         state: e.state(),
         batchSize: e.batchSize,
         maximumConcurrency: e.maximumConcurrency,
+        ...(e.provisionedPollers === undefined ? {} : { provisionedPollers: { ...e.provisionedPollers } }),
       }));
       return to < all.length ? { mappings, nextMarker: String(to) } : { mappings };
     });

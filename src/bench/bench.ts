@@ -4,9 +4,15 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type LambdaConcurrencyScalerSpec, maxConcurrency, parseSpec } from '../api/v1alpha1/index.ts';
+import {
+  Actuator,
+  type LambdaConcurrencyScalerSpec,
+  MAXIMUM_CONCURRENCY,
+  maxConcurrency,
+  parseSpec,
+} from '../api/v1alpha1/index.ts';
 import { defaultBehaviour, defaultParams } from '../awssim/index.ts';
-import type { AccountMetrics, RunMetrics } from './metrics.ts';
+import { type AccountMetrics, type RunMetrics, setting } from './metrics.ts';
 import { CLAIRVOYANT_LOOKAHEAD_SECONDS, CLAIRVOYANT_UTILIZATION } from './reference.ts';
 import { type RunResult, singleTarget, type Target } from './run.ts';
 import type { Strategy } from './strategy.ts';
@@ -163,6 +169,40 @@ export const STATIC_MAX = 'static max';
 /** Reserved concurrency and the mapping's cap at the maximum all run: the floor of violations. */
 export const STATIC_MAX_CAPPED = 'static max + ESM cap';
 export const STATIC_MIN = 'static min';
+/** LatencySLO driving only the mapping's ScalingConfig.MaximumConcurrency (no reservation). */
+export const MAPPING_CAP_ALONE = 'LatencySLO, mapping cap alone (ours)';
+/** LatencySLO driving only a provisioned-mode mapping's MaximumPollers (no reservation). */
+export const PROVISIONED_POLLERS = 'LatencySLO, provisioned pollers (ours)';
+/** A provisioned-mode mapping left to AWS's own scaling (MinimumPollers 2): the lever's baseline. */
+export const PROVISIONED_ALONE = 'provisioned mode alone';
+/**
+ * Strategies that put the mapping in provisioned mode: another system than the clairvoyant's (a
+ * standard-mode mapping under reserved concurrency; in provisioned mode the mapping scales up to
+ * 1,000 a minute instead of 300), so "fewer violations and less capacity than the clairvoyant" is
+ * no breach of the reference for them; the lower bound, which holds for any mapping, still applies.
+ */
+export const PROVISIONED_MODE: ReadonlySet<string> = new Set([PROVISIONED_POLLERS, PROVISIONED_ALONE]);
+
+/** The scenario's bounds moved into what the lever can write (2–1000; whole pollers of 10, 20–20,000). */
+function boundsFor(
+  actuator: Actuator,
+  spec: LambdaConcurrencyScalerSpec,
+): Pick<LambdaConcurrencyScalerSpec, 'awsLambdaMinConcurrency' | 'awsLamndaMaxConcurrency'> & {
+  awsLambdaMaxConcurrency?: undefined;
+} {
+  const min = spec.awsLambdaMinConcurrency;
+  const max = maxConcurrency(spec);
+  if (actuator === Actuator.EventSourceMaximumConcurrency)
+    return {
+      awsLambdaMinConcurrency: Math.max(MAXIMUM_CONCURRENCY.min, min),
+      awsLamndaMaxConcurrency: Math.min(MAXIMUM_CONCURRENCY.max, max),
+    };
+  const lo = Math.min(2000, Math.max(20, Math.ceil(min / 10) * 10));
+  return {
+    awsLambdaMinConcurrency: lo,
+    awsLamndaMaxConcurrency: Math.min(20_000, Math.max(lo, Math.ceil(max / 10) * 10)),
+  };
+}
 
 /** Messages one unit processes per second at the start, from the scenario's function. */
 function initialThroughput(s: BenchScenario, t: Target): number {
@@ -261,15 +301,36 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
       label: RECOMMENDED,
       specs: each((spec, t) => ({ ...slo(spec, t), eventSourceMapping: { manageMaximumConcurrency: true } })),
     },
+    {
+      kind: 'operator',
+      label: MAPPING_CAP_ALONE,
+      specs: each((spec, t) => ({
+        ...slo(spec, t),
+        ...boundsFor(Actuator.EventSourceMaximumConcurrency, spec),
+        actuator: Actuator.EventSourceMaximumConcurrency,
+      })),
+    },
+    {
+      kind: 'operator',
+      label: PROVISIONED_POLLERS,
+      specs: each((spec, t) => ({
+        ...slo(spec, t),
+        ...boundsFor(Actuator.ProvisionedPollers, spec),
+        actuator: Actuator.ProvisionedPollers,
+      })),
+    },
     { kind: 'static', label: STATIC_MAX, concurrency: staticMax(s) },
     { kind: 'static', label: STATIC_MAX_CAPPED, concurrency: staticMax(s), capEventSource: true },
     { kind: 'static', label: STATIC_MIN, concurrency: s.targets.map((t) => t.spec.awsLambdaMinConcurrency) },
+    { kind: 'static', label: PROVISIONED_ALONE, concurrency: [], provisioned: true },
     { kind: 'clairvoyant', label: REFERENCE },
   ];
 }
 
 /** A human line per strategy for the report (the first scaler's settings). */
 export function describeStrategy(st: Strategy): string {
+  if (st.kind === 'static' && st.provisioned === true)
+    return 'no reserved concurrency; the mapping in provisioned mode with MinimumPollers 2 and MaximumPollers = the maximum / 10, scaling by itself (up to +1,000 concurrent invokes a minute)';
   if (st.kind === 'static') {
     const values = [...new Set(st.concurrency)].join('/');
     return `reserved concurrency fixed at ${values}${st.capEventSource === true ? ", and the event source mapping's MaximumConcurrency set to it (2–1,000) at the start" : ''}`;
@@ -288,6 +349,11 @@ export function describeStrategy(st: Strategy): string {
     spec.eventSourceMapping?.manageMaximumConcurrency === true
       ? "; the event source mapping's MaximumConcurrency kept at the reserved concurrency (2–1000), raised after it, lowered before it"
       : '';
+  const bounds = `bounds ${spec.awsLambdaMinConcurrency}–${maxConcurrency(spec)}`;
+  if (spec.actuator === Actuator.EventSourceMaximumConcurrency)
+    return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the mapping's ScalingConfig.MaximumConcurrency (no reserved concurrency, no account headroom taken), ${bounds}, ${every}`;
+  if (spec.actuator === Actuator.ProvisionedPollers)
+    return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the provisioned-mode mapping's MaximumPollers = ⌈concurrency / 10⌉ (MinimumPollers = the minimum / 10; no reserved concurrency), ${bounds}, ${every}`;
   if (p?.type === 'LatencySLO')
     return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}`;
   return `Step, threshold ${spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}`;
@@ -330,7 +396,7 @@ export function chartData(r: RunResult, maxPoints = 1200): ChartData {
     if (i >= 60) sum -= tl[i - 60]?.arrivals ?? 0;
     if (i % step !== 0 && i !== tl.length - 1) continue;
     out.t.push(p.t);
-    out.reserved.push(p.reserved);
+    out.reserved.push(setting(p));
     out.need.push(r.need[i] ?? 0);
     out.arrivals.push(sum / Math.min(60, i + 1));
   }

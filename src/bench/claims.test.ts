@@ -3,7 +3,16 @@
 // cap reached 0.00%.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ORIGINAL, RECOMMENDED, REFERENCE, STATIC_MAX, STATIC_MAX_CAPPED, WITHOUT_CAP } from './bench.ts';
+import {
+  ORIGINAL,
+  PROVISIONED_ALONE,
+  PROVISIONED_POLLERS,
+  RECOMMENDED,
+  REFERENCE,
+  STATIC_MAX,
+  STATIC_MAX_CAPPED,
+  WITHOUT_CAP,
+} from './bench.ts';
 import {
   type Aggregate,
   cheapestNearBest,
@@ -235,6 +244,19 @@ describe('referenceBreaches', () => {
         other,
       ]),
       [],
+    );
+  });
+
+  it('compares provisioned-mode strategies with the lower bound only, not with the standard-mode clairvoyant', () => {
+    const breaches = referenceBreaches([
+      run(REFERENCE, 5000, 50, { c: 20, o: 0 }),
+      run(PROVISIONED_POLLERS, 100, 30, { c: 20, o: 0 }),
+      run(PROVISIONED_ALONE, 0, 10, { c: 20, o: 0 }),
+    ]);
+    assert.equal(breaches.length, 1, breaches.join('\n'));
+    assert.match(
+      breaches[0] ?? '',
+      /provisioned mode alone held 10\.00 capacity-hours, below the lower bound/,
     );
   });
 

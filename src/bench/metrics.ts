@@ -12,6 +12,19 @@ const PRICE: Record<string, number> = {
 };
 const HOURS_PER_MONTH = 730;
 
+/**
+ * The concurrency a strategy holds for the function at one second: its reserved concurrency, or,
+ * for a mapping actuator (no reservation), what the mapping holds (TargetPoint.mappingHeld).
+ */
+export function held(p: TargetPoint): number {
+  return p.reserved + p.mappingHeld;
+}
+
+/** The value the strategy sets at one second: reserved concurrency, or the mapping's (TargetPoint.mappingSet). */
+export function setting(p: TargetPoint): number {
+  return p.reserved + p.mappingSet;
+}
+
 export interface RunMetrics {
   sent: number;
   deleted: number;
@@ -33,7 +46,10 @@ export interface RunMetrics {
   overMaxSeconds: number;
   /** Messages neither deleted nor dead-lettered at the end. */
   leftover: number;
-  /** Reserved concurrency held from the account pool, unit-hours. */
+  /**
+   * Reserved concurrency held from the account pool, unit-hours; for a function without one, what
+   * its mapping holds instead (its MaximumConcurrency, or its provisioned pollers' concurrency).
+   */
   capacityHours: number;
   /** The reference's lower bound on capacity-hours for this trace (reference.ts). */
   boundCapacityHours: number;
@@ -106,11 +122,12 @@ export function measure(m: MeasureInput): RunMetrics {
   let under = 0;
   let over = 0;
   for (let i = 0; i < m.timeline.length; i++) {
-    const reserved = (m.timeline[i] as TargetPoint).reserved;
+    const reserved = held(m.timeline[i] as TargetPoint);
     const need = m.need[i] as number;
     if (need > reserved) under += need - reserved;
     else over += reserved - need;
   }
+  const mappingSeconds = m.timeline.reduce((a, p) => a + p.mappingHeld, 0);
   const calls = flattenCalls(m.calls, hours);
   const reaction = reactions(m);
   const fn = r.functions[t.fn];
@@ -128,7 +145,7 @@ export function measure(m: MeasureInput): RunMetrics {
     dlqMoves: m.dlqMoves,
     overMaxSeconds: m.overMaxSeconds,
     leftover,
-    capacityHours: (r.reservedConcurrencySeconds[t.fn] ?? 0) / 3600,
+    capacityHours: ((r.reservedConcurrencySeconds[t.fn] ?? 0) + mappingSeconds) / 3600,
     boundCapacityHours: m.bound.capacityHours,
     boundOverSlo: m.bound.unavoidableOverSlo,
     underHours: under / 3600,
@@ -285,9 +302,9 @@ function reactions(m: MeasureInput): { episodes: number; worst: number | null } 
   while (i < tl.length) {
     const p = tl[i] as TargetPoint;
     const mu = m.throughput(p.t);
-    const threshold = Math.max(1, p.reserved) * mu * (m.target.sloSeconds / 2);
+    const threshold = Math.max(1, held(p)) * mu * (m.target.sloSeconds / 2);
     const waiting = Math.max(0, p.visible + p.inFlight - p.concurrency * batch);
-    if (!(waiting > threshold && p.reserved < m.max)) {
+    if (!(waiting > threshold && held(p) < m.max)) {
       i++;
       continue;
     }

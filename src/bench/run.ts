@@ -2,7 +2,13 @@
 // driving every scaler of it (the operator's own reconciler, the original operator's model, a
 // fixed value or the clairvoyant reference), and the per-scaler and account measurements.
 // Shared by `npm run simulate` (what-if) and `npm run bench`.
-import { type LambdaConcurrencyScalerSpec, maxConcurrency } from '../api/v1alpha1/index.ts';
+import {
+  Actuator,
+  actuatorOf,
+  INVOKES_PER_POLLER,
+  type LambdaConcurrencyScalerSpec,
+  maxConcurrency,
+} from '../api/v1alpha1/index.ts';
 import { capFor } from '../aws/ports.ts';
 import {
   AwsApiError,
@@ -14,7 +20,8 @@ import {
   type Scenario,
   type Simulation,
 } from '../awssim/index.ts';
-import { type AccountMetrics, measure, measureAccount, type RunMetrics } from './metrics.ts';
+import { pollersFor } from '../controller/actuate-mapping.ts';
+import { type AccountMetrics, measure, measureAccount, type RunMetrics, setting } from './metrics.ts';
 import { startOperator } from './operator.ts';
 import { startOriginalOperator } from './original.ts';
 import { accountUnavoidable, capacityLowerBound, clairvoyantCapacity } from './reference.ts';
@@ -66,6 +73,14 @@ export interface TargetPoint {
   concurrency: number;
   /** The mapping's pollers. */
   pollers: number;
+  /**
+   * Without reserved concurrency (a mapping actuator), the concurrency the mappings hold instead:
+   * in provisioned mode their pollers' (never below MinimumPollers × 10), else the sum of their
+   * MaximumConcurrency (0 while one has none: unlimited, the account's pool). 0 with a reservation.
+   */
+  mappingHeld: number;
+  /** Without reserved concurrency, what is set on the mappings: MaximumPollers × 10, or the caps. */
+  mappingSet: number;
 }
 
 /** What one scaler measured. */
@@ -131,14 +146,40 @@ function initialScenario(w: Workload, targets: readonly Target[], s: Strategy): 
     ]),
   );
   const capped = s.kind === 'static' && s.capEventSource === true;
+  // A mapping actuator's function has no reservation; its mapping starts at the minimum, in
+  // provisioned mode for ProvisionedPollers (as its user configured it before the operator).
+  const mappingOnly = new Map<string, { actuator: Actuator; spec: LambdaConcurrencyScalerSpec }>();
+  targets.forEach((t, i) => {
+    if (s.kind === 'static' && s.provisioned === true)
+      mappingOnly.set(t.fn, { actuator: Actuator.ProvisionedPollers, spec: t.spec });
+    const spec = s.kind === 'operator' ? s.specs[i] : undefined;
+    if (spec !== undefined && actuatorOf(spec) !== Actuator.ReservedConcurrency)
+      mappingOnly.set(t.fn, { actuator: actuatorOf(spec), spec });
+  });
   return {
     ...w.scenario,
     functions: w.scenario.functions.map((f) => {
       const r = start.get(f.name);
+      if (mappingOnly.has(f.name)) {
+        const { reservedConcurrency: _none, ...unreserved } = f;
+        return unreserved;
+      }
       return r === undefined ? f : { ...f, reservedConcurrency: r };
     }),
     eventSourceMappings: w.scenario.eventSourceMappings.map((e) => {
       const r = start.get(e.function);
+      const m = mappingOnly.get(e.function);
+      if (m !== undefined && s.kind === 'static')
+        return {
+          ...e,
+          provisionedPollers: { minimum: 2, maximum: pollersFor(maxConcurrency(m.spec), 0).maximum },
+        };
+      if (m?.actuator === Actuator.ProvisionedPollers) {
+        const p = pollersFor(m.spec.awsLambdaMinConcurrency, m.spec.awsLambdaMinConcurrency);
+        return { ...e, provisionedPollers: p };
+      }
+      if (m?.actuator === Actuator.EventSourceMaximumConcurrency)
+        return { ...e, maximumConcurrency: capFor(m.spec.awsLambdaMinConcurrency) };
       return capped && r !== undefined ? { ...e, maximumConcurrency: capFor(r) } : e;
     }),
   };
@@ -187,6 +228,8 @@ function sampler(sim: Simulation, targets: readonly Target[]): TargetPoint[][] {
     const t = Math.round(sim.elapsedMs() / 1000);
     targets.forEach((tg, i) => {
       const x = sim.truthOf(tg.queue, tg.fn);
+      const pollers = sim.esmConcurrency(tg.fn);
+      const viaMapping = x.reserved === null ? mappingCapacity(sim, tg.fn, pollers) : { held: 0, set: 0 };
       series[i]?.push({
         t,
         arrivals: x.sent - (sent[i] as number),
@@ -195,12 +238,28 @@ function sampler(sim: Simulation, targets: readonly Target[]): TargetPoint[][] {
         delayed: x.delayed,
         reserved: x.reserved ?? 0,
         concurrency: x.running,
-        pollers: sim.esmConcurrency(tg.fn),
+        pollers,
+        mappingHeld: viaMapping.held,
+        mappingSet: viaMapping.set,
       });
       sent[i] = x.sent;
     });
   });
   return series;
+}
+
+/** What an unreserved function's mappings hold and have set (TargetPoint.mappingHeld, mappingSet). */
+function mappingCapacity(sim: Simulation, fn: string, pollers: number): { held: number; set: number } {
+  const ms = sim.eventSourceMappings(fn).filter((m) => m.enabled);
+  if (ms.length === 0) return { held: 0, set: 0 };
+  if (ms.some((m) => m.provisionedPollers !== undefined))
+    return {
+      held: pollers,
+      set: ms.reduce((a, m) => a + (m.provisionedPollers?.maximum ?? 0) * INVOKES_PER_POLLER, 0),
+    };
+  if (ms.some((m) => m.maximumConcurrency === undefined)) return { held: 0, set: 0 };
+  const caps = ms.reduce((a, m) => a + (m.maximumConcurrency ?? 0), 0);
+  return { held: caps, set: caps };
 }
 
 /** The arrivals of every target, second by second, for a seed: what the clairvoyant knows. */
@@ -399,13 +458,13 @@ function clairvoyant(
   };
 }
 
-/** Each second's change of reserved concurrency. */
+/** Each second's change of what the strategy sets (reserved concurrency, or the mapping's value). */
 function actionsOf(tl: readonly TargetPoint[]): Action[] {
   const out: Action[] = [];
   for (let i = 1; i < tl.length; i++) {
     const a = tl[i - 1] as TargetPoint;
     const b = tl[i] as TargetPoint;
-    if (a.reserved !== b.reserved) out.push({ t: b.t, from: a.reserved || null, to: b.reserved || null });
+    if (setting(a) !== setting(b)) out.push({ t: b.t, from: setting(a) || null, to: setting(b) || null });
   }
   return out;
 }

@@ -81,11 +81,20 @@ export function simulatedLambda(sim: Simulation): LambdaClient {
         return {};
       }
       if (command instanceof UpdateEventSourceMappingCommand) {
-        sim.updateEventSourceMaximumConcurrency(
-          command.input.UUID ?? '',
-          command.input.ScalingConfig?.MaximumConcurrency,
-        );
-        return { UUID: command.input.UUID };
+        const i = command.input;
+        if (i.ProvisionedPollerConfig !== undefined) {
+          const p = i.ProvisionedPollerConfig;
+          sim.updateEventSourceProvisionedPollers(
+            i.UUID ?? '',
+            p.MinimumPollers === undefined && p.MaximumPollers === undefined
+              ? undefined
+              : {
+                  ...(p.MinimumPollers === undefined ? {} : { minimum: p.MinimumPollers }),
+                  ...(p.MaximumPollers === undefined ? {} : { maximum: p.MaximumPollers }),
+                },
+          );
+        } else sim.updateEventSourceMaximumConcurrency(i.UUID ?? '', i.ScalingConfig?.MaximumConcurrency);
+        return { UUID: i.UUID };
       }
       if (command instanceof ListEventSourceMappingsCommand) {
         const i = command.input;
@@ -104,6 +113,14 @@ export function simulatedLambda(sim: Simulation): LambdaClient {
             ...(m.maximumConcurrency === undefined
               ? {}
               : { ScalingConfig: { MaximumConcurrency: m.maximumConcurrency } }),
+            ...(m.provisionedPollers === undefined
+              ? {}
+              : {
+                  ProvisionedPollerConfig: {
+                    MinimumPollers: m.provisionedPollers.minimum,
+                    MaximumPollers: m.provisionedPollers.maximum,
+                  },
+                }),
           })),
           ...(page.nextMarker === undefined ? {} : { NextMarker: page.nextMarker }),
         };

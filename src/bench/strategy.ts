@@ -29,6 +29,11 @@ export interface StaticStrategy {
   concurrency: number[];
   /** Also set the mappings' MaximumConcurrency to it (2–1000) at the start. */
   capEventSource?: boolean;
+  /**
+   * No reservation at all: the mappings in provisioned mode with AWS's default MinimumPollers 2 and
+   * MaximumPollers = the maximum / 10, left to scale by themselves (`concurrency` is not used).
+   */
+  provisioned?: boolean;
 }
 
 /**

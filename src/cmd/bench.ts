@@ -165,9 +165,9 @@ function scenarioChart(s: BenchScenario, runs: RunSummary[]): string {
     });
   }
   return lineChart({
-    title: `${s.title}: reserved concurrency by strategy (seed ${runs[0]?.seed ?? ''})`,
+    title: `${s.title}: reserved concurrency (or the mapping's cap) by strategy (seed ${runs[0]?.seed ?? ''})`,
     leftLabel: 'arrivals per second',
-    rightLabel: 'reserved concurrency',
+    rightLabel: 'reserved concurrency / mapping cap',
     series,
     width: 1100,
     height: 460,

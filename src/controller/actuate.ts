@@ -5,6 +5,7 @@ import {
   EventReason,
   type LambdaConcurrencyScaler,
   type LambdaConcurrencyScalerSpec,
+  type Actuator as Lever,
   maxConcurrency,
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode } from '../aws/errors.ts';
@@ -20,7 +21,14 @@ import type { Mapping } from './status-builder.ts';
 /** What a function had before the operator, as status.originalConcurrency records it. */
 export interface Original {
   reserved?: number | undefined;
-  eventSources?: readonly { uuid: string; maximumConcurrency?: number | undefined }[] | undefined;
+  actuator?: Lever | undefined;
+  eventSources?:
+    | readonly {
+        uuid: string;
+        maximumConcurrency?: number | undefined;
+        provisionedPollers?: { minimumPollers: number; maximumPollers: number } | undefined;
+      }[]
+    | undefined;
 }
 
 export class Actuator {

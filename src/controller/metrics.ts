@@ -29,13 +29,13 @@ export class ScalerMetrics {
     });
     this.desired = new Gauge({
       name: 'lcs_desired_concurrency',
-      help: 'Reserved concurrency the policy asked for',
+      help: 'Concurrency the policy asked for: reserved concurrency, or with a mapping spec.actuator the MaximumConcurrency / MaximumPollers × 10 it writes',
       labelNames,
       registers,
     });
     this.applied = new Gauge({
       name: 'lcs_applied_concurrency',
-      help: 'Reserved concurrency the function has, as last observed or set',
+      help: 'Reserved concurrency the function has, as last observed or set (with a mapping spec.actuator, the concurrency the mapping is set to)',
       labelNames,
       registers,
     });
@@ -53,7 +53,7 @@ export class ScalerMetrics {
     });
     this.actions = new Counter({
       name: 'lcs_scaling_actions_total',
-      help: 'Changes of reserved concurrency made, by direction and reason',
+      help: 'Changes of reserved concurrency (or, with a mapping spec.actuator, of the mapping) made, by direction and reason',
       labelNames: [...labelNames, 'direction', 'reason'],
       registers,
     });

@@ -71,7 +71,11 @@ export async function observeRest(
     link = {
       linked: ours.length > 0,
       batchSize: ours[0]?.batchSize,
-      mappings: ours.map((m) => ({ uuid: m.uuid, maximumConcurrency: m.maximumConcurrency })),
+      mappings: ours.map((m) => ({
+        uuid: m.uuid,
+        maximumConcurrency: m.maximumConcurrency,
+        ...(m.provisionedPollers === undefined ? {} : { provisionedPollers: { ...m.provisionedPollers } }),
+      })),
       at: now,
     };
     record.eventSources = link;

@@ -601,6 +601,7 @@ function fnAt5(aws: FakeAws): FunctionPort {
     deleteConcurrency: () => aws.deleteConcurrency(),
     updateEventSourceMaximumConcurrency: (uuid: string, v: number | undefined) =>
       aws.updateEventSourceMaximumConcurrency(uuid, v),
+    updateEventSourceProvisionedPollers: (uuid, p) => aws.updateEventSourceProvisionedPollers(uuid, p),
     eventSources: () => aws.eventSources(),
     accountConcurrency: () => aws.accountConcurrency(),
   };

@@ -3,10 +3,12 @@
 // (actuate.ts), report (one status patch, only when it changed) — and finalize on deletion.
 import { isDeepStrictEqual } from 'node:util';
 import {
+  actuatorOf,
   contradictions,
   EventReason,
   FINALIZER,
   type LambdaConcurrencyScaler,
+  Actuator as Lever,
   maxConcurrency,
   OnDelete,
   PAUSED_ANNOTATION,
@@ -18,7 +20,8 @@ import {
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionPort } from '../aws/ports.ts';
 import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
-import { Actuator, labels } from './actuate.ts';
+import { Actuator, labels, type Original } from './actuate.ts';
+import { checkMappingMode, leverValue, MappingActuator } from './actuate-mapping.ts';
 import { type ClaimCandidate, FunctionClaims } from './claims.ts';
 import { HeadroomLedger } from './headroom.ts';
 import { type Observation, observeFunction, observeQueue, observeRest } from './observe.ts';
@@ -39,10 +42,13 @@ export class ScalerReconciler {
   readonly #headroom = new HeadroomLedger(120_000);
   readonly #claims = new FunctionClaims();
   readonly #actuator: Actuator;
+  /** Writes the mappings instead, for spec.actuator EventSourceMaximumConcurrency and ProvisionedPollers. */
+  readonly #mappingActuator: MappingActuator;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#actuator = new Actuator(deps, this.#headroom);
+    this.#mappingActuator = new MappingActuator(deps);
   }
 
   async reconcile(key: string, signal: AbortSignal = new AbortController().signal): Promise<ReconcileResult> {
@@ -68,6 +74,7 @@ export class ScalerReconciler {
       return {};
     }
     const spec = parsed.spec;
+    report.lever(actuatorOf(spec));
     const config = resolvePolicyConfig(spec);
     this.#deps.metrics?.min.set(labels(scaler), spec.awsLambdaMinConcurrency);
     this.#deps.metrics?.max.set(labels(scaler), maxConcurrency(spec));
@@ -187,7 +194,7 @@ export class ScalerReconciler {
         spec.dryRun !== true &&
         (spec.onDelete ?? OnDelete.Restore) === OnDelete.Restore
       ) {
-        const restored = await this.#actuator.restore(aws, held, original, signal);
+        const restored = await this.#restore(aws, held, original, signal);
         this.#deps.event(scaler, 'Normal', EventReason.Released, `No longer scaling ${held}: ${restored}`);
       }
       this.#claims.release((other) => other === id, held);
@@ -217,10 +224,31 @@ export class ScalerReconciler {
       return { requeueAfterMs: this.#deps.stalledRetryMs ?? 300_000 };
     }
     const observed = await observeRest(pass, fn, queue, refreshMs);
-    const manageCaps = spec.eventSourceMapping?.manageMaximumConcurrency === true;
+    const lever = actuatorOf(spec);
+    const recorded = status.originalConcurrency;
+    if (recorded !== undefined && (recorded.actuator ?? Lever.ReservedConcurrency) !== lever) {
+      // spec.actuator changed: give back what the previous lever wrote, then record afresh.
+      if (spec.dryRun !== true) {
+        const restored = await this.#restore(aws, fn.functionArn, recorded, signal);
+        this.#deps.event(
+          scaler,
+          'Normal',
+          EventReason.Restored,
+          `spec.actuator is now ${lever} (was ${recorded.actuator ?? Lever.ReservedConcurrency}): ${restored}`,
+        );
+      }
+      report.leverReleased();
+      pass.record.lastApplied = undefined;
+      pass.record.eventSources = undefined;
+      return { requeueAfterMs: 1 };
+    }
+    if (lever !== Lever.ReservedConcurrency) checkMappingMode(lever, observed.mappings, queue.arn);
+    const manageCaps =
+      lever === Lever.ReservedConcurrency && spec.eventSourceMapping?.manageMaximumConcurrency === true;
     if (status.originalConcurrency === undefined) {
       // Record what to restore before the first change, in its own status write.
-      report.original(fn.functionArn, fn.reserved, manageCaps ? observed.mappings : undefined);
+      const mappings = manageCaps || lever !== Lever.ReservedConcurrency ? observed.mappings : undefined;
+      report.original(fn.functionArn, fn.reserved, mappings, lever);
       return { requeueAfterMs: 1 };
     }
     if (held === undefined) report.holds(fn.functionArn); // a status from before status.functionArn
@@ -236,9 +264,15 @@ export class ScalerReconciler {
   async #decideAndAct(pass: Pass, observed: Observation): Promise<void> {
     const { scaler, spec, config, report, aws, record, signal, now } = pass;
     const previous = scaler.status ?? {};
+    const lever = actuatorOf(spec);
     const manageCaps = spec.eventSourceMapping?.manageMaximumConcurrency === true;
     const recordedCaps = previous.originalConcurrency?.eventSources;
-    if (!manageCaps && recordedCaps !== undefined && spec.dryRun !== true) {
+    if (
+      lever === Lever.ReservedConcurrency &&
+      !manageCaps &&
+      recordedCaps !== undefined &&
+      spec.dryRun !== true
+    ) {
       // Turned off: give the mappings back their own caps and stop managing them.
       const restored = await this.#actuator.restoreCaps(aws, recordedCaps, observed.mappings, 'both', signal);
       report.forgetEventSources();
@@ -251,19 +285,22 @@ export class ScalerReconciler {
         );
     }
     const state = record.policy?.state ?? restorePolicyState(previous.policyState);
+    // The concurrency the lever holds now: the policy decides on it, whatever writes it.
+    const current =
+      lever === Lever.ReservedConcurrency ? observed.fn.reserved : leverValue(lever, observed.mappings);
     const { decision, nextState } = decide(
       {
         spec,
         config,
         metrics: observed.metrics ?? { error: observed.metricsError ?? 'metrics unavailable' },
-        currentConcurrency: observed.fn.reserved ?? null,
+        currentConcurrency: current ?? null,
         lastApplied: previous.appliedConcurrency ?? null,
         ...(observed.batchSize === undefined ? {} : { batchSize: observed.batchSize }),
       },
       state,
       now,
     );
-    report.policy(nextState, decision.desired ?? observed.fn.reserved ?? null);
+    report.policy(nextState, decision.desired ?? current ?? null);
     if (observed.metrics !== undefined) {
       report.backlog(observed.metrics);
       const m = this.#deps.metrics?.backlog;
@@ -271,7 +308,15 @@ export class ScalerReconciler {
       m?.set({ ...labels(scaler), kind: 'in_flight' }, observed.metrics.inFlight);
       m?.set({ ...labels(scaler), kind: 'delayed' }, observed.metrics.delayed);
     } else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
-    await this.#actuator.apply(pass, observed, decision, manageCaps);
+    if (lever === Lever.ReservedConcurrency) await this.#actuator.apply(pass, observed, decision, manageCaps);
+    else await this.#mappingActuator.apply(pass, observed, decision, lever);
+  }
+
+  /** Gives `fn` back what the lever the values were recorded for wrote (status.originalConcurrency). */
+  #restore(aws: AwsPorts, fn: string, original: Original, signal: AbortSignal): Promise<string> {
+    return (original.actuator ?? Lever.ReservedConcurrency) === Lever.ReservedConcurrency
+      ? this.#actuator.restore(aws, fn, original, signal)
+      : this.#mappingActuator.restore(aws, fn, original, signal);
   }
 
   /** The regular poll: measured for lateness, jittered by ±5 % so scalers do not march in step. */
@@ -299,7 +344,7 @@ export class ScalerReconciler {
     if (restore && original !== undefined && (holder === undefined || holder === id)) {
       try {
         const aws = this.#fenced(scaler, await this.#deps.aws(scaler, signal));
-        const restored = await this.#actuator.restore(aws, fn, original, signal);
+        const restored = await this.#restore(aws, fn, original, signal);
         this.#deps.event(scaler, 'Normal', EventReason.Restored, restored);
       } catch (error) {
         if (error instanceof AwsError && error.code === AwsErrorCode.Deferred && !signal.aborted)
@@ -356,6 +401,10 @@ export class ScalerReconciler {
       updateEventSourceMaximumConcurrency: (...a) => {
         check();
         return f.updateEventSourceMaximumConcurrency(...a);
+      },
+      updateEventSourceProvisionedPollers: (...a) => {
+        check();
+        return f.updateEventSourceProvisionedPollers(...a);
       },
     };
     return { ...aws, functions };
@@ -441,6 +490,7 @@ export class ScalerReconciler {
 
 function reasonFor(error: AwsError): Reason {
   if (error.awsName === 'NotAnEventSource') return Reason.NotAnEventSource;
+  if (error.awsName === 'EventSourceMode') return Reason.EventSourceMode;
   switch (error.code) {
     case AwsErrorCode.QueueNotFound:
       return Reason.QueueNotFound;

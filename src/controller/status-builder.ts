@@ -2,6 +2,7 @@
 // follow kstatus (Ready always present; Reconciling and Stalled only while true) and transition
 // times move only on real changes; `transitions` names the Warning events a change deserves.
 import {
+  Actuator,
   type Condition,
   ConditionType,
   EventReason,
@@ -10,7 +11,7 @@ import {
   Reason,
   State,
 } from '../api/v1alpha1/index.ts';
-import type { QueueMetrics } from '../aws/ports.ts';
+import type { ProvisionedPollers, QueueMetrics } from '../aws/ports.ts';
 import type { PolicyState } from '../policy/index.ts';
 import {
   type ConditionInput,
@@ -23,6 +24,8 @@ import {
 export interface Mapping {
   uuid: string;
   maximumConcurrency: number | undefined;
+  /** ProvisionedPollerConfig in provisioned mode; undefined in standard mode. */
+  provisionedPollers?: ProvisionedPollers | undefined;
 }
 
 /** How this reconcile ended, as far as Ready is concerned. */
@@ -39,6 +42,8 @@ export class StatusBuilder {
   readonly #generation: number;
   readonly #now: number;
   #outcome: Outcome;
+  /** What the operator writes, for the words of ConcurrencyApplied and Ready. */
+  #lever: Actuator = Actuator.ReservedConcurrency;
 
   constructor(previous: LambdaConcurrencyScalerStatus, generation: number, now: number) {
     this.status = structuredClone(previous);
@@ -91,6 +96,11 @@ export class StatusBuilder {
       this.#remove(ConditionType.Reconciling);
     }
     return this.status;
+  }
+
+  /** The spec's actuator: conditions then speak of what it writes. */
+  lever(actuator: Actuator): void {
+    this.#lever = actuator;
   }
 
   paused(): void {
@@ -172,21 +182,33 @@ export class StatusBuilder {
     functionArn: string,
     reserved: number | undefined,
     mappings: readonly Mapping[] | undefined,
+    actuator: Actuator = Actuator.ReservedConcurrency,
   ): void {
     this.status.functionArn = functionArn;
-    this.status.originalConcurrency =
-      reserved === undefined ? { recordedAt: iso(this.#now) } : { reserved, recordedAt: iso(this.#now) };
+    this.status.originalConcurrency = {
+      ...(reserved === undefined ? {} : { reserved }),
+      ...(actuator === Actuator.ReservedConcurrency ? {} : { actuator }),
+      recordedAt: iso(this.#now),
+    };
     if (mappings !== undefined) this.originalEventSources(mappings);
-    if (reserved !== undefined) this.status.concurrency = reserved;
+    if (reserved !== undefined && actuator === Actuator.ReservedConcurrency)
+      this.status.concurrency = reserved;
   }
 
   originalEventSources(mappings: readonly Mapping[]): void {
     const original = this.status.originalConcurrency ?? { recordedAt: iso(this.#now) };
-    original.eventSources = mappings.map((m) =>
-      m.maximumConcurrency === undefined
-        ? { uuid: m.uuid }
-        : { uuid: m.uuid, maximumConcurrency: m.maximumConcurrency },
-    );
+    original.eventSources = mappings.map((m) => ({
+      uuid: m.uuid,
+      ...(m.maximumConcurrency === undefined ? {} : { maximumConcurrency: m.maximumConcurrency }),
+      ...(m.provisionedPollers === undefined
+        ? {}
+        : {
+            provisionedPollers: {
+              minimumPollers: m.provisionedPollers.minimum,
+              maximumPollers: m.provisionedPollers.maximum,
+            },
+          }),
+    }));
     this.status.originalConcurrency = original;
   }
 
@@ -198,10 +220,21 @@ export class StatusBuilder {
   /** Lets go of the function held so far (restored): nothing recorded, nothing applied. */
   released(): void {
     delete this.status.functionArn;
+    this.leverReleased();
+  }
+
+  /** Gave back what the previous actuator wrote (restored): recorded and applied values are gone. */
+  leverReleased(): void {
     delete this.status.originalConcurrency;
     delete this.status.appliedConcurrency;
     delete this.status.eventSourceMaximumConcurrency;
+    delete this.status.provisionedPollers;
     delete this.status.concurrency;
+  }
+
+  /** The ProvisionedPollerConfig the mappings have now (actuator ProvisionedPollers). */
+  provisionedPollers(pollers: { minimum: number; maximum: number }): void {
+    this.status.provisionedPollers = { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum };
   }
 
   forgetEventSources(): void {
@@ -231,14 +264,14 @@ export class StatusBuilder {
   }
 
   #ok(current: number | undefined): void {
-    const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;
+    const { applied, ready } = leverWords(this.#lever, current);
     this.#set({
       type: ConditionType.ConcurrencyApplied,
       status: 'True',
       reason: Reason.Applied,
-      message: `The function has the ${at} the policy wants`,
+      message: applied,
     });
-    this.#outcome = { kind: 'ready', reason: Reason.Succeeded, message: `Scaling the function: ${at}` };
+    this.#outcome = { kind: 'ready', reason: Reason.Succeeded, message: ready };
   }
 
   /** Warning events for conditions that just went bad (never once per poll). */
@@ -268,4 +301,27 @@ export class StatusBuilder {
     }
     return out;
   }
+}
+
+/** ConcurrencyApplied's and Ready's messages, in the words of what the actuator writes. */
+function leverWords(lever: Actuator, current: number | undefined): { applied: string; ready: string } {
+  if (lever === Actuator.EventSourceMaximumConcurrency) {
+    const at = current === undefined ? 'no MaximumConcurrency' : `MaximumConcurrency ${current}`;
+    return {
+      applied: `The event source mappings have the ${at} the policy wants (the function's reserved concurrency is not touched)`,
+      ready: `Scaling the event source mappings: ${at}`,
+    };
+  }
+  if (lever === Actuator.ProvisionedPollers) {
+    const at =
+      current === undefined
+        ? 'no provisioned pollers'
+        : `MaximumPollers ${Math.ceil(current / 10)} (up to ${current} concurrent invokes)`;
+    return {
+      applied: `The event source mappings have the ${at} the policy wants (the function's reserved concurrency is not touched)`,
+      ready: `Scaling the event source mappings' provisioned pollers: ${at}`,
+    };
+  }
+  const at = current === undefined ? 'no reserved concurrency' : `reserved concurrency ${current}`;
+  return { applied: `The function has the ${at} the policy wants`, ready: `Scaling the function: ${at}` };
 }

@@ -133,6 +133,49 @@ const hostile = {
     message: /credentials\.externalId may contain only/,
     path: 'spec.credentials.externalId',
   },
+  'a mapping cap below the 2 AWS accepts': {
+    patch: { actuator: 'EventSourceMaximumConcurrency', awsLambdaMinConcurrency: 1 },
+    message: /actuator EventSourceMaximumConcurrency .* awsLambdaMinConcurrency must be at least 2/,
+    path: 'spec.awsLambdaMinConcurrency',
+  },
+  'a mapping cap above the 1,000 AWS accepts': {
+    patch: {
+      actuator: 'EventSourceMaximumConcurrency',
+      awsLambdaMinConcurrency: 2,
+      awsLamndaMaxConcurrency: 1001,
+    },
+    message: /from 2 to 1000: awsLamndaMaxConcurrency must be at most 1000/,
+    path: 'spec.awsLamndaMaxConcurrency',
+  },
+  'provisioned pollers below the 2 pollers AWS requires': {
+    patch: { actuator: 'ProvisionedPollers', awsLambdaMinConcurrency: 10, awsLamndaMaxConcurrency: 100 },
+    message: /awsLambdaMinConcurrency must be a multiple of 10 from 20 to 2000/,
+    path: 'spec.awsLambdaMinConcurrency',
+  },
+  'provisioned pollers with a bound that is not whole pollers': {
+    patch: { actuator: 'ProvisionedPollers', awsLambdaMinConcurrency: 20, awsLambdaMaxConcurrency: 105 },
+    message: /awsLambdaMaxConcurrency must be a multiple of 10 up to 20000/,
+    path: 'spec.awsLambdaMaxConcurrency',
+  },
+  'provisioned pollers beyond the 2,000 MaximumPollers': {
+    patch: { actuator: 'ProvisionedPollers', awsLambdaMinConcurrency: 20, awsLamndaMaxConcurrency: 20_010 },
+    message: /awsLamndaMaxConcurrency must be a multiple of 10 up to 20000/,
+    path: 'spec.awsLamndaMaxConcurrency',
+  },
+  'a mapping actuator with manageMaximumConcurrency as well': {
+    patch: {
+      actuator: 'EventSourceMaximumConcurrency',
+      awsLambdaMinConcurrency: 2,
+      eventSourceMapping: { manageMaximumConcurrency: true },
+    },
+    message: /eventSourceMapping\.manageMaximumConcurrency goes with actuator ReservedConcurrency/,
+    path: 'spec.eventSourceMapping.manageMaximumConcurrency',
+  },
+  'an actuator AWS does not have': {
+    patch: { actuator: 'ProvisionedConcurrency' },
+    message: /spec\.actuator: Unsupported value/,
+    path: 'spec.actuator',
+  },
 } satisfies Record<string, Hostile>;
 
 describe('admission of hostile specs', () => {
@@ -160,6 +203,16 @@ describe('admission of hostile specs', () => {
       },
       china: { awsSQSName: 'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/orders' },
       legacy: { awsSQSName: 'https://queue.amazonaws.com/123456789012/orders', region: 'us-east-1' },
+      'the mapping cap alone': { actuator: 'EventSourceMaximumConcurrency', awsLambdaMinConcurrency: 2 },
+      'provisioned pollers': {
+        actuator: 'ProvisionedPollers',
+        awsLambdaMinConcurrency: 20,
+        awsLamndaMaxConcurrency: 20_000,
+      },
+      'reserved concurrency with the cap, spelled out': {
+        actuator: 'ReservedConcurrency',
+        eventSourceMapping: { manageMaximumConcurrency: true },
+      },
       arns: {
         awsSQSName: 'arn:aws:sqs:eu-west-1:123456789012:orders',
         awsLambdaName: 'arn:aws:lambda:eu-west-1:123456789012:function:f',
@@ -208,6 +261,12 @@ const nasty = fc.oneof(
 const number = fc.oneof(
   fc.integer({ min: -5, max: 2000 }),
   fc.constantFrom(0, 1, 2_147_483_647, 2_147_483_648, -1, 1.5, Number.MAX_SAFE_INTEGER),
+  // The edges of the mapping actuators' ranges (MaximumConcurrency 2-1000, pollers of 10).
+  fc.constantFrom(2, 10, 20, 30, 1000, 1001, 2000, 2010, 20_000, 20_010),
+);
+const actuator = fc.oneof(
+  fc.constantFrom('ReservedConcurrency', 'EventSourceMaximumConcurrency', 'ProvisionedPollers'),
+  nasty,
 );
 
 const hostileSpec = fc.record(
@@ -232,6 +291,8 @@ const hostileSpec = fc.record(
     ),
     pollingIntervalSeconds: number,
     priority: number,
+    actuator,
+    eventSourceMapping: fc.record({ manageMaximumConcurrency: fc.boolean() }, { requiredKeys: [] }),
   },
   {
     requiredKeys: [
@@ -258,6 +319,19 @@ describe('fuzzing specs through real admission', () => {
               value: fc.oneof(nasty, number),
             })
             .map(({ field, value }) => ({ ...base, [field]: value })),
+          // Near-valid for a mapping actuator: its bounds at and around AWS's ranges.
+          fc
+            .record({
+              actuator,
+              awsLambdaMinConcurrency: number,
+              awsLamndaMaxConcurrency: number,
+              manage: fc.boolean(),
+            })
+            .map(({ manage, ...fields }) => ({
+              ...base,
+              ...fields,
+              ...(manage ? { eventSourceMapping: { manageMaximumConcurrency: true } } : {}),
+            })),
         ),
         async (spec) => {
           const verdict = await admit(spec);

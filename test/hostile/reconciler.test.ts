@@ -73,6 +73,9 @@ class Account implements QueuePort, FunctionPort {
   async updateEventSourceMaximumConcurrency() {
     this.calls++;
   }
+  async updateEventSourceProvisionedPollers() {
+    this.calls++;
+  }
   async eventSources(name: string): Promise<EventSource[]> {
     this.calls++;
     return [

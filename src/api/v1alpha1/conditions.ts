@@ -50,6 +50,8 @@ export const Reason = {
   FunctionClaimed: 'FunctionClaimed',
   /** The administrator's tenancy settings do not let this namespace act this way. */
   NotAllowed: 'NotAllowed',
+  /** The event source mapping's mode does not fit spec.actuator (provisioned or not). */
+  EventSourceMode: 'EventSourceMode',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

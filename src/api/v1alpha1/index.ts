@@ -2,5 +2,11 @@
 export * from './aws-names.ts';
 export * from './conditions.ts';
 export * from './groupversion.ts';
-export { OnDelete } from './lifecycle-spec.ts';
+export {
+  Actuator,
+  INVOKES_PER_POLLER,
+  MAXIMUM_CONCURRENCY,
+  OnDelete,
+  POLLERS,
+} from './lifecycle-spec.ts';
 export * from './schema.ts';

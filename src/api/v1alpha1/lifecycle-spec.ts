@@ -9,6 +9,32 @@ import { matches, withRules } from './rules.ts';
 export const OnDelete = { Restore: 'Restore', Retain: 'Retain' } as const;
 export type OnDelete = (typeof OnDelete)[keyof typeof OnDelete];
 
+/**
+ * What the operator writes to act on its decision (issue 15): the function's reserved concurrency
+ * (the original's lever), or only the SQS event source mapping — ScalingConfig.MaximumConcurrency
+ * (AWS's advice against overpull), or ProvisionedPollerConfig for a mapping in provisioned mode.
+ */
+export const Actuator = {
+  ReservedConcurrency: 'ReservedConcurrency',
+  EventSourceMaximumConcurrency: 'EventSourceMaximumConcurrency',
+  ProvisionedPollers: 'ProvisionedPollers',
+} as const;
+export type Actuator = (typeof Actuator)[keyof typeof Actuator];
+
+/**
+ * Concurrent invokes one provisioned poller handles: "up to 1 MB/s or 10 concurrent invokes"
+ * (services-sqs-scaling; /work/shared/ESM-EVIDENCE.md §6).
+ */
+export const INVOKES_PER_POLLER = 10;
+/**
+ * ProvisionedPollerConfig ranges every source accepts for SQS (ESM-EVIDENCE.md §6, docs/simulator.md
+ * "Ranges"): MinimumPollers 2–200, MaximumPollers 2–2,000 (the newest API reference allows up to
+ * 10,000; CloudFormation and botocore stop at 2,000, so the operator does too).
+ */
+export const POLLERS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as const;
+/** ScalingConfig.MaximumConcurrency: 2–1,000 (API_ScalingConfig; AWS-FACTS.md). */
+export const MAXIMUM_CONCURRENCY = { min: 2, max: 1000 } as const;
+
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -119,6 +145,13 @@ export const lifecycleSpecShape = {
   dryRun: z.boolean().optional().meta({
     description: 'Decide and report (status, events, metrics) without changing the function. Default: false.',
   }),
+  actuator: z
+    .enum(['ReservedConcurrency', 'EventSourceMaximumConcurrency', 'ProvisionedPollers'])
+    .optional()
+    .meta({
+      description:
+        "What the operator writes. ReservedConcurrency: the function's reserved concurrency (PutFunctionConcurrency), as the original operator. EventSourceMaximumConcurrency: only ScalingConfig.MaximumConcurrency of every SQS event source mapping from this queue to this function, never a reservation (AWS's advice: \"use the maximum concurrency setting instead of reserved concurrency\" to limit concurrency without overpull); the bounds are the cap's, so they must lie within AWS's 2-1000. ProvisionedPollers: ProvisionedPollerConfig of mappings in provisioned mode: MaximumPollers = concurrency / 10, the cap under which the mapping scales by itself (as MaximumConcurrency caps a standard mapping), and MinimumPollers = awsLambdaMinConcurrency / 10, the pollers always kept ready; one poller handles up to 10 concurrent invokes, so the bounds must be multiples of 10, the minimum 20-2000 (MinimumPollers 2-200) and the maximum at most 20000 (MaximumPollers 2000). The mapping must already be in provisioned mode (the operator does not turn on a billed mode). Either mapping lever records each mapping's own value and restores it on deletion (onDelete: Restore) or when the actuator changes, and needs lambda:ListEventSourceMappings and lambda:UpdateEventSourceMapping instead of lambda:PutFunctionConcurrency. Default: ReservedConcurrency.",
+    }),
   eventSourceMapping: z
     .object({
       manageMaximumConcurrency: z.boolean().optional().meta({

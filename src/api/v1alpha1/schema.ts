@@ -12,7 +12,7 @@ import {
   roleAccount,
 } from './aws-names.ts';
 import { State } from './conditions.ts';
-import { lifecycleSpecShape } from './lifecycle-spec.ts';
+import { Actuator, lifecycleSpecShape, MAXIMUM_CONCURRENCY, POLLERS } from './lifecycle-spec.ts';
 import { policySpecRules, policySpecShape } from './policy-spec.ts';
 import { matches, withRules } from './rules.ts';
 
@@ -89,6 +89,73 @@ export function maxConcurrency(spec: MaxFields): number {
   return spec.awsLambdaMaxConcurrency ?? spec.awsLamndaMaxConcurrency ?? Number.NaN;
 }
 
+type ActuatorFields = MaxFields & {
+  awsLambdaMinConcurrency: number;
+  actuator?: Actuator | undefined;
+  eventSourceMapping?: { manageMaximumConcurrency?: boolean | undefined } | undefined;
+};
+
+const isLever = (lever: Actuator) => `has(self.actuator) && self.actuator == '${lever}'`;
+const CAP = Actuator.EventSourceMaximumConcurrency;
+const POLL = Actuator.ProvisionedPollers;
+const POLLER_MIN = POLLERS.min * 10;
+const POLLER_MIN_MAX = POLLERS.maxMinimum * 10;
+const POLLER_MAX_MAX = POLLERS.maxMaximum * 10;
+
+/**
+ * The bounds are the bounds of the value the chosen lever writes, so a spec AWS would refuse for
+ * that lever is refused at `kubectl apply` (AWS's ranges: lifecycle-spec.ts).
+ */
+const actuatorRules = [
+  {
+    rule: `!(${isLever(CAP)}) || self.awsLambdaMinConcurrency >= ${MAXIMUM_CONCURRENCY.min}`,
+    message: `actuator ${CAP} writes the mapping's ScalingConfig.MaximumConcurrency, which AWS accepts from ${MAXIMUM_CONCURRENCY.min} to ${MAXIMUM_CONCURRENCY.max}: awsLambdaMinConcurrency must be at least ${MAXIMUM_CONCURRENCY.min}`,
+    fieldPath: '.awsLambdaMinConcurrency',
+    check: (s: ActuatorFields) => s.actuator !== CAP || s.awsLambdaMinConcurrency >= MAXIMUM_CONCURRENCY.min,
+  },
+  {
+    rule: `!(${isLever(POLL)}) || (self.awsLambdaMinConcurrency >= ${POLLER_MIN} && self.awsLambdaMinConcurrency <= ${POLLER_MIN_MAX} && self.awsLambdaMinConcurrency % 10 == 0)`,
+    message: `actuator ${POLL} writes MinimumPollers = awsLambdaMinConcurrency / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMinimum} pollers): awsLambdaMinConcurrency must be a multiple of 10 from ${POLLER_MIN} to ${POLLER_MIN_MAX}`,
+    fieldPath: '.awsLambdaMinConcurrency',
+    check: (s: ActuatorFields) =>
+      s.actuator !== POLL ||
+      (s.awsLambdaMinConcurrency >= POLLER_MIN &&
+        s.awsLambdaMinConcurrency <= POLLER_MIN_MAX &&
+        s.awsLambdaMinConcurrency % 10 === 0),
+  },
+  // One rule per spelling, so the message names the field the user actually wrote.
+  ...(['awsLamndaMaxConcurrency', 'awsLambdaMaxConcurrency'] as const).flatMap((max) => [
+    {
+      rule: `!(${isLever(CAP)}) || !has(self.${max}) || self.${max} <= ${MAXIMUM_CONCURRENCY.max}`,
+      message: `actuator ${CAP} writes the mapping's ScalingConfig.MaximumConcurrency, which AWS accepts from ${MAXIMUM_CONCURRENCY.min} to ${MAXIMUM_CONCURRENCY.max}: ${max} must be at most ${MAXIMUM_CONCURRENCY.max}`,
+      fieldPath: `.${max}`,
+      check: (s: ActuatorFields) =>
+        s.actuator !== CAP || s[max] === undefined || s[max] <= MAXIMUM_CONCURRENCY.max,
+    },
+    {
+      rule: `!(${isLever(POLL)}) || !has(self.${max}) || (self.${max} <= ${POLLER_MAX_MAX} && self.${max} % 10 == 0)`,
+      message: `actuator ${POLL} writes MaximumPollers up to ${max} / 10 (one poller handles 10 concurrent invokes; AWS accepts ${POLLERS.min}-${POLLERS.maxMaximum} pollers): ${max} must be a multiple of 10 up to ${POLLER_MAX_MAX}`,
+      fieldPath: `.${max}`,
+      check: (s: ActuatorFields) =>
+        s.actuator !== POLL || s[max] === undefined || (s[max] <= POLLER_MAX_MAX && s[max] % 10 === 0),
+    },
+  ]),
+  {
+    rule: `!has(self.actuator) || self.actuator == '${Actuator.ReservedConcurrency}' || !has(self.eventSourceMapping) || !has(self.eventSourceMapping.manageMaximumConcurrency) || !self.eventSourceMapping.manageMaximumConcurrency`,
+    message: `eventSourceMapping.manageMaximumConcurrency goes with actuator ${Actuator.ReservedConcurrency}: with a mapping actuator the operator already writes the mapping and nothing else`,
+    fieldPath: '.eventSourceMapping.manageMaximumConcurrency',
+    check: (s: ActuatorFields) =>
+      s.actuator === undefined ||
+      s.actuator === Actuator.ReservedConcurrency ||
+      s.eventSourceMapping?.manageMaximumConcurrency !== true,
+  },
+];
+
+/** The lever a spec acts through (default: reserved concurrency, the original's). */
+export function actuatorOf(spec: { actuator?: Actuator | undefined }): Actuator {
+  return spec.actuator ?? Actuator.ReservedConcurrency;
+}
+
 export const specSchema = withRules(
   z
     .object({ ...originalSpecShape, ...policySpecShape, ...lifecycleSpecShape, ...scaleSpecShape })
@@ -114,6 +181,7 @@ export const specSchema = withRules(
       check: (s: MaxFields & { awsLambdaMinConcurrency: number }) =>
         s[max] === undefined || s.awsLambdaMinConcurrency <= s[max],
     })),
+    ...actuatorRules,
     // The Regions and accounts that references name must agree (aws-names.ts has the TS twins).
     {
       rule: `!has(self.region) || ${CEL.queueRegion} == '' || ${CEL.queueRegion} == self.region`,
@@ -162,6 +230,12 @@ export const conditionSchema = z.object({
   message: z.string().max(32768),
 });
 
+/** ProvisionedPollerConfig's SQS fields, as recorded and written. */
+const pollersSchema = z.object({
+  minimumPollers: z.int().min(1).max(200),
+  maximumPollers: z.int().min(1).max(10_000),
+});
+
 const backlogSchema = z
   .object({
     visible: z
@@ -185,10 +259,10 @@ export const statusSchema = z
       .enum([State.Pending, State.Adjusting, State.Adjusted, State.Error])
       .optional()
       .meta({ description: "The original operator's coarse state: PENDING, ADJUSTING, ADJUSTED or ERROR." }),
-    concurrency: z
-      .int()
-      .optional()
-      .meta({ description: 'The reserved concurrency the function has now, as last observed or set.' }),
+    concurrency: z.int().optional().meta({
+      description:
+        'The reserved concurrency the function has now, as last observed or set; with a mapping actuator, the concurrency its value stands for (the MaximumConcurrency, or MaximumPollers × 10).',
+    }),
     adjustedTimestamp: z
       .string()
       .optional()
@@ -206,10 +280,10 @@ export const statusSchema = z
       .int()
       .optional()
       .meta({ description: 'What the policy asked for at the last decision.' }),
-    appliedConcurrency: z
-      .int()
-      .optional()
-      .meta({ description: 'The last value the operator wrote with PutFunctionConcurrency.' }),
+    appliedConcurrency: z.int().optional().meta({
+      description:
+        'The last value the operator wrote with PutFunctionConcurrency (with a mapping actuator, the concurrency of its last mapping write).',
+    }),
     lastScaleTime: z
       .string()
       .optional()
@@ -221,19 +295,27 @@ export const statusSchema = z
     originalConcurrency: z
       .object({
         reserved: z.int().min(0).optional(),
+        actuator: z
+          .enum(['ReservedConcurrency', 'EventSourceMaximumConcurrency', 'ProvisionedPollers'])
+          .optional()
+          .meta({
+            description:
+              'The spec.actuator these values were recorded for (absent: ReservedConcurrency): what the operator gives back when it lets go or the actuator changes.',
+          }),
         recordedAt: z.string().meta({ format: 'date-time' }),
         eventSources: z
           .array(
             z.object({
               uuid: z.string().min(1).max(64),
               maximumConcurrency: z.int().min(2).max(1000).optional(),
+              provisionedPollers: pollersSchema.optional(),
             }),
           )
           .max(100)
           .optional()
           .meta({
             description:
-              "With spec.eventSourceMapping.manageMaximumConcurrency: each event source mapping's ScalingConfig.MaximumConcurrency before the operator first changed it (maximumConcurrency absent means none), restored on deletion or when the field is turned off.",
+              "With spec.eventSourceMapping.manageMaximumConcurrency or a mapping actuator: each event source mapping's ScalingConfig.MaximumConcurrency (maximumConcurrency absent means none) and ProvisionedPollerConfig (provisionedPollers absent means standard mode) before the operator first changed it, restored on deletion, when the field is turned off or when the actuator changes.",
           }),
       })
       .optional()
@@ -255,7 +337,11 @@ export const statusSchema = z
     }),
     eventSourceMaximumConcurrency: z.int().min(2).max(1000).optional().meta({
       description:
-        'With spec.eventSourceMapping.manageMaximumConcurrency: the ScalingConfig.MaximumConcurrency the operator keeps on the event source mappings (the reserved concurrency within 2-1000).',
+        'With spec.eventSourceMapping.manageMaximumConcurrency: the ScalingConfig.MaximumConcurrency the operator keeps on the event source mappings (the reserved concurrency within 2-1000); with actuator EventSourceMaximumConcurrency, the cap it wrote.',
+    }),
+    provisionedPollers: pollersSchema.optional().meta({
+      description:
+        'With actuator ProvisionedPollers: the ProvisionedPollerConfig the operator wrote on the event source mappings.',
     }),
   })
   .meta({ description: 'What the operator observed and did.' });

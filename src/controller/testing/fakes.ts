@@ -3,7 +3,14 @@
 // test. Shared by the reconciler's unit tests and the hostile suite (test/hostile); not in dist/.
 import type { LambdaConcurrencyScaler, LambdaConcurrencyScalerStatus } from '../../api/v1alpha1/index.ts';
 import type { AwsError } from '../../aws/errors.ts';
-import type { CloudWatchPort, EventSource, FunctionPort, QueueMetrics, QueuePort } from '../../aws/ports.ts';
+import type {
+  CloudWatchPort,
+  EventSource,
+  FunctionPort,
+  ProvisionedPollers,
+  QueueMetrics,
+  QueuePort,
+} from '../../aws/ports.ts';
 import type { ManualClock } from '../../runtime/clock.ts';
 import { silentLogger } from '../../runtime/logger.ts';
 import type { ScalerMetrics } from '../metrics.ts';
@@ -20,12 +27,14 @@ export class FakeAws implements QueuePort, FunctionPort {
   calls: Record<string, number> = {};
   puts: number[] = [];
   /** The queue's event source mapping(s) to the function. */
-  esms: { uuid: string; maximumConcurrency: number | undefined }[] = [
-    { uuid: 'u', maximumConcurrency: undefined },
-  ];
+  esms: {
+    uuid: string;
+    maximumConcurrency: number | undefined;
+    provisionedPollers?: ProvisionedPollers | undefined;
+  }[] = [{ uuid: 'u', maximumConcurrency: undefined }];
   /** CloudWatch, when the test gives one (metrics.source: CloudWatch). */
   cloudWatch: CloudWatchPort | undefined = undefined;
-  /** Every write in order: `put N`, `delete`, `cap UUID N|none`. */
+  /** Every write in order: `put N`, `delete`, `cap UUID N|none`, `pollers UUID MIN-MAX|none`. */
   writes: string[] = [];
   #count(op: string): void {
     this.calls[op] = (this.calls[op] ?? 0) + 1;
@@ -60,8 +69,26 @@ export class FakeAws implements QueuePort, FunctionPort {
     const esm = this.esms.find((e) => e.uuid === uuid);
     if (esm === undefined) throw new Error(`no mapping ${uuid}`);
     if (value !== undefined && (value < 2 || value > 1000)) throw new Error(`invalid ${value}`);
+    if (value !== undefined && esm.provisionedPollers !== undefined)
+      throw new Error('MaximumConcurrency and ProvisionedPollerConfig are mutually exclusive');
     this.writes.push(`cap ${uuid} ${value ?? 'none'}`);
     esm.maximumConcurrency = value;
+  }
+  async updateEventSourceProvisionedPollers(uuid: string, pollers: ProvisionedPollers | undefined) {
+    this.#count('updateEsm');
+    const esm = this.esms.find((e) => e.uuid === uuid);
+    if (esm === undefined) throw new Error(`no mapping ${uuid}`);
+    if (pollers !== undefined) {
+      const { minimum, maximum } = pollers;
+      if (minimum < 2 || minimum > 200 || maximum < 2 || maximum > 10_000 || minimum > maximum)
+        throw new Error(`invalid pollers ${minimum}-${maximum}`);
+      if (esm.maximumConcurrency !== undefined)
+        throw new Error('MaximumConcurrency and ProvisionedPollerConfig are mutually exclusive');
+    }
+    this.writes.push(
+      `pollers ${uuid} ${pollers === undefined ? 'none' : `${pollers.minimum}-${pollers.maximum}`}`,
+    );
+    esm.provisionedPollers = pollers === undefined ? undefined : { ...pollers };
   }
   async eventSources(): Promise<EventSource[]> {
     this.#count('eventSources');
@@ -71,6 +98,7 @@ export class FakeAws implements QueuePort, FunctionPort {
           eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
           state: 'Enabled',
           maximumConcurrency: e.maximumConcurrency,
+          ...(e.provisionedPollers === undefined ? {} : { provisionedPollers: { ...e.provisionedPollers } }),
         }))
       : [];
   }
