@@ -106,9 +106,16 @@ describe('Informer (scripted client, manual clock)', () => {
     ac.abort();
     await running;
   });
-  it('caches and delivers objects without managedFields unless told otherwise', async () => {
+  it("caches and delivers objects without managedFields and kubectl's copy unless told otherwise", async () => {
     const managed = (name: string, rv: string): KubeObject => ({
-      metadata: { ...obj(name, rv).metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+      metadata: {
+        ...obj(name, rv).metadata,
+        managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{"x":1}}',
+          'example.com/paused': 'true',
+        },
+      },
       spec: { x: 1 },
     });
     for (const [transform, kept] of [
@@ -138,6 +145,9 @@ describe('Informer (scripted client, manual clock)', () => {
       assert.equal(all.length, 5);
       for (const o of all) {
         assert.equal(o.metadata?.managedFields !== undefined, kept, JSON.stringify(o));
+        const annotations = o.metadata?.annotations as Record<string, string>;
+        assert.equal('kubectl.kubernetes.io/last-applied-configuration' in annotations, kept);
+        assert.equal(annotations['example.com/paused'], 'true', 'other annotations stay');
         assert.deepEqual(o.spec, { x: 1 }, 'the rest of the object is untouched');
       }
       ac.abort();

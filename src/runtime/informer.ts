@@ -54,16 +54,28 @@ export interface InformerOptions {
   random?: () => number;
   /**
    * Applied to every object before it is cached and handed to handlers. Default: drop
-   * `metadata.managedFields` (about 40 % of a scaler object, read by nothing here). client-go
-   * keeps them unless a transform is set; at 5,000 cached objects the default matters.
+   * `metadata.managedFields` (about 40 % of a scaler object, read by nothing here) and kubectl's
+   * last-applied-configuration annotation (a copy of the spec as JSON). client-go keeps them
+   * unless a transform is set; at 5,000 cached objects the default matters.
    */
   transform?: (obj: KubeObject) => KubeObject;
 }
 
-/** Drops metadata.managedFields (controller-runtime's TransformStripManagedFields). */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops metadata.managedFields (controller-runtime's TransformStripManagedFields) and kubectl's
+ * last-applied-configuration annotation, which only `kubectl apply` reads.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  const annotations = obj.metadata?.annotations as Record<string, string> | undefined;
+  const lastApplied = annotations !== undefined && LAST_APPLIED in annotations;
+  if (obj.metadata?.managedFields === undefined && !lastApplied) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata ?? {};
+  if (lastApplied) {
+    const { [LAST_APPLIED]: _copy, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
   return { ...obj, metadata };
 }
 
