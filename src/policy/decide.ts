@@ -189,15 +189,34 @@ function recommend(
       const batch = config.metrics.includeOverpulled ? batchSize : undefined;
       // A full batch waiting for every unit is saturation whatever is in flight yet: the mapping
       // is still adding pollers (after a calm spell it runs fewer than the units), and waiting for
-      // them would start the scale-up a poll late.
+      // them would start the scale-up a poll late. Fewer waiting messages, with the units' batches
+      // full, count only when the previous poll at the same concurrency showed the same: the next
+      // receives take them all, and at loads of a few units one noisy poll looked like it (issue 15).
       const saturated =
-        isSaturated(queued, served, base, batch) ||
-        (batch !== undefined && queued >= Math.max(1, base) * batch);
+        (batch !== undefined && queued >= Math.max(1, base) * batch) ||
+        (isSaturated(queued, served, base, batch) &&
+          (batch === undefined || wasSaturated(latency?.last ?? null, base, batch)));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
-      const rec = recommendLatencySLO(estimates, waiting, base, saturated, policy, empty);
+      const rec = recommendLatencySLO(
+        estimates,
+        waiting,
+        base,
+        saturated,
+        policy,
+        empty,
+        batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
+      );
       return { rec, latency: estimates };
     }
   }
+}
+
+/** Whether the previous poll's snapshot showed `base` units saturated (isSaturated, overpull counted). */
+function wasSaturated(last: LatencyEstimates['last'], base: number, batch: number): boolean {
+  if (last === null) return false;
+  const [, visible, inFlight, , c] = last;
+  const over = Math.max(0, inFlight - c * batch);
+  return c === base && isSaturated(visible + over, inFlight - over, base, batch);
 }
 
 function idleFor(config: PolicyConfig, idleSince: number | null, now: number): number | null {

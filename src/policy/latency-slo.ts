@@ -24,6 +24,12 @@ const BUSY_FRACTION = 0.8;
 const NOISE_BAND = 3;
 /** The widest the noise may make the hold band (±40 %): wider, and real changes would wait. */
 const MAX_NOISE_BAND = 0.4;
+/**
+ * While the throughput is unknown, probe down only to as many units as the served in-flight
+ * messages would fill to this share of their batches (half of BUSY_FRACTION): the probe up fires at
+ * BUSY_FRACTION, so the band between the two is what noise must cross to undo a probe.
+ */
+const PROBE_DOWN_FILL = BUSY_FRACTION / 2;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
 
@@ -210,6 +216,7 @@ export function recommendLatencySLO(
   saturatedNow: boolean,
   config: LatencySLOConfig,
   empty = false,
+  served?: { inFlight: number; batchSize: number },
 ): Recommendation {
   const mu = estimates.throughputPerUnit;
   const lambda = estimates.arrivalRate;
@@ -232,8 +239,12 @@ export function recommendLatencySLO(
         limit: null,
       };
     }
-    if (backlog < Math.max(1, base)) {
-      const down = Math.floor(base / 2);
+    // Halving, but not below the units the served messages would fill to PROBE_DOWN_FILL: halving
+    // 16 units that hold 37 messages left 8 units 46 % full, and a noisy poll at 80 % doubled them
+    // back (16 ↔ 8 every few minutes at constant load, issue 15).
+    const kept = served === undefined ? 0 : Math.ceil(served.inFlight / (PROBE_DOWN_FILL * served.batchSize));
+    const down = Math.max(Math.floor(base / 2), kept);
+    if (backlog < Math.max(1, base) && down < base) {
       return {
         recommendation: down,
         reason: Reason.LatencySLOLearning,
