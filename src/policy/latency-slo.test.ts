@@ -203,16 +203,16 @@ describe('the LatencySLO policy', () => {
     }
 
     const probeDownCases = {
-      'halves when the served messages would fill less than 40 % of the remaining batches': {
+      'halves when the served messages would fill less than 80 % of the remaining batches': {
         inFlight: 15,
         desired: 5,
       },
-      'stops above half where the served messages would fill more (16 units holding 37 messages → 10)': {
+      'stops above half where the served messages would fill 80 % (16 units holding 100 messages → 13)': {
         current: 16,
-        inFlight: 37,
-        desired: 10,
+        inFlight: 100,
+        desired: 13,
       },
-      'holds when no unit can go without filling more than 40 % of the rest': { inFlight: 45, desired: null },
+      'holds when no unit can go without the rest filling more than 80 %': { inFlight: 75, desired: null },
     } satisfies Record<string, { current?: number; inFlight: number; desired: number | null }>;
     for (const [name, c] of Object.entries(probeDownCases)) {
       it(`probing down before the throughput is known, ${name}`, () => {

@@ -26,10 +26,10 @@ const NOISE_BAND = 3;
 const MAX_NOISE_BAND = 0.4;
 /**
  * While the throughput is unknown, probe down only to as many units as the served in-flight
- * messages would fill to this share of their batches (half of BUSY_FRACTION): the probe up fires at
- * BUSY_FRACTION, so the band between the two is what noise must cross to undo a probe.
+ * messages fill to this share of their batches: no lower than where the probe up would fire again
+ * (BUSY_FRACTION), which takes two saturated polls in a row below a full batch waiting per unit.
  */
-const PROBE_DOWN_FILL = BUSY_FRACTION / 2;
+const PROBE_DOWN_FILL = BUSY_FRACTION;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
 
@@ -239,9 +239,9 @@ export function recommendLatencySLO(
         limit: null,
       };
     }
-    // Halving, but not below the units the served messages would fill to PROBE_DOWN_FILL: halving
-    // 16 units that hold 37 messages left 8 units 46 % full, and a noisy poll at 80 % doubled them
-    // back (16 ↔ 8 every few minutes at constant load, issue 15).
+    // Halving, but not below the units the served messages fill to PROBE_DOWN_FILL: halving 16
+    // units that hold 100 messages would leave 8 saturated by the served messages alone, and the
+    // probe doubled them back (16 ↔ 8 every few minutes at constant load, issue 15).
     const kept = served === undefined ? 0 : Math.ceil(served.inFlight / (PROBE_DOWN_FILL * served.batchSize));
     const down = Math.max(Math.floor(base / 2), kept);
     if (backlog < Math.max(1, base) && down < base) {
