@@ -257,6 +257,7 @@ export class ScalerReconciler {
         currentConcurrency: observed.fn.reserved ?? null,
         lastApplied: previous.appliedConcurrency ?? null,
         ...(observed.batchSize === undefined ? {} : { batchSize: observed.batchSize }),
+        contended: this.#headroom.contended(aws.account, pass.id, now),
       },
       state,
       now,

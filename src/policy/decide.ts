@@ -270,9 +270,14 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
       : state.recommendations;
   let value = recommendation;
   if (idle === null) {
-    const stable = stabilize(recommendation, base, seeded, scaleUp, scaleDown, now);
+    // Units another scaler of the account waits for are not held for a window (issue 15).
+    const released = input.contended === true && recommendation < base;
+    const down = released ? { ...scaleDown, stabilizationWindowSeconds: 0 } : scaleDown;
+    const stable = stabilize(recommendation, base, seeded, scaleUp, down, now);
     value = stable.value;
     if (stable.limit !== null) limitedBy.push(stable.limit);
+    if (released && scaleDown.stabilizationWindowSeconds > 0)
+      message += `; another scaler of the account waits for concurrency: released without the ${fmt(scaleDown.stabilizationWindowSeconds)}s scale-down window`;
 
     // 3. rate-limit
     const limited = rateLimit(value, base, state.scaleEvents, scaleUp, scaleDown, now);
