@@ -202,6 +202,38 @@ describe('the LatencySLO policy', () => {
       });
     }
 
+    const probeUpCases = {
+      'doubles under the default scale-up rate (100 % per 15 s)': { behavior: undefined, desired: 8 },
+      'goes as far as a faster scale-up rate allows, one unit per waiting batch (at most ×8)': {
+        behavior: { scaleUp: { policies: [{ type: 'Percent' as const, value: 900, periodSeconds: 15 }] } },
+        desired: 32,
+      },
+      'goes no further than the waiting batches': {
+        behavior: { scaleUp: { policies: [{ type: 'Percent' as const, value: 900, periodSeconds: 15 }] } },
+        visible: 120,
+        desired: 12,
+      },
+    } satisfies Record<
+      string,
+      { behavior: LambdaConcurrencyScalerSpec['behavior']; visible?: number; desired: number }
+    >;
+    for (const [name, c] of Object.entries(probeUpCases)) {
+      it(`probing up before the throughput is known, ${name}`, () => {
+        const { decision } = decide(
+          {
+            spec: slo(c.behavior === undefined ? {} : { behavior: c.behavior }),
+            metrics: { visible: 'visible' in c ? c.visible : 2578, inFlight: 40, delayed: 0, observedAt: T0 },
+            currentConcurrency: 4,
+            batchSize: 10,
+          },
+          initialPolicyState(),
+          T0,
+        );
+        assert.equal(decision.reason, Reason.LatencySLOLearning);
+        assert.equal(decision.desired, c.desired, decision.message);
+      });
+    }
+
     const probeDownCases = {
       'halves when the served messages would fill less than 80 % of the remaining batches': {
         inFlight: 15,

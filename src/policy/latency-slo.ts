@@ -30,6 +30,12 @@ const MAX_NOISE_BAND = 0.4;
  * (BUSY_FRACTION), which takes two saturated polls in a row below a full batch waiting per unit.
  */
 const PROBE_DOWN_FILL = BUSY_FRACTION;
+/**
+ * The most a learning probe up asks for at once, as a multiple of the units: the waiting batches
+ * say how many units could start at once, and the scale-up rate policy how much of that one poll
+ * takes (by default doubling per 15 s, so per poll, as before).
+ */
+const MAX_PROBE_FACTOR = 8;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
 
@@ -231,7 +237,9 @@ export function recommendLatencySLO(
         limit: null,
       };
     if (saturatedNow) {
-      const up = Math.max(base + 1, base * 2);
+      // One unit for every batch waiting, up to MAX_PROBE_FACTOR × the units, at least double.
+      const batches = served === undefined ? 0 : Math.ceil(backlog / served.batchSize);
+      const up = Math.max(base + 1, base * 2, Math.min(batches, base * MAX_PROBE_FACTOR));
       return {
         recommendation: up,
         reason: Reason.LatencySLOLearning,
