@@ -138,7 +138,9 @@ function scenarioVerdicts(s: ScenarioSection, strategy: string): Verdict[] {
   const sc = s.scenario;
   const floor =
     sc.targets.reduce((a, t) => a + t.spec.awsLambdaMinConcurrency, 0) * (sc.workload.durationSeconds / 3600);
-  return verdicts(new Map(s.aggregates.map((a) => [a.strategy, a])), strategy, floor);
+  const account =
+    sc.targets.length > 1 ? s.accounts.find((a) => a.strategy === strategy)?.account : undefined;
+  return verdicts(new Map(s.aggregates.map((a) => [a.strategy, a])), strategy, floor, account);
 }
 
 const tally = (v: Verdict): 'pass' | 'miss' | 'na' => (v.pass === null ? 'na' : v.pass ? 'pass' : 'miss');
