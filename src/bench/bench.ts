@@ -162,6 +162,16 @@ export function loadBenchScenario(file: string): BenchScenario {
 export const RECOMMENDED = 'LatencySLO + ESM cap (ours)';
 /** The same policy without the cap (the CRD default): its verdicts show what not capping costs. */
 export const WITHOUT_CAP = 'LatencySLO (ours)';
+/**
+ * The recommended configuration with a faster scale-up rate policy (FAST_SCALE_UP_POLICIES):
+ * what a shared account's bursts gain from letting the learning probe follow the backlog.
+ */
+export const FAST_SCALE_UP = 'LatencySLO + ESM cap, fast scale-up (ours)';
+/** behavior.scaleUp.policies of FAST_SCALE_UP: 400 % (×5) or 4 units per 15 s, whichever is more. */
+export const FAST_SCALE_UP_POLICIES = [
+  { type: 'Percent' as const, value: 400, periodSeconds: 15 },
+  { type: 'Concurrency' as const, value: 4, periodSeconds: 15 },
+];
 export const ORIGINAL = 'original';
 /** The clairvoyant controller (reference.ts), judged against the capacity lower bound. */
 export const REFERENCE = 'clairvoyant';
@@ -249,6 +259,9 @@ export function staticMax(s: BenchScenario): number[] {
  * - LatencySLO + ESM cap (ours, recommended): the same spec with
  *   `eventSourceMapping.manageMaximumConcurrency` on — the mapping's MaximumConcurrency follows the
  *   reserved concurrency (clamped to 2–1000);
+ * - LatencySLO + ESM cap, fast scale-up (ours): the same with behavior.scaleUp at 400 % or 4 units
+ *   per 15 s (the default is 100 %): a learning probe then follows the waiting batches (up to ×8)
+ *   instead of doubling poll by poll;
  * - references: static max, static max with the mapping capped at it (the floor of violations
  *   within the bounds), static min, and the clairvoyant (reference.ts).
  * Every "ours" strategy is the manager's own ScalerReconciler (operator.ts).
@@ -319,6 +332,15 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
         actuator: Actuator.ProvisionedPollers,
       })),
     },
+    {
+      kind: 'operator',
+      label: FAST_SCALE_UP,
+      specs: each((spec, t) => ({
+        ...slo(spec, t),
+        eventSourceMapping: { manageMaximumConcurrency: true },
+        behavior: { scaleUp: { policies: FAST_SCALE_UP_POLICIES } },
+      })),
+    },
     { kind: 'static', label: STATIC_MAX, concurrency: staticMax(s) },
     { kind: 'static', label: STATIC_MAX_CAPPED, concurrency: staticMax(s), capEventSource: true },
     { kind: 'static', label: STATIC_MIN, concurrency: s.targets.map((t) => t.spec.awsLambdaMinConcurrency) },
@@ -349,13 +371,18 @@ export function describeStrategy(st: Strategy): string {
     spec.eventSourceMapping?.manageMaximumConcurrency === true
       ? "; the event source mapping's MaximumConcurrency kept at the reserved concurrency (2–1000), raised after it, lowered before it"
       : '';
+  const up = spec.behavior?.scaleUp?.policies;
+  const rate =
+    up === undefined
+      ? ''
+      : `; scale-up at most ${up.map((x) => `${x.value}${x.type === 'Percent' ? '%' : ' units'} per ${x.periodSeconds} s`).join(' or ')}, whichever is more`;
   const bounds = `bounds ${spec.awsLambdaMinConcurrency}–${maxConcurrency(spec)}`;
   if (spec.actuator === Actuator.EventSourceMaximumConcurrency)
     return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the mapping's ScalingConfig.MaximumConcurrency (no reserved concurrency, no account headroom taken), ${bounds}, ${every}`;
   if (spec.actuator === Actuator.ProvisionedPollers)
     return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the provisioned-mode mapping's MaximumPollers = ⌈concurrency / 10⌉ (MinimumPollers = the minimum / 10; no reserved concurrency), ${bounds}, ${every}`;
   if (p?.type === 'LatencySLO')
-    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}`;
+    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}${rate}`;
   return `Step, threshold ${spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}`;
 }
 

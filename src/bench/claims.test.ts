@@ -195,6 +195,29 @@ describe('verdicts', () => {
     );
   });
 
+  it('says by how many points it missed, and that a shared account ran out of pool when it did', () => {
+    const late = { ...agg(RECOMMENDED, 45, 40), episodes: 12, worstReaction: 97 };
+    const squeeze = { squeezeSeconds: 900, minUnreserved: 100, unreservedMin: 100 };
+    const [, near, reaction] = verdicts(
+      byName([agg(ORIGINAL, 90, 50), late, agg(REFERENCE, 9, 38)]),
+      RECOMMENDED,
+      undefined,
+      squeeze,
+    );
+    assert.match(near?.reason ?? '', /45\.00% over SLO vs the reference's 9\.00% \(36\.00 pp more\)/);
+    assert.match(
+      near?.reason ?? '',
+      /for 900 s the scalers together needed more than the account can reserve and its unreserved pool reached the 100 AWS keeps/,
+    );
+    assert.equal(reaction?.pass, false);
+    assert.match(
+      reaction?.reason ?? '',
+      /slowest first scale-up 97 s after the crossing .*; for 900 s the scalers/,
+    );
+    const [, , alone] = verdicts(byName([agg(ORIGINAL, 90, 50), late, agg(REFERENCE, 9, 38)]), RECOMMENDED);
+    assert.doesNotMatch(alone?.reason ?? '', /account/, 'one scaler: nothing about an account');
+  });
+
   it('says n/a for the reaction goal when no backlog ever crossed', () => {
     const v = verdicts(
       byName([agg(ORIGINAL, 1, 1), agg(RECOMMENDED, 1, 1), agg(REFERENCE, 1, 1)]),

@@ -101,6 +101,22 @@ export function staticMaxFloor(aggs: readonly Aggregate[], uncapped: readonly st
   return `${what} — the event source mapping overpulls even at the bound, so this is the floor of violations for any policy that sets reserved concurrency alone.`;
 }
 
+/** How a shared account's pool fared in a strategy's runs (several scalers; means over seeds). */
+export interface AccountSqueeze {
+  /** Seconds in which the scalers together needed more than the account can reserve. */
+  squeezeSeconds: number;
+  /** The least unreserved concurrency seen, and the floor AWS keeps. */
+  minUnreserved: number;
+  unreservedMin: number;
+}
+
+/** Why a shared account's scalers were late or short: the pool, when it was exhausted. */
+function squeezed(a: AccountSqueeze | undefined): string | null {
+  if (a === undefined || a.squeezeSeconds <= 0) return null;
+  const floor = a.minUnreserved <= a.unreservedMin;
+  return `for ${num(a.squeezeSeconds)} s the scalers together needed more than the account can reserve${floor ? ` and its unreserved pool reached the ${num(a.unreservedMin)} AWS keeps: a raise waits until another scaler gives units back` : ''}`;
+}
+
 /**
  * The verdicts for `strategy`: beats the original (fewer violations with no more capacity, or the
  * same violations with less), near the reference (≤ 1.25× its capacity-hours, ≤ +1 pp), and a
@@ -111,6 +127,7 @@ export function verdicts(
   byStrategy: ReadonlyMap<string, Aggregate>,
   strategy: string,
   floorCapacityHours?: number,
+  account?: AccountSqueeze,
 ): Verdict[] {
   const ours = byStrategy.get(strategy);
   const orig = byStrategy.get(ORIGINAL);
@@ -154,7 +171,10 @@ export function verdicts(
     why.push(
       `under-provisioned ${num(o.underHours, 1)} unit-hours against the need, the reference ${num(ref.mean.underHours, 1)} (a policy scales once the backlog shows; the reference sizes for arrivals before they come)`,
     );
-  const vsRef = `${num(ratio, 2)}× the reference's capacity-hours (lower bound ${ch(o.boundCapacityHours)}); ${pp(o.pctOverSlo)} over SLO vs the reference's ${pp(ref.mean.pctOverSlo)}`;
+  const pool = squeezed(account);
+  if (!sloOk && pool !== null) why.push(pool);
+  const behind = sloOk ? '' : ` (${num(o.pctOverSlo - ref.mean.pctOverSlo, 2)} pp more)`;
+  const vsRef = `${num(ratio, 2)}× the reference's capacity-hours (lower bound ${ch(o.boundCapacityHours)}); ${pp(o.pctOverSlo)} over SLO vs the reference's ${pp(ref.mean.pctOverSlo)}${behind}`;
   const misses = [!capOk ? 'too much capacity' : '', !sloOk ? 'too many violations' : ''].filter(Boolean);
   out.push({
     goal: 'within 1.25× reference capacity, ≤ +1 pp violations',
@@ -173,12 +193,15 @@ export function verdicts(
       pass: false,
       reason: `in some of ${ours.episodes} backlog episodes no scale-up came before the backlog cleared`,
     });
-  else
+  else {
+    const pass = ours.worstReaction <= ours.intervalSeconds;
+    const late = !pass && pool !== null ? `; ${pool}` : '';
     out.push({
       goal: 'scale-up within one poll',
-      pass: ours.worstReaction <= ours.intervalSeconds,
-      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s; ${ours.episodes} episodes over all seeds)`,
+      pass,
+      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s; ${ours.episodes} episodes over all seeds)${late}`,
     });
+  }
   return out;
 }
 

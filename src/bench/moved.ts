@@ -8,7 +8,9 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "LatencySLO's hold band now spans 3 × (was 1.5 ×) the measured noise of its arrival estimate (at most ±40 %, never on an empty queue): 1.5 × still flapped at constant loads of 5–20 units (issue 15, item 2). Scalers hold a little more in slow declines and change less often.",
+  "LatencySLO's learning probe (throughput per unit not known yet) holds at small loads: fewer than a full batch waiting per unit counts as saturation only on two polls in a row, and the probe down stops where the served messages would fill 80 % of the remaining batches (it doubled and halved 2 ↔ 4, 8 ↔ 16 at constant loads of one to four units; issue 15, item 2). Scalers that never learn the throughput hold a steadier, usually lower, concurrency.",
+  "A learning probe up asks for one unit per waiting batch (up to ×8 the units) and lets the scale-up rate policy decide how much one poll takes: under the default (100 % per 15 s) it still doubles, except that below 4 units the policy's 4-unit allowance now applies. The new strategy LatencySLO + ESM cap, fast scale-up (ours) is the recommended configuration with 400 % per 15 s (issue 15, item 2: trend-aware sizing on ramps).",
+  "When another scaler of the account was granted less than it wanted, a scale-down skips the 300 s stabilization window (the controller's headroom ledger tells decide()): in the squeezed accounts the scalers whose peak has passed give their units back within a poll instead of five minutes (issue 15, item 2).",
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */

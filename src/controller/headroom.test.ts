@@ -84,4 +84,18 @@ describe('HeadroomLedger', () => {
       'accounts are apart',
     );
   });
+
+  it('tells a scaler when another of its account was granted less than it wanted, until that expires', () => {
+    const ledger = new HeadroomLedger(60_000);
+    ledger.grant('acct', d('a', 10), 20, 0);
+    assert.equal(ledger.contended('acct', 'b', 1000), false, 'a got all it wanted');
+    ledger.grant('acct', d('a', 30), 20, 1000);
+    assert.equal(ledger.contended('acct', 'b', 2000), true, 'a is short by 10');
+    assert.equal(ledger.contended('acct', 'a', 2000), false, 'its own shortfall is not contention for a');
+    assert.equal(ledger.contended('other', 'b', 2000), false, 'accounts are apart');
+    assert.equal(ledger.contended('acct', 'b', 62_000), false, 'expired');
+    ledger.grant('acct', d('a', 30), 20, 63_000);
+    ledger.grant('acct', d('a', 0), 20, 64_000);
+    assert.equal(ledger.contended('acct', 'b', 65_000), false, 'withdrawn');
+  });
 });

@@ -59,7 +59,8 @@ export function shareHeadroom(demands: readonly Demand[], headroom: number): Map
  */
 export class HeadroomLedger {
   readonly #ttlMs: number;
-  readonly #accounts = new Map<string, Map<string, Demand & { at: number }>>();
+  /** Per account, the live demands: when each was posted and whether its last grant fell short. */
+  readonly #accounts = new Map<string, Map<string, Demand & { at: number; short: boolean }>>();
 
   constructor(ttlMs: number) {
     this.#ttlMs = ttlMs;
@@ -82,9 +83,21 @@ export class HeadroomLedger {
       demands.delete(demand.id);
       return { granted: 0, sharing: demands.size };
     }
-    demands.set(demand.id, { ...demand, at: now });
+    demands.set(demand.id, { ...demand, at: now, short: false });
     const grants = shareHeadroom([...demands.values()], headroom);
-    return { granted: grants.get(demand.id) ?? 0, sharing: demands.size };
+    const granted = grants.get(demand.id) ?? 0;
+    demands.set(demand.id, { ...demand, at: now, short: granted < demand.wanted });
+    return { granted, sharing: demands.size };
+  }
+
+  /**
+   * Whether a scaler of `account` other than `id` was granted less than it wanted at its last poll
+   * (within the time to live): the units `id` holds beyond its need are wanted elsewhere now.
+   */
+  contended(account: string, id: string, now: number): boolean {
+    for (const [other, d] of this.#accounts.get(account) ?? [])
+      if (other !== id && d.short && now - d.at <= this.#ttlMs) return true;
+    return false;
   }
 
   /** Withdraws at once the demands of scalers `ids` matches (deleted: no lingering share). */

@@ -296,6 +296,7 @@ export class ScalerReconciler {
         currentConcurrency: current ?? null,
         lastApplied: previous.appliedConcurrency ?? null,
         ...(observed.batchSize === undefined ? {} : { batchSize: observed.batchSize }),
+        contended: this.#headroom.contended(aws.account, pass.id, now),
       },
       state,
       now,

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
+import { decide } from './decide.ts';
 import { drive, once, queue, spec, T0 } from './fixtures.ts';
 import { initialPolicyState } from './state.ts';
 import { Limit, Reason } from './types.ts';
@@ -107,6 +108,28 @@ describe('behavior, as in the Kubernetes HPA documentation', () => {
     // The last recommendation of 30 (at 60 s) leaves the window at 120 s.
     assert.deepEqual(concurrency, [30, 30, 30, 30, 30, 30, 30, 30, 10, 10, 10]);
   });
+
+  const contendedCases = {
+    'holds for the window when no other scaler of the account waits': { contended: false, after: 30 },
+    'releases at once what another scaler of the account waits for': { contended: true, after: 10 },
+  } satisfies Record<string, { contended: boolean; after: number }>;
+  for (const [name, c] of Object.entries(contendedCases))
+    it(`on a scale-down, ${name}`, () => {
+      const s = tracking();
+      const first = decide(
+        { spec: s, metrics: queue(300, T0), currentConcurrency: 30 },
+        initialPolicyState(),
+        T0,
+      );
+      const at = T0 + 30_000;
+      const { decision } = decide(
+        { spec: s, metrics: queue(100, at), currentConcurrency: 30, contended: c.contended },
+        first.nextState,
+        at,
+      );
+      assert.equal(decision.desired ?? 30, c.after, decision.message);
+      assert.equal(decision.message.includes('another scaler of the account waits'), c.contended);
+    });
 
   it('scales up only to the lowest recommendation of a scale-up window, ignoring a short spike', () => {
     const s = tracking({ scaleUp: { stabilizationWindowSeconds: 60 } });

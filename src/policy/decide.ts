@@ -189,15 +189,34 @@ function recommend(
       const batch = config.metrics.includeOverpulled ? batchSize : undefined;
       // A full batch waiting for every unit is saturation whatever is in flight yet: the mapping
       // is still adding pollers (after a calm spell it runs fewer than the units), and waiting for
-      // them would start the scale-up a poll late.
+      // them would start the scale-up a poll late. Fewer waiting messages, with the units' batches
+      // full, count only when the previous poll at the same concurrency showed the same: the next
+      // receives take them all, and at loads of a few units one noisy poll looked like it (issue 15).
       const saturated =
-        isSaturated(queued, served, base, batch) ||
-        (batch !== undefined && queued >= Math.max(1, base) * batch);
+        (batch !== undefined && queued >= Math.max(1, base) * batch) ||
+        (isSaturated(queued, served, base, batch) &&
+          (batch === undefined || wasSaturated(latency?.last ?? null, base, batch)));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
-      const rec = recommendLatencySLO(estimates, waiting, base, saturated, policy, empty);
+      const rec = recommendLatencySLO(
+        estimates,
+        waiting,
+        base,
+        saturated,
+        policy,
+        empty,
+        batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
+      );
       return { rec, latency: estimates };
     }
   }
+}
+
+/** Whether the previous poll's snapshot showed `base` units saturated (isSaturated, overpull counted). */
+function wasSaturated(last: LatencyEstimates['last'], base: number, batch: number): boolean {
+  if (last === null) return false;
+  const [, visible, inFlight, , c] = last;
+  const over = Math.max(0, inFlight - c * batch);
+  return c === base && isSaturated(visible + over, inFlight - over, base, batch);
 }
 
 function idleFor(config: PolicyConfig, idleSince: number | null, now: number): number | null {
@@ -251,9 +270,14 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
       : state.recommendations;
   let value = recommendation;
   if (idle === null) {
-    const stable = stabilize(recommendation, base, seeded, scaleUp, scaleDown, now);
+    // Units another scaler of the account waits for are not held for a window (issue 15).
+    const released = input.contended === true && recommendation < base;
+    const down = released ? { ...scaleDown, stabilizationWindowSeconds: 0 } : scaleDown;
+    const stable = stabilize(recommendation, base, seeded, scaleUp, down, now);
     value = stable.value;
     if (stable.limit !== null) limitedBy.push(stable.limit);
+    if (released && scaleDown.stabilizationWindowSeconds > 0)
+      message += `; another scaler of the account waits for concurrency: released without the ${fmt(scaleDown.stabilizationWindowSeconds)}s scale-down window`;
 
     // 3. rate-limit
     const limited = rateLimit(value, base, state.scaleEvents, scaleUp, scaleDown, now);

@@ -156,32 +156,110 @@ describe('the LatencySLO policy', () => {
         inFlight: 60,
         up: false,
       },
-      'probes up when every unit holds a full batch and messages still wait': { inFlight: 100, up: true },
+      'does not probe up on one poll whose units hold full batches while less than a batch per unit waits': {
+        inFlight: 100,
+        up: false,
+      },
+      'probes up when every unit holds a full batch and messages still wait at two polls in a row': {
+        inFlight: 100,
+        before: { visible: 30, inFlight: 100 },
+        up: true,
+      },
       'probes up at once when a full batch waits for every unit, however few are in flight yet': {
         inFlight: 20,
         visible: 500,
         up: true,
       },
-    } satisfies Record<string, { inFlight: number; visible?: number; up: boolean }>;
+    } satisfies Record<
+      string,
+      { inFlight: number; visible?: number; before?: { visible: number; inFlight: number }; up: boolean }
+    >;
     for (const [name, c] of Object.entries(idleCases)) {
       it(name, () => {
+        const poll = (
+          state: ReturnType<typeof initialPolicyState>,
+          at: number,
+          m: { visible: number; inFlight: number },
+        ) =>
+          decide(
+            {
+              spec: slo(),
+              metrics: { ...m, delayed: 0, observedAt: at },
+              currentConcurrency: 10,
+              batchSize: 10,
+            },
+            state,
+            at,
+          );
+        const state =
+          'before' in c ? poll(initialPolicyState(), T0 - 30_000, c.before).nextState : initialPolicyState();
+        const { decision } = poll(state, T0, {
+          visible: 'visible' in c ? c.visible : 30,
+          inFlight: c.inFlight,
+        });
+        assert.equal(decision.reason, Reason.LatencySLOLearning);
+        assert.equal((decision.desired ?? 10) > 10, c.up, decision.message);
+      });
+    }
+
+    const probeUpCases = {
+      'doubles under the default scale-up rate (100 % per 15 s)': { behavior: undefined, desired: 8 },
+      'goes as far as a faster scale-up rate allows, one unit per waiting batch (at most ×8)': {
+        behavior: { scaleUp: { policies: [{ type: 'Percent' as const, value: 900, periodSeconds: 15 }] } },
+        desired: 32,
+      },
+      'goes no further than the waiting batches': {
+        behavior: { scaleUp: { policies: [{ type: 'Percent' as const, value: 900, periodSeconds: 15 }] } },
+        visible: 120,
+        desired: 12,
+      },
+    } satisfies Record<
+      string,
+      { behavior: LambdaConcurrencyScalerSpec['behavior']; visible?: number; desired: number }
+    >;
+    for (const [name, c] of Object.entries(probeUpCases)) {
+      it(`probing up before the throughput is known, ${name}`, () => {
         const { decision } = decide(
           {
-            spec: slo(),
-            metrics: {
-              visible: 'visible' in c ? c.visible : 30,
-              inFlight: c.inFlight,
-              delayed: 0,
-              observedAt: T0,
-            },
-            currentConcurrency: 10,
+            spec: slo(c.behavior === undefined ? {} : { behavior: c.behavior }),
+            metrics: { visible: 'visible' in c ? c.visible : 2578, inFlight: 40, delayed: 0, observedAt: T0 },
+            currentConcurrency: 4,
             batchSize: 10,
           },
           initialPolicyState(),
           T0,
         );
         assert.equal(decision.reason, Reason.LatencySLOLearning);
-        assert.equal((decision.desired ?? 10) > 10, c.up, decision.message);
+        assert.equal(decision.desired, c.desired, decision.message);
+      });
+    }
+
+    const probeDownCases = {
+      'halves when the served messages would fill less than 80 % of the remaining batches': {
+        inFlight: 15,
+        desired: 5,
+      },
+      'stops above half where the served messages would fill 80 % (16 units holding 100 messages → 13)': {
+        current: 16,
+        inFlight: 100,
+        desired: 13,
+      },
+      'holds when no unit can go without the rest filling more than 80 %': { inFlight: 75, desired: null },
+    } satisfies Record<string, { current?: number; inFlight: number; desired: number | null }>;
+    for (const [name, c] of Object.entries(probeDownCases)) {
+      it(`probing down before the throughput is known, ${name}`, () => {
+        const { decision } = decide(
+          {
+            spec: slo({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } }),
+            metrics: { visible: 0, inFlight: c.inFlight, delayed: 0, observedAt: T0 },
+            currentConcurrency: 'current' in c ? c.current : 10,
+            batchSize: 10,
+          },
+          initialPolicyState(),
+          T0,
+        );
+        assert.equal(decision.reason, Reason.LatencySLOLearning);
+        assert.equal(decision.desired, c.desired, decision.message);
       });
     }
 

@@ -24,6 +24,18 @@ const BUSY_FRACTION = 0.8;
 const NOISE_BAND = 3;
 /** The widest the noise may make the hold band (±40 %): wider, and real changes would wait. */
 const MAX_NOISE_BAND = 0.4;
+/**
+ * While the throughput is unknown, probe down only to as many units as the served in-flight
+ * messages fill to this share of their batches: no lower than where the probe up would fire again
+ * (BUSY_FRACTION), which takes two saturated polls in a row below a full batch waiting per unit.
+ */
+const PROBE_DOWN_FILL = BUSY_FRACTION;
+/**
+ * The most a learning probe up asks for at once, as a multiple of the units: the waiting batches
+ * say how many units could start at once, and the scale-up rate policy how much of that one poll
+ * takes (by default doubling per 15 s, so per poll, as before).
+ */
+const MAX_PROBE_FACTOR = 8;
 /** Weight of a new anchor of the in-flight time against the one learned before. */
 const ANCHOR_WEIGHT = 0.25;
 
@@ -210,6 +222,7 @@ export function recommendLatencySLO(
   saturatedNow: boolean,
   config: LatencySLOConfig,
   empty = false,
+  served?: { inFlight: number; batchSize: number },
 ): Recommendation {
   const mu = estimates.throughputPerUnit;
   const lambda = estimates.arrivalRate;
@@ -224,7 +237,9 @@ export function recommendLatencySLO(
         limit: null,
       };
     if (saturatedNow) {
-      const up = Math.max(base + 1, base * 2);
+      // One unit for every batch waiting, up to MAX_PROBE_FACTOR × the units, at least double.
+      const batches = served === undefined ? 0 : Math.ceil(backlog / served.batchSize);
+      const up = Math.max(base + 1, base * 2, Math.min(batches, base * MAX_PROBE_FACTOR));
       return {
         recommendation: up,
         reason: Reason.LatencySLOLearning,
@@ -232,8 +247,12 @@ export function recommendLatencySLO(
         limit: null,
       };
     }
-    if (backlog < Math.max(1, base)) {
-      const down = Math.floor(base / 2);
+    // Halving, but not below the units the served messages fill to PROBE_DOWN_FILL: halving 16
+    // units that hold 100 messages would leave 8 saturated by the served messages alone, and the
+    // probe doubled them back (16 ↔ 8 every few minutes at constant load, issue 15).
+    const kept = served === undefined ? 0 : Math.ceil(served.inFlight / (PROBE_DOWN_FILL * served.batchSize));
+    const down = Math.max(Math.floor(base / 2), kept);
+    if (backlog < Math.max(1, base) && down < base) {
       return {
         recommendation: down,
         reason: Reason.LatencySLOLearning,

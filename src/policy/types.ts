@@ -93,6 +93,12 @@ export interface DecisionInput {
    * reserved × batchSize) from overpulled, throttled ones that are in fact waiting (metrics.ts).
    */
   batchSize?: number;
+  /**
+   * Another scaler of the same account wants reserved concurrency the account cannot give (the
+   * controller's headroom ledger). A scale-down then skips the stabilization window: the units
+   * this scaler no longer needs go to the one that waits for them now, not five minutes later.
+   */
+  contended?: boolean;
 }
 
 /** The outcome of one decision: what to set, and why, in words for conditions and events. */

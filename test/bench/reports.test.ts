@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { PROVISIONED_MODE, REFERENCE } from '../../src/bench/bench.ts';
 import { headlineNumbers } from '../../src/bench/moved.ts';
+import { embeddedRecommendedNumbers, recommendedNumbers } from '../../src/bench/readme.ts';
 import { embeddedScale, embedScale, scaleSection } from '../../src/report/scale-section.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -63,4 +64,17 @@ describe('the committed policy report', () => {
           );
     }
   });
+});
+
+describe('the numbers the README and the policy guide quote', () => {
+  const report = readFileSync(join(root, 'bench/REPORT.md'), 'utf8');
+  for (const doc of ['README.md', 'docs/policies.md'])
+    it(`are, in ${doc}, the committed report's`, () => {
+      const text = readFileSync(join(root, doc), 'utf8');
+      assert.equal(
+        embeddedRecommendedNumbers(text),
+        recommendedNumbers(report).join('\n'),
+        'regenerate: npm run bench copies them from bench/REPORT.md',
+      );
+    });
 });
