@@ -16,6 +16,8 @@ import { TokenBucket } from './limiter.ts';
  * start-up, 5,000 first writes would otherwise wait up to 500 s at once.
  */
 export const CONTROL_PLANE_MAX_WAIT_SECONDS = 30;
+/** The same for GetFunction's budget: every scaler's first read queues there at start-up. */
+export const GET_FUNCTION_MAX_WAIT_SECONDS = 10;
 
 import type { AwsMetrics } from './metrics.ts';
 import type { CloudWatchPort, FunctionPort, QueuePort } from './ports.ts';
@@ -120,7 +122,11 @@ export class AwsClientFactory {
           maxWaitSeconds: CONTROL_PLANE_MAX_WAIT_SECONDS,
           clock,
         }),
-        getFunction: new TokenBucket({ ratePerSecond: this.#options.getFunctionRps ?? 50, clock }),
+        getFunction: new TokenBucket({
+          ratePerSecond: this.#options.getFunctionRps ?? 50,
+          maxWaitSeconds: GET_FUNCTION_MAX_WAIT_SECONDS,
+          clock,
+        }),
       };
       this.#buckets.set(key, buckets);
     }
