@@ -21,6 +21,15 @@ describe('TokenBucket', () => {
       assert.ok(served.filter((t) => t >= s * 1000 && t < (s + 1) * 1000).length <= 20);
   });
 
+  it('tells each caller how long it waited itself', async () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
+    const waits = Promise.all([bucket.take(), bucket.take(), bucket.take()]);
+    await clock.advance(3000);
+    assert.deepEqual(await waits, [0, 1000, 2000]);
+    assert.equal(bucket.waitedMs, 3000);
+  });
+
   it('serves scale-ups before scale-downs when tokens are short', async () => {
     const clock = new ManualClock(0);
     const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });

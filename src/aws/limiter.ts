@@ -75,11 +75,12 @@ export class TokenBucket {
   }
 
   /**
-   * Waits for a token; higher-priority callers (lower number) are served first. When the line is
-   * full, the newcomer is turned away (LineFull) — or, if it outranks the last in line, that one is.
+   * Waits for a token and resolves with the ms this caller waited; higher-priority callers (lower
+   * number) are served first. When the line is full, the newcomer is turned away (LineFull) — or,
+   * if it outranks the last in line, that one is.
    */
-  take(priority: number = Priority.Read, signal?: AbortSignal): Promise<void> {
-    if (this.tryTake()) return Promise.resolve();
+  take(priority: number = Priority.Read, signal?: AbortSignal): Promise<number> {
+    if (this.tryTake()) return Promise.resolve(0);
     if (this.#waiters.length >= this.maxWaiting) {
       const last = this.#waiters.at(-1);
       if (last === undefined || last.priority <= priority) return Promise.reject(this.#turnAway());
@@ -89,12 +90,13 @@ export class TokenBucket {
     // Waiting on the account's budget: let the controller run other keys meanwhile.
     releaseSlot();
     const started = this.#clock.now();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = {
         priority,
         resolve: () => {
-          this.waitedMs += this.#clock.now() - started;
-          resolve();
+          const waited = this.#clock.now() - started;
+          this.waitedMs += waited;
+          resolve(waited);
         },
         reject,
       };

@@ -62,9 +62,9 @@ export async function instrumented<T>(
   const context = `${service} ${operation}`;
   if (signal?.aborted) throw cancelled(context, signal);
   if (bucket !== undefined) {
-    const before = bucket.bucket.waitedMs;
+    let waitedMs = 0;
     try {
-      await bucket.bucket.take(bucket.priority, signal);
+      waitedMs = await bucket.bucket.take(bucket.priority, signal);
     } catch (error) {
       if (signal?.aborted) throw cancelled(context, signal);
       if (error instanceof LineFull) {
@@ -77,7 +77,8 @@ export async function instrumented<T>(
       }
       throw error;
     }
-    deps.metrics?.limiterWait.inc({ bucket: bucket.name }, (bucket.bucket.waitedMs - before) / 1000);
+    // This call's own wait (the bucket's total moves with every other caller meanwhile).
+    deps.metrics?.limiterWait.inc({ bucket: bucket.name }, waitedMs / 1000);
   }
   const timeoutMs = deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);
