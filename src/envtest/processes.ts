@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANAGER_NODE_FLAGS } from '../cmd/node-flags.ts';
 import { freePort } from './index.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,8 +28,13 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-function start(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [resolve(repoRoot, script), ...args], {
+function start(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: readonly string[] = [],
+): Running {
+  const child = spawn(process.execPath, [...nodeFlags, resolve(repoRoot, script), ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,6 +170,7 @@ export async function startManager(options: {
       ...(options.args ?? []),
     ],
     awsEnv(options.awsEndpoint, options.env),
+    MANAGER_NODE_FLAGS,
   );
   const healthUrl = `http://127.0.0.1:${healthPort}`;
   const deadline = Date.now() + 30_000;

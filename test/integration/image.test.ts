@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MANAGER_NODE_FLAGS } from '../../src/cmd/node-flags.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const out = join(root, '.tmp', `image-test-${process.pid}`);
@@ -14,6 +15,7 @@ const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  scripts: Record<string, string>;
 };
 
 before(() => {
@@ -139,7 +141,13 @@ describe('the container image', () => {
   });
 
   it('names an entry point that the build produces, which starts and answers --help', () => {
-    const entry = /^ENTRYPOINT \["\/usr\/local\/bin\/node", "([^"]+)"\]$/m.exec(dockerfile)?.[1];
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    assert.ok(entrypoint !== undefined, 'an exec-form ENTRYPOINT');
+    const [node, ...argv] = JSON.parse(entrypoint) as string[];
+    assert.equal(node, '/usr/local/bin/node');
+    assert.deepEqual(argv.slice(0, -1), MANAGER_NODE_FLAGS, 'the V8 flags of src/cmd/node-flags.ts');
+    assert.equal(pkg.scripts.manager, `node ${MANAGER_NODE_FLAGS.join(' ')} src/cmd/manager.ts`);
+    const entry = argv.at(-1) ?? '';
     assert.equal(entry, 'dist/cmd/manager.js');
     const built = join(out, entry.replace(/^dist\//, ''));
     assert.ok(existsSync(built), `${built} was not built`);
