@@ -8,9 +8,8 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "LatencySLO's learning probe (throughput per unit not known yet) holds at small loads: fewer than a full batch waiting per unit counts as saturation only on two polls in a row, and the probe down stops where the served messages would fill 80 % of the remaining batches (it doubled and halved 2 ↔ 4, 8 ↔ 16 at constant loads of one to four units; issue 15, item 2). Scalers that never learn the throughput hold a steadier, usually lower, concurrency.",
-  "A learning probe up asks for one unit per waiting batch (up to ×8 the units) and lets the scale-up rate policy decide how much one poll takes: under the default (100 % per 15 s) it still doubles, except that below 4 units the policy's 4-unit allowance now applies. The new strategy LatencySLO + ESM cap, fast scale-up (ours) is the recommended configuration with 400 % per 15 s (issue 15, item 2: trend-aware sizing on ramps).",
-  "When another scaler of the account was granted less than it wanted, a scale-down skips the 300 s stabilization window (the controller's headroom ledger tells decide()): in the squeezed accounts the scalers whose peak has passed give their units back within a poll instead of five minutes (issue 15, item 2).",
+  "New strategies: LatencySLO driving the event source mapping alone — its ScalingConfig.MaximumConcurrency without any reserved concurrency, and a provisioned-mode mapping's MaximumPollers (spec.actuator; issue 15, item 4); provisioned mode alone as a baseline. The other strategies' rows are unchanged by them.",
+  "A function's reserved concurrency is re-read (GetFunction) every 120 s, spread ±10 % by name, instead of every poll; between re-reads the last reading or the operator's own write stands in (issue 16). In these scenarios only the operator writes, so decisions see the same values; rows move only where a call's timing did.",
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */
