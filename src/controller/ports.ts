@@ -63,7 +63,7 @@ export interface ReconcilerDeps {
   /** How long to wait before retrying a scaler stalled on a permanent error (default 5 min). */
   stalledRetryMs?: number;
   /**
-   * How often the policy history alone is worth a status write (default 5 min). The history moves
+   * How often the policy history (or the backlog) alone is worth a status write (default 5 min). The history moves
    * every poll (timestamps), so writing it each time would rewrite every idle scaler's status on
    * every poll; between checkpoints the freshest history lives in memory, and any other status
    * change writes it too. A restart loses at most this much of an idle scaler's history.

@@ -70,6 +70,21 @@ describe('ScalerReconciler', () => {
     assert.equal(writes.length, afterFirst, 'an unchanged status is not written again');
   });
 
+  it('writes a backlog that moves below the threshold only with the five-minute checkpoint', async () => {
+    aws.reserved = 5;
+    await poll();
+    await poll();
+    const settled = writes.length;
+    for (let i = 0; i < 6; i++) {
+      aws.backlog = [3, 40, 7, 0, 55, 12][i] ?? 0; // below the threshold (100): nothing to do
+      await poll();
+    }
+    assert.equal(writes.length, settled, 'three minutes of a moving backlog, no status write');
+    for (let i = 0; i < 6; i++) await poll();
+    assert.equal(writes.length, settled + 1, 'the checkpoint writes it');
+    assert.equal(writes.at(-1)?.backlog?.visible, 12);
+  });
+
   it('still checkpoints the policy history of an idle scaler every five minutes', async () => {
     aws.reserved = 5;
     for (let i = 0; i < 12; i++) await poll(); // six minutes of 30 s polls

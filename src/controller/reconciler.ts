@@ -451,8 +451,11 @@ export class ScalerReconciler {
       this.#deps.event(scaler, 'Warning', event.reason, event.message);
     const now = this.#deps.clock.now();
     const remembered = record?.policy;
-    const { policyState: _before, ...restBefore } = before;
-    const { policyState: state, ...restAfter } = after;
+    // The policy history and the backlog move with every poll: alone, they are written at the
+    // checkpoint cadence (5,000 scalers at 30 s would otherwise patch status 167 times a second);
+    // any other change writes them too. The live backlog is in /metrics (lcs_queue_messages).
+    const { policyState: _before, backlog: _backlogBefore, ...restBefore } = before;
+    const { policyState: state, backlog: _backlogAfter, ...restAfter } = after;
     const checkpointMs = this.#deps.stateCheckpointMs ?? 300_000;
     const checkpointDue = remembered === undefined || now - remembered.persistedAt >= checkpointMs;
     const changed =
