@@ -1,0 +1,167 @@
+// bench/SCALE.md's section on several replicas (issue 16, item 3): rendered from what
+// `npm run bench:scale -- --replicas R --accounts A` measured, and kept in place when the
+// single-manager sizes are measured again (each mode rewrites only its own part of the file).
+
+const BEGIN = '<!-- replicas: written by npm run bench:scale -- --replicas -->';
+const END = '<!-- /replicas -->';
+
+/** The command line of the full run the issue asks for (3 replicas × 10 accounts × 5,000 scalers). */
+export const FULL_REPLICAS_RUN =
+  'npm run bench:scale -- --replicas 3 --accounts 10 --sizes 5000 --minutes 15';
+
+/** The line under SCALE.md's title that points at the replicas section and its command line. */
+export const REPLICAS_POINTER = `Several replicas sharing accounts (\`--shard-by-account\`): the last section, measured by \`${FULL_REPLICAS_RUN}\` (3 replicas × 10 accounts × 5,000 scalers; the section says the size it was measured at).`;
+
+/** One replica over the steady part of the run (before the kill). */
+export interface ReplicaMeasure {
+  /** 1-based, in start order. */
+  readonly replica: number;
+  /** The accounts whose key Lease it held at the end of the steady part. */
+  readonly accounts: readonly string[];
+  /** Scalers of those accounts. */
+  readonly scalers: number;
+  readonly cpuAvgPercent: number;
+  readonly cpuPeakPercent: number;
+  readonly rssPeakMiB: number;
+  readonly rssEndMiB: number;
+  readonly latenessP50: number;
+  readonly latenessP99: number;
+  readonly startupLatenessP99: number;
+  readonly reconciles: number;
+  readonly reconcileErrors: number;
+}
+
+/** What happened after one replica was killed (SIGKILL) at the end of the steady part. */
+export interface RebalanceMeasure {
+  readonly replica: number;
+  readonly accounts: readonly string[];
+  readonly scalers: number;
+  /** Seconds from the kill until every one of its accounts' Leases was held by a survivor. */
+  readonly heldAfterS: number | null;
+  /** …until a survivor had reconciled every scaler of those accounts. */
+  readonly reconciledAfterS: number | null;
+  /** …until a survivor had polled every one of them on its schedule again (a regular poll). */
+  readonly onScheduleAfterS: number | null;
+  /** p99 lateness of those scalers' regular polls at that moment. */
+  readonly latenessP99: number;
+  /** How long the run waited for all this. */
+  readonly waitedS: number;
+  /** The accounts each survivor held afterwards. */
+  readonly holders: Readonly<Record<string, number>>;
+}
+
+/** One replicas run. */
+export interface ReplicasMeasure {
+  readonly date: string;
+  readonly machine: string;
+  readonly scalers: number;
+  readonly replicas: number;
+  readonly accounts: readonly string[];
+  readonly minutes: number;
+  readonly workers: number;
+  readonly leaseSeconds: { readonly duration: number; readonly renew: number; readonly retry: number };
+  readonly readySeconds: number | null;
+  readonly perReplica: readonly ReplicaMeasure[];
+  readonly latenessP50: number;
+  readonly latenessP99: number;
+  readonly throttledByAccount: Readonly<Record<string, number>>;
+  /** Lambda control-plane calls (all but GetFunction) per second, per account: run average and peak sample. */
+  readonly controlPlaneRps: Readonly<Record<string, { readonly avg: number; readonly peak: number }>>;
+  readonly puts: number;
+  readonly rebalance: RebalanceMeasure | null;
+  readonly errorReasons: readonly (readonly [string, number])[];
+}
+
+const fmt = (v: number | null, d = 1): string => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
+const seconds = (v: number | null, waited: number): string =>
+  v === null ? `not within ${fmt(waited, 0)} s` : `${fmt(v, 0)} s`;
+
+/** Least squares y = a + b·x; undefined with fewer than two distinct x. */
+export function fitLine(
+  points: readonly (readonly [number, number])[],
+): { a: number; b: number } | undefined {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  if (n < 2 || sxx === 0) return undefined;
+  const b = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+  return { a: my - b * mx, b };
+}
+
+/** The section's lines, markers included. */
+export function replicasSection(r: ReplicasMeasure): string[] {
+  const full = r.replicas === 3 && r.accounts.length === 10 && r.scalers === 5000;
+  const perAccount = r.scalers / r.accounts.length;
+  const throttled = Object.entries(r.throttledByAccount);
+  const totalThrottled = throttled.reduce((s, [, n]) => s + n, 0);
+  const cp = Object.values(r.controlPlaneRps);
+  const rss = fitLine(r.perReplica.map((p) => [p.scalers, p.rssEndMiB]));
+  const cpu = fitLine(r.perReplica.map((p) => [p.scalers, p.cpuAvgPercent]));
+  const rb = r.rebalance;
+  return [
+    BEGIN,
+    '## Several replicas sharing accounts',
+    '',
+    `Generated by \`npm run bench:scale -- --replicas ${r.replicas} --accounts ${r.accounts.length} --sizes ${r.scalers} --minutes ${r.minutes}\` on ${r.date} — do not edit by hand. Machine: ${r.machine}.`,
+    '',
+    full
+      ? `**Size of this run: ${r.replicas} replicas × ${r.accounts.length} accounts × ${r.scalers} scalers** (the issue's).`
+      : `**Size of this run: ${r.replicas} replicas × ${r.accounts.length} accounts × ${r.scalers} scalers** — smaller than the issue's 3 × 10 × 5,000; the full run is \`${FULL_REPLICAS_RUN}\`.`,
+    '',
+    `${r.scalers} LambdaConcurrencyScalers (30 s polling, Step policy, bounds 1–10, square-wave traffic 0–1 msg/s) spread evenly over ${r.accounts.length} accounts that awssim serves as separate accounts (${perAccount} each: own queues, functions, mappings, concurrency pool and control-plane budget of 15 requests/s); each scaler reaches its account through that account's role (\`credentials.roleArn\`). ${r.replicas} manager processes with \`--shard-by-account\`, ${r.workers} workers each, Lease timings ${r.leaseSeconds.duration} s / ${r.leaseSeconds.renew} s / ${r.leaseSeconds.retry} s (duration / renew deadline / retry: the defaults), started before the scalers were created; ${r.minutes} minutes in real time, then the replica holding the most scalers was killed (SIGKILL). CPU and memory per replica from /proc until the kill; poll lateness from each replica's lcs_poll_lateness_seconds every 10 s, once every scaler was ADJUSTED (start-up apart); which replica holds an account from the shard key Leases (holder identity = host_pid).`,
+    '',
+    '| replica | accounts held | scalers held | CPU avg / peak % | RSS peak / end MiB | poll lateness p50 / p99 s | poll lateness p99 at start-up s | reconciles | reconcile errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.perReplica.map(
+      (p) =>
+        `| ${p.replica} | ${p.accounts.length} | ${p.scalers} | ${fmt(p.cpuAvgPercent)} / ${fmt(p.cpuPeakPercent)} | ${fmt(p.rssPeakMiB, 0)} / ${fmt(p.rssEndMiB, 0)} | ${fmt(p.latenessP50, 2)} / ${fmt(p.latenessP99, 2)} | ${fmt(p.startupLatenessP99, 2)} | ${p.reconciles} | ${p.reconcileErrors} |`,
+    ),
+    `| all | ${r.perReplica.reduce((s, p) => s + p.accounts.length, 0)} | ${r.perReplica.reduce((s, p) => s + p.scalers, 0)} | ${fmt(r.perReplica.reduce((s, p) => s + p.cpuAvgPercent, 0))} (sum) | ${fmt(
+      r.perReplica.reduce((s, p) => s + p.rssEndMiB, 0),
+      0,
+    )} (sum at end) | ${fmt(r.latenessP50, 2)} / ${fmt(r.latenessP99, 2)} | | ${r.perReplica.reduce((s, p) => s + p.reconciles, 0)} | ${r.perReplica.reduce((s, p) => s + p.reconcileErrors, 0)} |`,
+    '',
+    `- All ${r.scalers} scalers ADJUSTED after ${r.readySeconds === null ? `more than ${r.minutes} min` : `${fmt(r.readySeconds, 0)} s`}; ${r.puts} PutFunctionConcurrency in all.`,
+    `- Accounts by replica: ${r.perReplica.map((p) => `${p.replica} → ${p.accounts.join(', ') || 'none'}`).join('; ')}.`,
+    `- 429s (TooManyRequestsException, every Lambda operation): ${totalThrottled === 0 ? 'none in any account' : throttled.map(([a, n]) => `${a}: ${n}`).join(', ')}.`,
+    `- Lambda control-plane requests/s per account (all but GetFunction, as awssim counted them each second): average ${fmt(Math.min(...cp.map((c) => c.avg)), 2)}–${fmt(Math.max(...cp.map((c) => c.avg)), 2)}, highest one-second sample ${fmt(Math.max(...cp.map((c) => c.peak)), 1)} (AWS allows 15; the operator spends at most 10 per account).`,
+    ...(r.errorReasons.length === 0
+      ? []
+      : [
+          `- Reconcile errors by message: ${r.errorReasons
+            .slice(0, 5)
+            .map(([m, n]) => `${n} × "${m}"`)
+            .join('; ')}.`,
+        ]),
+    '',
+    ...(rb === null
+      ? ['Rebalance: not measured in this run.']
+      : [
+          `**Rebalance after SIGKILL of replica ${rb.replica}** (it held ${rb.accounts.length} accounts, ${rb.scalers} scalers): every one of its accounts held by a survivor after ${seconds(rb.heldAfterS, rb.waitedS)}; every scaler of them reconciled by a survivor after ${seconds(rb.reconciledAfterS, rb.waitedS)}; every one polled on its schedule again (a regular poll, its second on the survivor) after ${seconds(rb.onScheduleAfterS, rb.waitedS)}, poll lateness p99 ${fmt(rb.latenessP99, 2)} s then. Survivors afterwards: ${Object.entries(
+            rb.holders,
+          )
+            .map(([a, n]) => `${a} → ${n}`)
+            .join(', ')}.`,
+        ]),
+    '',
+    `Sizing read from this run (least squares over the replicas, x = scalers held): RSS at the end ≈ ${rss === undefined ? 'n/a' : `${fmt(rss.a, 0)} MiB + ${fmt(rss.b * 1000, 0)} MiB per 1,000 scalers`}; CPU ≈ ${cpu === undefined ? 'n/a' : `${fmt(cpu.a)} % + ${fmt(cpu.b * 1000)} % of a core per 1,000 scalers`} (30 s polling). With ${r.replicas} points the fit is rough; docs/production.md ("Sizing replicas") turns it into a guide.`,
+    END,
+  ];
+}
+
+/** SCALE.md's replicas section (markers included), or undefined. */
+export function replicasSectionOf(scaleMd: string): string | undefined {
+  const begin = scaleMd.indexOf(BEGIN);
+  const end = scaleMd.indexOf(END);
+  return begin < 0 || end < begin ? undefined : scaleMd.slice(begin, end + END.length);
+}
+
+/** SCALE.md with its replicas section replaced (or appended), and the pointer under the title. */
+export function withReplicasSection(scaleMd: string, section: string): string {
+  const old = replicasSectionOf(scaleMd);
+  let out = old === undefined ? `${scaleMd.trimEnd()}\n\n${section}\n` : scaleMd.replace(old, () => section);
+  if (!out.includes(REPLICAS_POINTER))
+    out = out.replace(/^(# .*\n\n)/, (title) => `${title}${REPLICAS_POINTER}\n\n`);
+  return out;
+}
