@@ -7,7 +7,6 @@ import { parseScenario } from '../awssim/scenario.ts';
 import { fleet } from '../envtest/processes.ts';
 import {
   FULL_REPLICAS_RUN,
-  fitLine,
   REPLICAS_POINTER,
   type ReplicasMeasure,
   replicasSection,
@@ -92,15 +91,11 @@ describe('the replicas section of SCALE.md', () => {
     assert.match(small, /100000000002: 3/);
   });
 
-  it('fits memory per scaler held by least squares', () => {
-    const fit = fitLine([
-      [0, 150],
-      [100, 200],
-      [200, 250],
-    ]);
+  it('gives CPU per 1,000 scalers held from the replicas that hold some', () => {
+    const text = replicasSection(measured(300)).join('\n');
 
-    assert.deepEqual(fit, { a: 150, b: 0.5 });
-    assert.equal(fitLine([[5, 1]]), undefined);
+    assert.match(text, /CPU 10\.0–10\.0 % of a core per 1,000 scalers held/);
+    assert.match(text, /RSS at the end 150–250 MiB per replica/);
   });
 });
 

@@ -76,19 +76,6 @@ const fmt = (v: number | null, d = 1): string => (v === null || Number.isNaN(v) 
 const seconds = (v: number | null, waited: number): string =>
   v === null ? `not within ${fmt(waited, 0)} s` : `${fmt(v, 0)} s`;
 
-/** Least squares y = a + b·x; undefined with fewer than two distinct x. */
-export function fitLine(
-  points: readonly (readonly [number, number])[],
-): { a: number; b: number } | undefined {
-  const n = points.length;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  if (n < 2 || sxx === 0) return undefined;
-  const b = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
-  return { a: my - b * mx, b };
-}
-
 /** The section's lines, markers included. */
 export function replicasSection(r: ReplicasMeasure): string[] {
   const full = r.replicas === 3 && r.accounts.length === 10 && r.scalers === 5000;
@@ -96,8 +83,9 @@ export function replicasSection(r: ReplicasMeasure): string[] {
   const throttled = Object.entries(r.throttledByAccount);
   const totalThrottled = throttled.reduce((s, [, n]) => s + n, 0);
   const cp = Object.values(r.controlPlaneRps);
-  const rss = fitLine(r.perReplica.map((p) => [p.scalers, p.rssEndMiB]));
-  const cpu = fitLine(r.perReplica.map((p) => [p.scalers, p.cpuAvgPercent]));
+  const holding = r.perReplica.filter((p) => p.scalers > 0);
+  const range = (xs: readonly number[], d: number): string =>
+    `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}`;
   const rb = r.rebalance;
   return [
     BEGIN,
@@ -145,7 +133,20 @@ export function replicasSection(r: ReplicasMeasure): string[] {
             .join(', ')}.`,
         ]),
     '',
-    `Sizing read from this run (least squares over the replicas, x = scalers held): RSS at the end ≈ ${rss === undefined ? 'n/a' : `${fmt(rss.a, 0)} MiB + ${fmt(rss.b * 1000, 0)} MiB per 1,000 scalers`}; CPU ≈ ${cpu === undefined ? 'n/a' : `${fmt(cpu.a)} % + ${fmt(cpu.b * 1000)} % of a core per 1,000 scalers`} (30 s polling). With ${r.replicas} points the fit is rough; docs/production.md ("Sizing replicas") turns it into a guide.`,
+    `Sizing read from this run: each replica caches every scaler (one informer) but polls only those of its accounts; RSS at the end ${range(
+      r.perReplica.map((p) => p.rssEndMiB),
+      0,
+    )} MiB per replica (peak ${range(
+      r.perReplica.map((p) => p.rssPeakMiB),
+      0,
+    )}); CPU ${
+      holding.length === 0
+        ? 'n/a'
+        : range(
+            holding.map((p) => (p.cpuAvgPercent / p.scalers) * 1000),
+            1,
+          )
+    } % of a core per 1,000 scalers held (30 s polling, averaged over the run). docs/production.md ("Sizing replicas") turns this and the single-manager table into a guide.`,
     END,
   ];
 }
