@@ -42,8 +42,6 @@ const KEYS_LABEL = 'aws.operators.jittakal.io/shard-group=lambda-con-scaler-oper
 const KEY_ANNOTATION = 'aws.operators.jittakal.io/shard-key';
 /** The manager's default Lease timings (src/cmd/manager.ts), which this run keeps. */
 const LEASE = { duration: 15, renew: 10, retry: 2 };
-/** A regular poll at most this late counts as on schedule after the kill. */
-const ON_SCHEDULE_S = 1;
 /** How long to wait for the rebalance after the kill. */
 const REBALANCE_WAIT_S = 300;
 
@@ -271,6 +269,9 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
     let onScheduleAfterS: number | null = null;
     let latenessP99 = Number.NaN;
     let holdersAfter = new Map<string, number | undefined>();
+    const reconciled = new Set<string>();
+    /** The lateness of each moved scaler's first regular poll on a survivor. */
+    const onSchedule = new Map<string, number>();
     while (since() < REBALANCE_WAIT_S && onScheduleAfterS === null) {
       await sleep(1000);
       if (heldAfterS === null) {
@@ -278,14 +279,12 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
         if (victim.accounts.every((a) => (holdersAfter.get(a) ?? v) !== v)) heldAfterS = since();
       }
       const after = await Promise.all(survivors.map(scrape));
-      const reconciled = new Set<string>();
-      const onSchedule = new Map<string, number>();
       after.forEach((t, j) => {
         const b = before[j];
         for (const key of metricByScaler(t, 'lcs_min_concurrency').keys())
           if (!b?.min.has(key)) reconciled.add(key);
         for (const [key, value] of metricByScaler(t, 'lcs_poll_lateness_seconds'))
-          if (b?.late.get(key) !== value && value <= ON_SCHEDULE_S) onSchedule.set(key, value);
+          if (!onSchedule.has(key) && b?.late.get(key) !== value) onSchedule.set(key, value);
       });
       if (reconciledAfterS === null && moved.every((k) => reconciled.has(k))) reconciledAfterS = since();
       if (moved.every((k) => onSchedule.has(k))) {

@@ -40,9 +40,9 @@ export interface RebalanceMeasure {
   readonly heldAfterS: number | null;
   /** …until a survivor had reconciled every scaler of those accounts. */
   readonly reconciledAfterS: number | null;
-  /** …until a survivor had polled every one of them on its schedule again (a regular poll). */
+  /** …until a survivor had polled every one of them on its schedule again (a regular poll, however late). */
   readonly onScheduleAfterS: number | null;
-  /** p99 lateness of those scalers' regular polls at that moment. */
+  /** p99 lateness of those scalers' first regular polls on a survivor. */
   readonly latenessP99: number;
   /** How long the run waited for all this. */
   readonly waitedS: number;
@@ -126,7 +126,7 @@ export function replicasSection(r: ReplicasMeasure): string[] {
     ...(rb === null
       ? ['Rebalance: not measured in this run.']
       : [
-          `**Rebalance after SIGKILL of replica ${rb.replica}** (it held ${rb.accounts.length} accounts, ${rb.scalers} scalers): every one of its accounts held by a survivor after ${seconds(rb.heldAfterS, rb.waitedS)}; every scaler of them reconciled by a survivor after ${seconds(rb.reconciledAfterS, rb.waitedS)}; every one polled on its schedule again (a regular poll, its second on the survivor) after ${seconds(rb.onScheduleAfterS, rb.waitedS)}, poll lateness p99 ${fmt(rb.latenessP99, 2)} s then. Survivors afterwards: ${Object.entries(
+          `**Rebalance after SIGKILL of replica ${rb.replica}** (it held ${rb.accounts.length} accounts, ${rb.scalers} scalers): every one of its accounts held by a survivor after ${seconds(rb.heldAfterS, rb.waitedS)}; every scaler of them reconciled by a survivor after ${seconds(rb.reconciledAfterS, rb.waitedS)}; every one back on its regular poll (its second on the survivor, one polling interval after the first) after ${seconds(rb.onScheduleAfterS, rb.waitedS)}, those polls late by ${fmt(rb.latenessP99, 2)} s at p99. Survivors afterwards: ${Object.entries(
             rb.holders,
           )
             .map(([a, n]) => `${a} → ${n}`)
