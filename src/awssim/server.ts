@@ -163,6 +163,14 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
       } else if (method !== 'GET') return json(405, { error: `${method} /_awssim/accounts` });
       return json(200, accountsView(sim));
     }
+    if (method === 'GET' && path === '/reads') {
+      // When each queue's attributes were last read (GetQueueAttributes), from `since` (epoch ms) on.
+      const since = Number(url.searchParams.get('since') ?? '0');
+      const w = account === undefined ? sim.world : sim.worldOf(account);
+      const reads: Record<string, number[]> = {};
+      for (const [name, q] of w.queues) reads[name] = q.attributeReads.filter((t) => t >= since);
+      return json(200, reads);
+    }
     if (method === 'GET' && path === '/timeline')
       return json(200, sim.timeline(Number(url.searchParams.get('since') ?? '0')));
     if (method === 'GET' && path === '/metrics') {

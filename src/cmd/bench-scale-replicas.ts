@@ -42,6 +42,8 @@ const KEYS_LABEL = 'aws.operators.jittakal.io/shard-group=lambda-con-scaler-oper
 const KEY_ANNOTATION = 'aws.operators.jittakal.io/shard-key';
 /** The manager's default Lease timings (src/cmd/manager.ts), which this run keeps. */
 const LEASE = { duration: 15, renew: 10, retry: 2 };
+/** A queue read this long after a survivor's first one is its regular poll (30 s polling, ±5 % jitter). */
+const REGULAR_AFTER_MS = 15_000;
 /** How long to wait for the rebalance after the kill. */
 const REBALANCE_WAIT_S = 300;
 
@@ -248,58 +250,69 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
     const v = victim.replica - 1;
     const moved = victim.accounts.flatMap((a) => byAccount.get(a) ?? []);
     const survivors = replicas.filter((_, i) => i !== v);
-    // Series a survivor had before the kill do not count as its work after it.
-    const before = await Promise.all(
-      survivors.map(async (m) => {
-        const t = await scrape(m);
-        return {
-          min: metricByScaler(t, 'lcs_min_concurrency'),
-          late: metricByScaler(t, 'lcs_poll_lateness_seconds'),
-        };
-      }),
-    );
     process.stderr.write(
       `  killing replica ${victim.replica} (${victim.accounts.length} accounts, ${moved.length} scalers)\n`,
     );
-    const killedAt = performance.now();
+    // awssim runs on the wall clock (--clock real): its queue read times compare with ours.
+    const killedAt = Date.now();
     await replicas[v]?.kill();
-    const since = () => (performance.now() - killedAt) / 1000;
+    const since = () => (Date.now() - killedAt) / 1000;
     let heldAfterS: number | null = null;
-    let reconciledAfterS: number | null = null;
-    let onScheduleAfterS: number | null = null;
-    let latenessP99 = Number.NaN;
     let holdersAfter = new Map<string, number | undefined>();
-    const reconciled = new Set<string>();
-    /** The lateness of each moved scaler's first regular poll on a survivor. */
-    const onSchedule = new Map<string, number>();
-    while (since() < REBALANCE_WAIT_S && onScheduleAfterS === null) {
+    /** Each moved scaler's queue reads (GetQueueAttributes) since the kill: only survivors poll now. */
+    let reads = new Map<string, number[]>();
+    /** The first read: the survivor's first reconcile. The first read half an interval later: its regular poll. */
+    const firstRead = (k: string) => reads.get(k)?.[0];
+    const regularRead = (k: string) => {
+      const first = firstRead(k);
+      return first === undefined ? undefined : reads.get(k)?.find((t) => t >= first + REGULAR_AFTER_MS);
+    };
+    while (since() < REBALANCE_WAIT_S && !moved.every((k) => regularRead(k) !== undefined)) {
       await sleep(1000);
       if (heldAfterS === null) {
         holdersAfter = await holders(cp, pids);
         if (victim.accounts.every((a) => (holdersAfter.get(a) ?? v) !== v)) heldAfterS = since();
       }
-      const after = await Promise.all(survivors.map(scrape));
-      after.forEach((t, j) => {
-        const b = before[j];
-        for (const key of metricByScaler(t, 'lcs_min_concurrency').keys())
-          if (!b?.min.has(key)) reconciled.add(key);
-        for (const [key, value] of metricByScaler(t, 'lcs_poll_lateness_seconds'))
-          if (!onSchedule.has(key) && b?.late.get(key) !== value) onSchedule.set(key, value);
-      });
-      if (reconciledAfterS === null && moved.every((k) => reconciled.has(k))) reconciledAfterS = since();
-      if (moved.every((k) => onSchedule.has(k))) {
-        onScheduleAfterS = since();
-        latenessP99 = percentile(
-          moved.map((k) => onSchedule.get(k) ?? 0),
-          99,
+      reads = new Map();
+      for (const a of victim.accounts) {
+        const byQueue = await sim.admin<Record<string, number[]>>(
+          'GET',
+          `/reads?account=${a}&since=${killedAt}`,
         );
+        for (const [queue, times] of Object.entries(byQueue))
+          reads.set(`${NAMESPACE}/s${queue.slice(1)}`, times);
       }
       if (tick++ % 10 === 0)
         process.stderr.write(
-          `  after the kill: ${Math.round(since())} s, held ${heldAfterS ?? 'not yet'}, reconciled ${[...reconciled].filter((k) => moved.includes(k)).length}/${moved.length}, on schedule ${moved.filter((k) => onSchedule.has(k)).length}/${moved.length}\n`,
+          `  after the kill: ${Math.round(since())} s, held ${heldAfterS ?? 'not yet'}, reconciled ${moved.filter((k) => firstRead(k) !== undefined).length}/${moved.length}, on schedule ${moved.filter((k) => regularRead(k) !== undefined).length}/${moved.length}\n`,
         );
     }
+    /** Seconds from the kill until `at(k)` for every moved scaler, or null if one never came. */
+    const allBy = (at: (k: string) => number | undefined): number | null => {
+      const times = moved.map(at);
+      return times.every((t) => t !== undefined)
+        ? (Math.max(...(times as number[])) - killedAt) / 1000
+        : null;
+    };
+    const reconciledAfterS = allBy(firstRead);
+    const onScheduleAfterS = allBy(regularRead);
+    // How late those regular polls were, as each account's new holder measured them.
     holdersAfter = await holders(cp, pids);
+    const lateBy = new Map(
+      await Promise.all(
+        survivors.map(
+          async (m) =>
+            [replicas.indexOf(m), metricByScaler(await scrape(m), 'lcs_poll_lateness_seconds')] as const,
+        ),
+      ),
+    );
+    const latenessP99 = percentile(
+      victim.accounts.flatMap((a) => {
+        const series = lateBy.get(holdersAfter.get(a) ?? -1);
+        return (byAccount.get(a) ?? []).flatMap((k) => series?.get(k) ?? []);
+      }),
+      99,
+    );
     const rebalance: RebalanceMeasure = {
       replica: victim.replica,
       accounts: victim.accounts,

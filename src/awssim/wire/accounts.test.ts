@@ -109,6 +109,17 @@ describe('several accounts in one awssim', () => {
       [[`arn:aws:sqs:us-east-1:${A}:orders`, `arn:aws:lambda:us-east-1:${A}:function:worker`, A]],
     );
     assert.deepEqual(bQueues.QueueUrls, [`${h.server.url}/${B}/payments`]);
+    const reads = async (account: string) =>
+      (await (await fetch(`${h.server.url}/_awssim/reads?account=${account}`)).json()) as Record<
+        string,
+        number[]
+      >;
+    assert.equal((await reads(A)).orders?.length, 1, "the read is in A's queue");
+    assert.deepEqual(
+      (await reads('000000000000')).orders,
+      [],
+      "awssim's own queue of that name was not read",
+    );
     await assert.rejects(b.sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' })), QueueDoesNotExist);
     await assert.rejects(
       b.lambda.send(new GetFunctionCommand({ FunctionName: 'worker' })),

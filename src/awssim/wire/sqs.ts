@@ -151,6 +151,7 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const names = (req.AttributeNames as string[] | undefined) ?? [];
         world.sqs.checkAttributeNames(names);
+        if (q.attributeReads.push(world.now) > 8) q.attributeReads.shift();
         if (names.length === 0) return {};
         const all = world.sqs.queueAttributes(q);
         const pick: Record<string, string> = {};
