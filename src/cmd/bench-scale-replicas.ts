@@ -354,6 +354,8 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
 
 /** Runs each size and writes the replicas section of SCALE.md (and REPORT.md's copy) after each. */
 export async function runReplicas(o: ReplicasOptions): Promise<void> {
+  if (!(o.replicas >= 2))
+    throw new Error('--replicas needs at least 2: one is killed to measure the rebalance');
   for (const n of o.sizes) {
     process.stderr.write(
       `running ${o.replicas} replicas × ${o.accounts} accounts × ${n} scalers for ${o.minutes} min\n`,
