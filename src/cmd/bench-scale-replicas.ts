@@ -5,7 +5,7 @@
 // is killed and the time until its accounts and scalers are back on schedule is measured. Writes
 // SCALE.md's replicas section (src/report/replicas-section.ts) and its copy in REPORT.md.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, tmpdir } from 'node:os';
+import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../envtest/index.ts';
 import {
@@ -327,7 +327,8 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
     const all = (xs: number[][]) => xs.flat();
     return {
       date: new Date().toISOString().slice(0, 10),
-      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); Node ${process.version}; host ${hostname()}`,
+      // The load average tells a quiet machine from a shared one (lateness suffers on the latter).
+      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); Node ${process.version}; host ${hostname()}; load average over the last 15 min ${loadavg()[2]?.toFixed(1)}`,
       scalers: n,
       replicas: o.replicas,
       accounts,
