@@ -167,6 +167,9 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
     let lastAt = performance.now();
     const firstAt = lastAt;
     let tick = 0;
+    /** Who holds each account, and every change of holder while all replicas were alive. */
+    const holding = new Map<string, number>();
+    const moves: string[] = [];
     while (Date.now() - started < o.minutes * 60_000) {
       await sleep(1000);
       tick++;
@@ -181,6 +184,14 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
       for (const a of accounts) cpRps.get(a)?.push(((calls.get(a) ?? 0) - (lastCalls.get(a) ?? 0)) / s);
       [lastProc, lastCalls, lastAt] = [now, calls, at];
       if (tick % 10 === 0) {
+        // With every replica alive, an account that changes hands is a flap: count them.
+        const now = await holders(cp, pids);
+        for (const [a, holder] of now) {
+          const before = holding.get(a);
+          if (before !== undefined && holder !== undefined && holder !== before)
+            moves.push(`${a} ${before + 1}→${holder + 1}`);
+          if (holder !== undefined) holding.set(a, holder);
+        }
         const texts = await Promise.all(replicas.map(scrape));
         texts.forEach((t, i) => {
           (readySeconds === null ? startupLateness : lateness)[i]?.push(
@@ -342,6 +353,7 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
       throttledByAccount,
       controlPlaneRps,
       puts,
+      moves,
       rebalance,
       errorReasons: errorReasons(replicas.map((r) => r.output()).join('\n')),
     };

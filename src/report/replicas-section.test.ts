@@ -49,6 +49,7 @@ const measured = (scalers: number): ReplicasMeasure => ({
   throttledByAccount: { '100000000001': 0, '100000000002': 3 },
   controlPlaneRps: { '100000000001': { avg: 0.5, peak: 9 } },
   puts: 300,
+  moves: ['100000000002 1→2'],
   rebalance: {
     replica: 2,
     accounts: ['100000000002', '100000000003'],
@@ -89,6 +90,10 @@ describe('the replicas section of SCALE.md', () => {
     assert.doesNotMatch(full, /smaller than/);
     assert.match(small, /every one of its accounts held by a survivor after 17 s/);
     assert.match(small, /100000000002: 3/);
+    assert.match(
+      small,
+      /changed hands while every replica was alive \(Leases sampled every 10 s\): 1 \(100000000002 1→2\)/,
+    );
   });
 
   it('gives CPU per 1,000 scalers held from the replicas that hold some', () => {

@@ -68,6 +68,8 @@ export interface ReplicasMeasure {
   /** Lambda control-plane calls (all but GetFunction) per second, per account: run average and peak sample. */
   readonly controlPlaneRps: Readonly<Record<string, { readonly avg: number; readonly peak: number }>>;
   readonly puts: number;
+  /** Accounts that changed hands while every replica was alive (`account from→to`), sampled every 10 s. */
+  readonly moves: readonly string[];
   readonly rebalance: RebalanceMeasure | null;
   readonly errorReasons: readonly (readonly [string, number])[];
 }
@@ -111,6 +113,7 @@ export function replicasSection(r: ReplicasMeasure): string[] {
     )} (sum at end) | ${fmt(r.latenessP50, 2)} / ${fmt(r.latenessP99, 2)} | | ${r.perReplica.reduce((s, p) => s + p.reconciles, 0)} | ${r.perReplica.reduce((s, p) => s + p.reconcileErrors, 0)} |`,
     '',
     `- All ${r.scalers} scalers ADJUSTED after ${r.readySeconds === null ? `more than ${r.minutes} min` : `${fmt(r.readySeconds, 0)} s`}; ${r.puts} PutFunctionConcurrency in all.`,
+    `- Accounts that changed hands while every replica was alive (Leases sampled every 10 s): ${r.moves.length === 0 ? 'none' : `${r.moves.length} (${r.moves.slice(0, 10).join(', ')})`}.`,
     `- Accounts by replica: ${r.perReplica.map((p) => `${p.replica} → ${p.accounts.join(', ') || 'none'}`).join('; ')}.`,
     `- 429s (TooManyRequestsException, every Lambda operation): ${totalThrottled === 0 ? 'none in any account' : throttled.map(([a, n]) => `${a}: ${n}`).join(', ')}.`,
     `- Lambda control-plane requests/s per account (all but GetFunction, as awssim counted them each second): average ${fmt(Math.min(...cp.map((c) => c.avg)), 2)}–${fmt(Math.max(...cp.map((c) => c.avg)), 2)}, highest one-second sample ${fmt(Math.max(...cp.map((c) => c.peak)), 1)} (AWS allows 15; the operator spends at most 10 per account).`,
