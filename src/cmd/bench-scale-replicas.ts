@@ -142,11 +142,9 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
       );
     // Let the members see each other before there is work, so the first assignment is the final one.
     await sleep((LEASE.retry * 2 + 1) * 1000);
-    for (let k = 0; k < scalers.length; k += 500)
-      await cp.kubectl(['apply', '-n', NAMESPACE, '-f', '-'], scalers.slice(k, k + 500).join('---\n'));
     const pids = replicas.map((r) => r.child.pid ?? 0);
 
-    // ---- the steady part: every replica alive ----
+    // ---- the steady part: every replica alive, measured from the first apply (start-up included) ----
     const started = Date.now();
     let readySeconds: number | null = null;
     const cpu = replicas.map((): number[] => []);
@@ -166,6 +164,11 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
     const firstCalls = lastCalls;
     let lastAt = performance.now();
     const firstAt = lastAt;
+    const control = cp;
+    const applying = (async () => {
+      for (let k = 0; k < scalers.length; k += 500)
+        await control.kubectl(['apply', '-n', NAMESPACE, '-f', '-'], scalers.slice(k, k + 500).join('---\n'));
+    })();
     let tick = 0;
     /** Who holds each account, and every change of holder while all replicas were alive. */
     const holding = new Map<string, number>();
@@ -215,6 +218,7 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
         );
       }
     }
+    await applying;
     const held = await holders(cp, pids);
     const texts = await Promise.all(replicas.map(scrape));
     const view = (await sim.admin<AccountView[]>('GET', '/accounts')).filter((a) => accounts.includes(a.id));
