@@ -84,54 +84,17 @@ export const roleSchema = z.strictObject({
   maxSessionDuration: int.min(3600).max(43_200).optional(),
 });
 
-/** The scenario file schema (YAML), as documented in docs/simulator.md. */
-export const scenarioSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  seed: int.optional(),
-  durationSeconds: pos.optional(),
-  account: z
-    .strictObject({
-      concurrency: int.positive().optional(),
-      unreservedMin: int.nonnegative().optional(),
-      controlPlaneRps: pos.optional(),
-      getFunctionRps: pos.optional(),
-      functionScalingPer10s: pos.optional(),
-    })
-    .optional(),
-  model: z
-    .strictObject({
-      esm: z
-        .strictObject({
-          initialConcurrency: int.positive().optional(),
-          scaleUpPerMinute: nonNeg.optional(),
-          scaleDownPerMinute: nonNeg.optional(),
-          maxConcurrency: int.positive().optional(),
-          minConcurrency: int.positive().optional(),
-          receiveLatencyMs: nonNeg.optional(),
-          throttleBackoffMs: nonNeg.optional(),
-          /** What happens to throttled batches: `documented` (default), `retry-then-release`, `release`. */
-          model: z.enum(esmModels).optional(),
-          throttleShrink: nonNeg.optional(),
-          throttleRetries: int.nonnegative().optional(),
-          invokesPerPoller: int.positive().optional(),
-          provisionedScaleUpPerMinute: nonNeg.optional(),
-          provisionedMaxConcurrency: int.positive().optional(),
-        })
-        .optional(),
-      environmentIdleSeconds: nonNeg.optional(),
-      attributes: z.strictObject({ lagSeconds: nonNeg.optional(), wobble: nonNeg.optional() }).optional(),
-      cloudWatch: z
-        .strictObject({
-          delaySecondsMin: nonNeg,
-          delaySecondsMax: nonNeg,
-          idleSeconds: nonNeg.optional(),
-          wakeDelaySeconds: nonNeg.optional(),
-        })
-        .optional(),
-      sloMs: z.array(pos).optional(),
-    })
-    .optional(),
+/** An account's quotas (scenario `account:` for awssim's own, and each of `accounts:`). */
+const accountLimits = {
+  concurrency: int.positive().optional(),
+  unreservedMin: int.nonnegative().optional(),
+  controlPlaneRps: pos.optional(),
+  getFunctionRps: pos.optional(),
+  functionScalingPer10s: pos.optional(),
+};
+
+/** Queues, functions, their mappings and traffic: what one account holds. */
+const entities = {
   queues: z
     .array(
       z.strictObject({
@@ -177,12 +140,73 @@ export const scenarioSchema = z.strictObject({
     )
     .default([]),
   traffic: z.record(z.string(), z.array(traffic)).default({}),
+};
+
+/**
+ * Another account awssim serves besides its own (scenario `accounts:`, `POST /_awssim/accounts`):
+ * its id, its own quotas (default: those of `account:`) and its own entities.
+ */
+export const accountSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .refine((id) => id !== '000000000000', "is awssim's own account: declare its entities at the top level"),
+  ...accountLimits,
+  ...entities,
+});
+
+/** The scenario file schema (YAML), as documented in docs/simulator.md. */
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  seed: int.optional(),
+  durationSeconds: pos.optional(),
+  account: z.strictObject(accountLimits).optional(),
+  model: z
+    .strictObject({
+      esm: z
+        .strictObject({
+          initialConcurrency: int.positive().optional(),
+          scaleUpPerMinute: nonNeg.optional(),
+          scaleDownPerMinute: nonNeg.optional(),
+          maxConcurrency: int.positive().optional(),
+          minConcurrency: int.positive().optional(),
+          receiveLatencyMs: nonNeg.optional(),
+          throttleBackoffMs: nonNeg.optional(),
+          /** What happens to throttled batches: `documented` (default), `retry-then-release`, `release`. */
+          model: z.enum(esmModels).optional(),
+          throttleShrink: nonNeg.optional(),
+          throttleRetries: int.nonnegative().optional(),
+          invokesPerPoller: int.positive().optional(),
+          provisionedScaleUpPerMinute: nonNeg.optional(),
+          provisionedMaxConcurrency: int.positive().optional(),
+        })
+        .optional(),
+      environmentIdleSeconds: nonNeg.optional(),
+      attributes: z.strictObject({ lagSeconds: nonNeg.optional(), wobble: nonNeg.optional() }).optional(),
+      cloudWatch: z
+        .strictObject({
+          delaySecondsMin: nonNeg,
+          delaySecondsMax: nonNeg,
+          idleSeconds: nonNeg.optional(),
+          wakeDelaySeconds: nonNeg.optional(),
+        })
+        .optional(),
+      sloMs: z.array(pos).optional(),
+    })
+    .optional(),
+  ...entities,
   faults: z.record(z.string(), fault).default({}),
   roles: z.array(roleSchema).default([]),
+  accounts: z.array(accountSchema).default([]),
 });
 
 /** A validated scenario. */
 export type Scenario = z.output<typeof scenarioSchema>;
+/** A validated declaration of another account. */
+export type AccountDeclaration = z.output<typeof accountSchema>;
+/** What one account holds (the scenario's top level for awssim's own, or one of `accounts:`). */
+export type AccountEntities = Pick<Scenario, 'queues' | 'functions' | 'eventSourceMappings' | 'traffic'>;
 /** A scenario as written (defaults not yet applied). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 
@@ -207,36 +231,33 @@ const pathOf = (path: readonly PropertyKey[]): string =>
 /** A zod error as `path: message` lines. */
 export const zodIssues = (e: z.ZodError): string[] => e.issues.map((i) => `${pathOf(i.path)}: ${i.message}`);
 
-/** Validates a parsed scenario object; `baseDir` resolves replay files. */
-export function parseScenario(raw: unknown, source = 'scenario', baseDir = process.cwd()): Scenario {
-  const r = scenarioSchema.safeParse(raw);
-  if (!r.success) throw new ScenarioError(source, zodIssues(r.error));
-  const s = r.data;
-  const issues: string[] = [];
+/** Cross-field checks of one account's entities (names that must exist, exclusive settings). */
+function checkEntities(s: AccountEntities, at: string, baseDir: string, issues: string[]): void {
   const queues = new Set(s.queues.map((q) => q.name));
   const fns = new Set(s.functions.map((f) => f.name));
   s.queues.forEach((q, i) => {
     if (q.deadLetter && !queues.has(q.deadLetter.queue))
-      issues.push(`queues[${i}].deadLetter.queue: no queue named "${q.deadLetter.queue}"`);
+      issues.push(`${at}queues[${i}].deadLetter.queue: no queue named "${q.deadLetter.queue}"`);
   });
   s.eventSourceMappings.forEach((e, i) => {
     if (!fns.has(e.function))
-      issues.push(`eventSourceMappings[${i}].function: no function named "${e.function}"`);
-    if (!queues.has(e.queue)) issues.push(`eventSourceMappings[${i}].queue: no queue named "${e.queue}"`);
+      issues.push(`${at}eventSourceMappings[${i}].function: no function named "${e.function}"`);
+    if (!queues.has(e.queue))
+      issues.push(`${at}eventSourceMappings[${i}].queue: no queue named "${e.queue}"`);
     if ((e.batchSize ?? 10) > 10 && (e.maximumBatchingWindowSeconds ?? 0) < 1)
       issues.push(
-        `eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`,
+        `${at}eventSourceMappings[${i}].maximumBatchingWindowSeconds: must be at least 1 when batchSize > 10`,
       );
     if (e.provisionedPollers && e.maximumConcurrency !== undefined)
       issues.push(
-        `eventSourceMappings[${i}].provisionedPollers: provisioned mode and maximumConcurrency are mutually exclusive`,
+        `${at}eventSourceMappings[${i}].provisionedPollers: provisioned mode and maximumConcurrency are mutually exclusive`,
       );
     const pp = e.provisionedPollers;
     if (pp && (pp.minimum ?? 2) > (pp.maximum ?? 200))
-      issues.push(`eventSourceMappings[${i}].provisionedPollers.minimum: must not exceed maximum`);
+      issues.push(`${at}eventSourceMappings[${i}].provisionedPollers.minimum: must not exceed maximum`);
   });
   for (const [q, specs] of Object.entries(s.traffic)) {
-    if (!queues.has(q)) issues.push(`traffic.${q}: no queue named "${q}"`);
+    if (!queues.has(q)) issues.push(`${at}traffic.${q}: no queue named "${q}"`);
     specs.forEach((t, i) => {
       if (t.kind === 'replay' && t.file !== undefined) {
         try {
@@ -244,7 +265,7 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
             readFileSync(resolve(baseDir, t.file), 'utf8'),
           );
         } catch (e) {
-          issues.push(`traffic.${q}[${i}].file: ${(e as Error).message}`);
+          issues.push(`${at}traffic.${q}[${i}].file: ${(e as Error).message}`);
         }
       }
     });
@@ -255,7 +276,22 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
       f.reservedConcurrency !== undefined &&
       f.provisionedConcurrency > f.reservedConcurrency
     )
-      issues.push(`functions[${i}].provisionedConcurrency: must not exceed reservedConcurrency`);
+      issues.push(`${at}functions[${i}].provisionedConcurrency: must not exceed reservedConcurrency`);
+  });
+}
+
+/** Validates a parsed scenario object; `baseDir` resolves replay files. */
+export function parseScenario(raw: unknown, source = 'scenario', baseDir = process.cwd()): Scenario {
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success) throw new ScenarioError(source, zodIssues(r.error));
+  const s = r.data;
+  const issues: string[] = [];
+  checkEntities(s, '', baseDir, issues);
+  const ids = new Set<string>();
+  s.accounts.forEach((a, i) => {
+    if (ids.has(a.id)) issues.push(`accounts[${i}].id: account "${a.id}" is declared twice`);
+    ids.add(a.id);
+    checkEntities(a, `accounts[${i}].`, baseDir, issues);
   });
   const roleArns = new Set<string>();
   s.roles.forEach((role, i) => {
@@ -264,6 +300,16 @@ export function parseScenario(raw: unknown, source = 'scenario', baseDir = proce
   });
   if (issues.length > 0) throw new ScenarioError(source, issues);
   return s;
+}
+
+/** Validates one account declaration (an item of `accounts:`, or the body of `POST /_awssim/accounts`). */
+export function parseAccount(raw: unknown, source = 'account', baseDir = process.cwd()): AccountDeclaration {
+  const r = accountSchema.safeParse(raw);
+  if (!r.success) throw new ScenarioError(source, zodIssues(r.error));
+  const issues: string[] = [];
+  checkEntities(r.data, '', baseDir, issues);
+  if (issues.length > 0) throw new ScenarioError(source, issues);
+  return r.data;
 }
 
 /** Reads, parses and validates a scenario YAML file. */

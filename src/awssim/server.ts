@@ -10,7 +10,7 @@ import { type SqsMetricName, sqsMetricNames } from './model/cloudwatch.ts';
 import { AwsApiError } from './model/errors.ts';
 import { accessKeyIdOf } from './model/sts.ts';
 import type { Fault } from './model/world.ts';
-import { roleSchema, zodIssues } from './scenario.ts';
+import { parseAccount, roleSchema, zodIssues } from './scenario.ts';
 import type { Simulation } from './simulation.ts';
 import {
   type CloudWatchRequest,
@@ -72,8 +72,9 @@ async function route(sim: Simulation, req: IncomingMessage, raw: Buffer): Promis
   const method = req.method ?? 'GET';
   if (url.pathname.startsWith('/_awssim/')) return admin(sim, method, url, body);
   sim.sync();
-  const world = sim.world;
   const caller = accessKeyIdOf(req.headers.authorization, url.searchParams);
+  // The caller's account (an assumed role's, else awssim's own) picks the entities and quotas.
+  const world = sim.worldOf(sim.world.sts.identity(caller).account);
   const target = req.headers['x-amz-target'];
   if (method === 'POST' && typeof target === 'string' && target.startsWith('AmazonSQS.')) {
     const op = target.slice('AmazonSQS.'.length);
@@ -153,13 +154,30 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
         scenario: sim.scenarioName,
         now: sim.now(),
       });
-    if (method === 'GET' && path === '/report') return json(200, sim.report());
+    const account = url.searchParams.get('account') ?? undefined;
+    if (method === 'GET' && path === '/report') return json(200, sim.report({ account }));
+    if (path === '/accounts') {
+      if (method === 'POST') {
+        const raw = JSON.parse(body === '' ? '{}' : body) as unknown;
+        for (const a of Array.isArray(raw) ? raw : [raw]) sim.declareAccount(parseAccount(a));
+      } else if (method !== 'GET') return json(405, { error: `${method} /_awssim/accounts` });
+      return json(200, accountsView(sim));
+    }
+    if (method === 'GET' && path === '/reads') {
+      // When each queue's attributes were last read (GetQueueAttributes), from `since` (epoch ms) on.
+      const since = Number(url.searchParams.get('since') ?? '0');
+      const w = account === undefined ? sim.world : sim.worldOf(account);
+      const reads: Record<string, number[]> = {};
+      for (const [name, q] of w.queues) reads[name] = q.attributeReads.filter((t) => t >= since);
+      return json(200, reads);
+    }
     if (method === 'GET' && path === '/timeline')
       return json(200, sim.timeline(Number(url.searchParams.get('since') ?? '0')));
     if (method === 'GET' && path === '/metrics') {
-      const r = sim.report();
+      const r = sim.report({ account });
       const queues: Record<string, unknown> = {};
-      for (const name of sim.world.queues.keys()) queues[name] = sim.queueTruth(name);
+      const w = account === undefined ? sim.world : sim.worldOf(account);
+      for (const name of w.queues.keys()) queues[name] = sim.queueTruth(name, account);
       return json(200, {
         now: sim.now(),
         apiCalls: r.apiCalls,
@@ -193,7 +211,8 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
     if (method === 'POST' && path === '/traffic') {
       const b = input();
       if (typeof b.enabled === 'boolean') sim.setTrafficEnabled(b.enabled);
-      if (typeof b.queue === 'string' && Array.isArray(b.specs)) sim.setTraffic(b.queue, b.specs as never);
+      if (typeof b.queue === 'string' && Array.isArray(b.specs))
+        sim.setTraffic(b.queue, b.specs as never, typeof b.account === 'string' ? b.account : undefined);
       return json(200, { enabled: sim.world.traffic.enabled, traffic: sim.world.traffic.toJSON() });
     }
     if (path === '/roles') {
@@ -228,6 +247,20 @@ async function admin(sim: Simulation, method: string, url: URL, body: string): P
   } catch (e) {
     return json(400, { error: (e as Error).message });
   }
+}
+
+/** Every account awssim serves: its id, quotas, how many entities it holds, and its API calls. */
+function accountsView(sim: Simulation): Record<string, unknown>[] {
+  return sim.worlds().map((w) => ({
+    id: w.account.id,
+    concurrency: w.account.concurrencyLimit,
+    controlPlaneRps: w.params.controlPlaneRps,
+    getFunctionRps: w.params.getFunctionRps,
+    queues: w.queues.size,
+    functions: w.functions.size,
+    eventSourceMappings: w.esms.size,
+    apiCalls: w.api.toJSON(),
+  }));
 }
 
 /** Serves a simulation over HTTP on 127.0.0.1. */

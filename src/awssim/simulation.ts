@@ -13,8 +13,8 @@ import {
 } from './model/params.ts';
 import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
-import { type Fault, type QueueCounts, REGION, World } from './model/world.ts';
-import type { Scenario } from './scenario.ts';
+import { ACCOUNT_ID, type Fault, type QueueCounts, REGION, World } from './model/world.ts';
+import type { AccountDeclaration, AccountEntities, Scenario } from './scenario.ts';
 
 /** Options of `createSimulation`. */
 export interface SimulationOptions {
@@ -95,6 +95,8 @@ export class Simulation {
   readonly seed: number;
   readonly scenarioName: string;
   readonly #driver: RealTimeDriver | undefined;
+  /** The accounts declared besides awssim's own, each a world of its own on the one scheduler. */
+  readonly #accounts = new Map<string, World>();
   #pending: Promise<void> | undefined;
 
   constructor(opts: SimulationOptions = {}) {
@@ -109,12 +111,62 @@ export class Simulation {
       this.sched,
       { ...paramsFromScenario(sc), ...opts.params, ...(opts.esmModel ? { esmModel: opts.esmModel } : {}) },
       this.seed,
+      // awssim's own account also answers for every account no one declared (single-account use).
+      { owns: (account) => account === ACCOUNT_ID || !this.#accounts.has(account) },
     );
-    if (sc) applyScenario(this.world, sc);
+    if (sc) {
+      applyEntities(this.world, sc);
+      for (const [op, f] of Object.entries(sc.faults)) this.world.faults.set(op, f as Fault);
+      for (const r of sc.roles) this.world.sts.addRole(r);
+      for (const a of sc.accounts) this.declareAccount(a);
+    }
     if (this.clock === 'real') {
       this.#driver = new RealTimeDriver(this.sched, opts.wallClock);
       this.#driver.start();
     }
+  }
+
+  /**
+   * Declares another account (or adds entities to one declared before): from then on a caller whose
+   * credentials are of that account (an assumed role's) sees only its queues, functions and
+   * mappings, spends its own control-plane budget and draws on its own concurrency pool. Its quotas
+   * default to those of awssim's own account and are set once; a second declaration adds entities.
+   */
+  declareAccount(a: AccountDeclaration): World {
+    this.sync();
+    let w = this.#accounts.get(a.id);
+    const limits = {
+      ...(a.concurrency !== undefined ? { accountConcurrency: a.concurrency } : {}),
+      ...(a.unreservedMin !== undefined ? { unreservedMin: a.unreservedMin } : {}),
+      ...(a.controlPlaneRps !== undefined ? { controlPlaneRps: a.controlPlaneRps } : {}),
+      ...(a.getFunctionRps !== undefined ? { getFunctionRps: a.getFunctionRps } : {}),
+      ...(a.functionScalingPer10s !== undefined ? { functionScalingPer10s: a.functionScalingPer10s } : {}),
+    };
+    if (!w) {
+      w = new World(this.sched, { ...this.world.params, ...limits }, this.seed, {
+        accountId: a.id,
+        sts: this.world.sts,
+        faults: this.world.faults,
+      });
+      w.traffic.enabled = this.world.traffic.enabled;
+      this.#accounts.set(a.id, w);
+    } else if (Object.keys(limits).length > 0) {
+      throw new Error(
+        `account ${a.id} is declared already: its quotas are set once, when it is first declared`,
+      );
+    }
+    applyEntities(w, a);
+    return w;
+  }
+
+  /** The world that serves calls made as `account`: its own if declared, else awssim's own. */
+  worldOf(account: string): World {
+    return this.#accounts.get(account) ?? this.world;
+  }
+
+  /** Every account's world: awssim's own first, then the declared ones in the order declared. */
+  worlds(): World[] {
+    return [this.world, ...this.#accounts.values()];
   }
 
   /** The event source mapping model this run uses. */
@@ -208,9 +260,9 @@ export class Simulation {
   }
 
   /** Exact queue counts (no lag, no wobble): for assertions and reports, not for strategies. */
-  queueTruth(queue: string): QueueCounts & { readonly dlqMoves: number } {
+  queueTruth(queue: string, account?: string): QueueCounts & { readonly dlqMoves: number } {
     this.sync();
-    const q = this.world.sqs.queueFromUrl(queue);
+    const q = (account === undefined ? this.world : this.#declared(account)).sqs.queueFromUrl(queue);
     q.promote(this.sched.now());
     return { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed.length, dlqMoves: q.dlqMovesTotal };
   }
@@ -417,14 +469,14 @@ export class Simulation {
   // ---- acting ----
 
   /** Replaces a queue's traffic from the next simulated second. */
-  setTraffic(queue: string, specs: readonly TrafficSpec[]): void {
+  setTraffic(queue: string, specs: readonly TrafficSpec[], account?: string): void {
     this.sync();
-    this.world.traffic.set(queue, specs);
+    (account === undefined ? this.world : this.#declared(account)).traffic.set(queue, specs);
   }
 
-  /** Pauses or resumes all generated traffic. */
+  /** Pauses or resumes all generated traffic (in every account). */
   setTrafficEnabled(enabled: boolean): void {
-    this.world.traffic.enabled = enabled;
+    for (const w of this.worlds()) w.traffic.enabled = enabled;
   }
 
   /** Sends `count` messages now, as a producer would through SendMessage. */
@@ -482,10 +534,10 @@ export class Simulation {
     return sinceT <= 0 ? this.world.timeline : this.world.timeline.filter((p) => p.t >= sinceT);
   }
 
-  /** Everything measured so far. */
-  report(): SimulationReport {
+  /** Everything measured so far (in awssim's own account, or in the declared `account`). */
+  report(opts: { account?: string | undefined } = {}): SimulationReport {
     this.sync();
-    const w = this.world;
+    const w = opts.account === undefined ? this.world : this.#declared(opts.account);
     const byQueue: Record<string, LatencySummary> = {};
     let sent = 0;
     let deleted = 0;
@@ -525,6 +577,15 @@ export class Simulation {
   /** Messages (all queues) whose latency exceeded `ms` (exact for the configured `sloMs`). */
   countSlowerThan(ms: number): number {
     return this.world.latency.countOver(ms);
+  }
+
+  #declared(account: string): World {
+    const w = account === ACCOUNT_ID ? this.world : this.#accounts.get(account);
+    if (!w)
+      throw new Error(
+        `no account ${account}: declare it first (scenario accounts: or POST /_awssim/accounts)`,
+      );
+    return w;
   }
 }
 
@@ -575,8 +636,9 @@ function paramsFromScenario(sc: Scenario | undefined): ModelParams {
   };
 }
 
-/** Creates the scenario's resources directly in the model (no API quotas are spent). */
-function applyScenario(w: World, sc: Scenario): void {
+/** Creates an account's resources directly in the model (no API quotas are spent). */
+function applyEntities(w: World, sc: AccountEntities): void {
+  const account = w.account.id;
   const byName = new Map(sc.queues.map((q) => [q.name, q]));
   const created = new Set<string>();
   const create = (name: string): void => {
@@ -590,7 +652,7 @@ function applyScenario(w: World, sc: Scenario): void {
     if (q.delaySeconds !== undefined) attrs.DelaySeconds = String(q.delaySeconds);
     if (q.deadLetter)
       attrs.RedrivePolicy = JSON.stringify({
-        deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${q.deadLetter.queue}`,
+        deadLetterTargetArn: `arn:aws:sqs:${REGION}:${account}:${q.deadLetter.queue}`,
         maxReceiveCount: q.deadLetter.maxReceiveCount,
       });
     w.sqs.createQueue(name, attrs);
@@ -605,7 +667,7 @@ function applyScenario(w: World, sc: Scenario): void {
     });
     const fn = w.lambda.createFunction({
       FunctionName: f.name,
-      Role: 'arn:aws:iam::000000000000:role/awssim',
+      Role: `arn:aws:iam::${account}:role/awssim`,
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
       Code: { ZipFile: '' },
@@ -618,7 +680,7 @@ function applyScenario(w: World, sc: Scenario): void {
   for (const e of sc.eventSourceMappings) {
     w.mappings.createEsm({
       FunctionName: e.function,
-      EventSourceArn: `arn:aws:sqs:us-east-1:000000000000:${e.queue}`,
+      EventSourceArn: `arn:aws:sqs:${REGION}:${account}:${e.queue}`,
       BatchSize: e.batchSize,
       MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
       Enabled: e.enabled,
@@ -636,6 +698,4 @@ function applyScenario(w: World, sc: Scenario): void {
     });
   }
   for (const [q, specs] of Object.entries(sc.traffic)) w.traffic.set(q, specs as TrafficSpec[]);
-  for (const [op, f] of Object.entries(sc.faults)) w.faults.set(op, f as Fault);
-  for (const r of sc.roles) w.sts.addRole(r);
 }

@@ -8,7 +8,16 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRD_DIR, startControlPlane } from '../envtest/index.ts';
+import {
+  errorReasons,
+  histogramQuantile,
+  metricValues,
+  percentile,
+  procStat,
+  TICK,
+} from '../envtest/measure.ts';
 import { fleet, startAwssim, startManager } from '../envtest/processes.ts';
+import { REPLICAS_POINTER, replicasSectionOf } from '../report/replicas-section.ts';
 import { embedScale } from '../report/scale-section.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -18,18 +27,34 @@ const { values: flags } = parseArgs({
     minutes: { type: 'string', default: '15' },
     out: { type: 'string', default: join(root, 'bench', 'SCALE.md') },
     workers: { type: 'string', default: '16' },
+    replicas: { type: 'string' },
+    accounts: { type: 'string', default: '10' },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
   console.log(
-    'Usage: npm run bench:scale -- [--sizes 100,1000,5000] [--minutes 15] [--workers 16] [--out bench/SCALE.md]',
+    'Usage: npm run bench:scale -- [--sizes 100,1000,5000] [--minutes 15] [--workers 16] [--out bench/SCALE.md]\n' +
+      '       npm run bench:scale -- --replicas 3 [--accounts 10] [--sizes 5000] [--minutes 15] [--workers 16]\n' +
+      '         (several --shard-by-account replicas, the scalers spread over that many accounts; writes\n' +
+      "          SCALE.md's replicas section and leaves the single-manager table as it is)",
   );
   process.exit(0);
 }
 const sizes = flags.sizes.split(',').map(Number);
 const minutes = Number(flags.minutes);
-const TICK = 100; // Linux clock ticks per second for /proc/<pid>/stat
+if (flags.replicas !== undefined) {
+  const { runReplicas } = await import('./bench-scale-replicas.ts');
+  await runReplicas({
+    sizes,
+    minutes,
+    replicas: Number(flags.replicas),
+    accounts: Number(flags.accounts),
+    workers: Number(flags.workers),
+    out: flags.out,
+  });
+  process.exit(0);
+}
 
 interface Result {
   scalers: number;
@@ -53,60 +78,6 @@ interface Result {
   reconcileP99: number;
   /** Reconcile error messages with scaler names blanked, by count. */
   errorReasons: [string, number][];
-}
-
-function procStat(pid: number): { cpuTicks: number; rssKiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuTicks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuTicks, rssKiB: Number(rss?.[1] ?? 0) };
-}
-
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
-
-function metricValues(text: string, name: string): number[] {
-  const out: number[] = [];
-  for (const line of text.split('\n'))
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-      out.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
-  return out;
-}
-
-/** A quantile from a Prometheus histogram's cumulative buckets (summed over label sets). */
-function histogramQuantile(text: string, name: string, q: number): number {
-  const buckets = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\S+)$`).exec(line);
-    if (m === null) continue;
-    const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
-    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
-  }
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return Number.NaN;
-  return sorted.find(([, n]) => n >= q * total)?.[0] ?? Number.NaN;
-}
-
-/** The manager's 'reconcile failed' log lines, grouped by message with scaler names blanked. */
-function errorReasons(output: string): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const line of output.split('\n')) {
-    if (!line.includes('reconcile failed')) continue;
-    let err = '';
-    try {
-      err = String((JSON.parse(line) as { err?: unknown }).err ?? '');
-    } catch {
-      continue;
-    }
-    const reason = err.replace(/\b[sqf]\d{5}\b/g, '…').slice(0, 160);
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
 type ApiCalls = Record<string, Record<string, number>>;
@@ -241,8 +212,12 @@ const bucket = (v: number) => (v === Number.POSITIVE_INFINITY ? '> 60' : fmt(v, 
 /** Writes the report with the sizes done so far (a long run leaves partial results behind). */
 function writeReport(): void {
   const pending = sizes.slice(results.length);
+  // The replicas section is measured by its own mode: keep it.
+  const replicas = existsSync(flags.out) ? replicasSectionOf(readFileSync(flags.out, 'utf8')) : undefined;
   const lines = [
     '# The operator at scale',
+    '',
+    REPLICAS_POINTER,
     '',
     `Generated by \`npm run bench:scale\` on ${new Date().toISOString().slice(0, 10)} — do not edit by hand. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); Node ${process.version}. Wall time ${((Date.now() - t0) / 60_000).toFixed(1)} min.`,
     '',
@@ -270,6 +245,7 @@ function writeReport(): void {
     '',
     "Reading it: the Lambda control plane allows 15 requests/s per account and Region; the operator spends at most 10 (its token bucket, burst 5), so start-up of N scalers takes about N/10 s for their first writes (the event source mapping checks cost N/100 calls: one listing of the account shared by all) — a floor set by AWS's limit, not by the operator's CPU. A reconcile waiting for a token gives its worker away, so polls go on meanwhile. At 30 s polling, more than 1,500 scalers want more GetFunction calls than the operator's 50/s; past that a function's reading or the operator's own write, up to 5 minutes old, stands in. Request rates are measured over samples of about one second of real time; the peak is the highest sample.",
     '',
+    ...(replicas === undefined ? [] : [replicas, '']),
   ];
   const scale = `${lines.join('\n')}\n`;
   writeFileSync(flags.out, scale);

@@ -38,6 +38,11 @@ export interface ShardGateOptions {
   /** Enqueues a scaler's key (namespace/name) for reconciling. */
   enqueue(key: string): void;
   defaultRegion: string;
+  /**
+   * When a held shard's fence has lapsed (a renewal is late, not yet lost), its reconciles are
+   * tried again after this long (default 2 s, the Lease retry period).
+   */
+  fencedRetryMs?: number;
 }
 
 /** Gates reconciles and AWS writes on the shards this replica holds. */
@@ -89,7 +94,10 @@ export class ShardGate {
     if (scaler === undefined) return reconcile(signal);
     const shard = this.#shardOrOperator(scaler);
     const entry = this.#held.get(shard);
-    if (entry === undefined || !this.holds(shard)) return {};
+    if (entry === undefined) return {};
+    // Held, but the fence has lapsed while a renewal is late: try again soon. Dropping the key would
+    // stop the scaler's polls for good unless the shard were lost and taken again.
+    if (!this.holds(shard)) return { requeueAfterMs: this.#o.fencedRetryMs ?? 2000 };
     entry.inFlight++;
     try {
       return await reconcile(AbortSignal.any([signal, entry.signal]));

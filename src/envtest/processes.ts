@@ -214,10 +214,15 @@ export async function waitFor<T>(
   }
 }
 
+/** The role a fleet's scalers assume in `account` (declared in the fleet's scenario). */
+export const fleetRole = (account: string): string => `arn:aws:iam::${account}:role/scaler`;
+
 /**
  * Many scalers, each with its own queue, function and event source mapping: the awssim scenario
  * (queues `q<id>`, functions `f<id>`) and one LambdaConcurrencyScaler manifest `s<id>` per pair,
- * ids zero-padded to five digits. For load tests and the operator-at-scale benchmark.
+ * ids zero-padded to five digits. For load tests and the operator-at-scale benchmark. With
+ * `accounts`, the k-th pair lives in account k mod their number, declared in the scenario, and its
+ * scaler reaches it through that account's role (`fleetRole`).
  */
 export function fleet(
   n: number,
@@ -231,27 +236,53 @@ export function fleet(
     accountConcurrency?: number;
     /** Traffic spec (YAML flow) for the k-th queue; none by default. */
     traffic?: (k: number) => string;
+    /** Account ids (12 digits) to spread the pairs over; default: all in awssim's own account. */
+    accounts?: readonly string[];
   },
 ): { scenario: string; scalers: string[] } {
   const ids = Array.from({ length: n }, (_, i) => String(i).padStart(5, '0'));
+  const accounts = o.accounts ?? [];
+  const accountOf = (k: number): string | undefined => accounts[k % Math.max(1, accounts.length)];
+  /** The entities of the pairs `ks`, indented by `pad`. */
+  const entities = (ks: readonly number[], pad: string): string[] => {
+    const at = ks.map((k) => ids[k] as string);
+    return [
+      'queues:',
+      ...at.map((i) => `  - name: q${i}`),
+      'functions:',
+      ...at.map((i) => `  - { name: f${i}, duration: { kind: constant, ms: ${o.functionMs} } }`),
+      'eventSourceMappings:',
+      ...at.map((i) => `  - { function: f${i}, queue: q${i} }`),
+      ...(o.traffic === undefined ? [] : ['traffic:', ...ks.map((k) => `  q${ids[k]}: ${o.traffic?.(k)}`)]),
+    ].map((line) => pad + line);
+  };
+  const all = ids.map((_, k) => k);
   const scenario = [
     `name: ${o.name}`,
     ...(o.accountConcurrency === undefined ? [] : [`account: { concurrency: ${o.accountConcurrency} }`]),
-    'queues:',
-    ...ids.map((i) => `  - name: q${i}`),
-    'functions:',
-    ...ids.map((i) => `  - { name: f${i}, duration: { kind: constant, ms: ${o.functionMs} } }`),
-    'eventSourceMappings:',
-    ...ids.map((i) => `  - { function: f${i}, queue: q${i} }`),
-    ...(o.traffic === undefined ? [] : ['traffic:', ...ids.map((i, k) => `  q${i}: ${o.traffic?.(k)}`)]),
+    ...(accounts.length === 0
+      ? entities(all, '')
+      : [
+          'roles:',
+          ...accounts.map((a) => `  - { arn: "${fleetRole(a)}" }`),
+          'accounts:',
+          ...accounts.flatMap((a) => [
+            `  - id: "${a}"`,
+            ...entities(
+              all.filter((k) => accountOf(k) === a),
+              '    ',
+            ),
+          ]),
+        ]),
     '',
   ].join('\n');
   const fields = Object.entries(o.spec)
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
-  const scalers = ids.map(
-    (i) =>
-      `apiVersion: aws.operators.jittakal.io/v1alpha1\nkind: LambdaConcurrencyScaler\nmetadata: { name: s${i} }\nspec: { awsSQSName: q${i}, awsLambdaName: f${i}, ${fields} }\n`,
-  );
+  const scalers = ids.map((i, k) => {
+    const account = accountOf(k);
+    const credentials = account === undefined ? '' : `, credentials: { roleArn: "${fleetRole(account)}" }`;
+    return `apiVersion: aws.operators.jittakal.io/v1alpha1\nkind: LambdaConcurrencyScaler\nmetadata: { name: s${i} }\nspec: { awsSQSName: q${i}, awsLambdaName: f${i}, ${fields}${credentials} }\n`;
+  });
   return { scenario, scalers };
 }

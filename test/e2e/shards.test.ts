@@ -1,11 +1,11 @@
 // Three manager processes sharing four AWS accounts (--shard-by-account) against the test control
-// plane and awssim, while every scaler's spec keeps changing so each account sees a stream of
+// plane and awssim serving four separate accounts (each scaler's queue and function live in its
+// role's account), while every scaler's spec keeps changing so each account sees a stream of
 // writes: SIGKILL one replica, pause another past its lease (SIGSTOP / SIGCONT), restart the API
 // server. awssim journals every control-plane write with the account and the replica's own key;
 // between two disruptions each account's writes come from one replica, then at most one other.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
 import {
   type Awssim,
@@ -15,7 +15,7 @@ import {
   startManager,
   waitFor,
 } from '../../src/envtest/processes.ts';
-import { awsClients, condition, getScaler, reservedConcurrency } from './helpers.ts';
+import { condition, getScaler } from './helpers.ts';
 
 const accounts = ['111111111111', '222222222222', '333333333333', '444444444444'];
 const scalers = Array.from({ length: 8 }, (_, i) => ({
@@ -29,7 +29,6 @@ const lease = { duration: 4, renew: 3, retry: 0.5 };
 
 let cp: ControlPlane;
 let sim: Awssim;
-let lambda: LambdaClient;
 const replicas: Manager[] = [];
 
 const manifest = (s: (typeof scalers)[number], min: number) => `
@@ -70,20 +69,35 @@ const startReplica = (n: number) =>
 
 before(async () => {
   const scenario = scenarioFile('shards', [
-    'queues:',
-    ...scalers.map((s) => `  - { name: q-${s.fn} }`),
-    'functions:',
-    ...scalers.map((s) => `  - { name: ${s.fn} }`),
-    'eventSourceMappings:',
-    ...scalers.map((s) => `  - { function: ${s.fn}, queue: q-${s.fn} }`),
     'roles:',
     ...accounts.map((a) => `  - { arn: "arn:aws:iam::${a}:role/scaler" }`),
+    'accounts:',
+    ...accounts.flatMap((a) => {
+      const mine = scalers.filter((s) => s.account === a);
+      return [
+        `  - id: "${a}"`,
+        '    queues:',
+        ...mine.map((s) => `      - { name: q-${s.fn} }`),
+        '    functions:',
+        ...mine.map((s) => `      - { name: ${s.fn} }`),
+        '    eventSourceMappings:',
+        ...mine.map((s) => `      - { function: ${s.fn}, queue: q-${s.fn} }`),
+      ];
+    }),
   ]);
   [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
   for (const n of [system, ns]) await cp.kubectl(['create', 'namespace', n]);
   for (const n of [1, 2, 3]) replicas.push(await startReplica(n));
-  ({ lambda } = awsClients(sim.endpoint));
 });
+
+/** A function's reserved concurrency in its own account, as awssim reports it. */
+const reservedConcurrency = async (s: (typeof scalers)[number]): Promise<number | null | undefined> =>
+  (
+    await sim.admin<{ functions: Record<string, { reserved: number | null }> }>(
+      'GET',
+      `/report?account=${s.account}`,
+    )
+  ).functions[s.fn]?.reserved;
 
 after(async () => {
   for (const r of replicas) {
@@ -107,7 +121,7 @@ describe('three replicas sharing accounts', { timeout: 240_000 }, () => {
     for (const s of scalers)
       await waitFor(
         `${s.name} at 2`,
-        async () => ((await reservedConcurrency(lambda, s.fn)) === 2 ? true : undefined),
+        async () => ((await reservedConcurrency(s)) === 2 ? true : undefined),
         60_000,
       );
 
@@ -152,7 +166,7 @@ describe('three replicas sharing accounts', { timeout: 240_000 }, () => {
         `${s.name} at its last minimum`,
         async () => {
           const obj = await getScaler(cp, ns, s.name);
-          const reserved = await reservedConcurrency(lambda, s.fn);
+          const reserved = await reservedConcurrency(s);
           return reserved === mins.get(s.name) &&
             obj.status?.observedGeneration === obj.metadata.generation &&
             condition(obj, 'Ready')?.status === 'True'
@@ -166,7 +180,7 @@ describe('three replicas sharing accounts', { timeout: 240_000 }, () => {
           JSON.stringify(
             {
               want: mins.get(s.name),
-              has: await reservedConcurrency(lambda, s.fn),
+              has: await reservedConcurrency(s),
               gen: obj.metadata.generation,
               status: obj.status,
             },
@@ -196,7 +210,9 @@ describe('three replicas sharing accounts', { timeout: 240_000 }, () => {
         throw error;
       });
 
-    const writes = (await sim.admin<Write[]>('GET', '/writes')).filter((w) => accounts.includes(w.account));
+    const journal = await sim.admin<Write[]>('GET', '/writes');
+    const writes = journal.filter((w) => accounts.includes(w.account));
+    assert.equal(writes.length, journal.length, "every write landed in a scaler's own account");
     assert.ok(writes.length > 100, `a stream of writes to judge by: ${writes.length}`);
     const windows = [Number.NEGATIVE_INFINITY, ...marks, Number.POSITIVE_INFINITY];
     const problems: string[] = [];

@@ -167,7 +167,7 @@ describe('the container image', () => {
   it('ships no test-only helpers: tests, policy fixtures, the awssim test harness, envtest', () => {
     const built = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
     const testOnly = built.filter((f) =>
-      /\.test\.js$|^policy\/fixtures\.js$|^awssim\/testing\/|^envtest\/|^cmd\/(bench-scale|playground)\.js$/.test(
+      /\.test\.js$|^policy\/fixtures\.js$|^awssim\/testing\/|^envtest\/|^cmd\/(bench-scale|bench-scale-replicas|playground)\.js$/.test(
         f,
       ),
     );

@@ -13,6 +13,8 @@ export const REGION = 'us-east-1';
 
 /** The entities of one account and the sequences that name them. */
 export class Account {
+  /** The 12-digit account id its queue URLs and ARNs carry. */
+  readonly id: string;
   readonly #queuesByName = new Map<string, SimQueue>();
   readonly #functionsByName = new Map<string, SimFunction>();
   readonly #deletedFunctions: SimFunction[] = [];
@@ -23,9 +25,22 @@ export class Account {
   /** The account's concurrency limit (ConcurrentExecutions). */
   concurrencyLimit: number;
 
-  constructor(concurrencyLimit: number, ids: Rng) {
+  readonly #owns: (account: string) => boolean;
+
+  /**
+   * `owns` says whether an account id named in a queue URL or an ARN means this account (awssim's
+   * own account also answers for accounts no scenario declared); by default only `id` does.
+   */
+  constructor(concurrencyLimit: number, ids: Rng, id = ACCOUNT_ID, owns?: (account: string) => boolean) {
     this.concurrencyLimit = concurrencyLimit;
     this.#ids = ids;
+    this.id = id;
+    this.#owns = owns ?? ((account) => account === id);
+  }
+
+  /** Whether an account id named in a URL or an ARN is this account. */
+  owns(account: string): boolean {
+    return this.#owns(account);
   }
 
   get queuesByName(): ReadonlyMap<string, SimQueue> {

@@ -115,6 +115,13 @@ export const lambdaErrors = {
       extra: { Reason: 'CallerRateLimitExceeded' },
     }),
   service: () => new AwsApiError('ServiceException', 500, 'An internal error occurred (simulated fault).'),
+  /** A resource of another account without a resource-based policy granting the caller (IAM's 403). */
+  accessDenied: (resource: string, principal: string) =>
+    new AwsApiError(
+      'AccessDeniedException',
+      403,
+      `User: ${principal} is not authorized to perform this action on resource: ${resource} because no resource-based policy allows it`,
+    ),
 } as const;
 
 /** The message AWS uses when a reservation would leave fewer than the minimum unreserved. */

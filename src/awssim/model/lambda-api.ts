@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Scheduler } from '../engine/scheduler.ts';
-import { ACCOUNT_ID, type Account, REGION } from './account.ts';
+import { type Account, REGION } from './account.ts';
 import { lambdaErrors, unreservedFloorMessage } from './errors.ts';
 import { SimFunction } from './lambda.ts';
 import { defaultBehaviour, type FunctionBehaviour, type ModelParams } from './params.ts';
@@ -51,18 +51,24 @@ export class LambdaApi {
       );
     const r = decodeURIComponent(ref);
     const m =
-      /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(
+      /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(
         r,
       );
-    if (!m?.[1] || m[1].length > 64)
+    if (!m?.[2] || m[2].length > 64)
       throw lambdaErrors.validation(
         `1 validation error detected: Value '${r}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
       );
-    return m[1];
+    // A function of another account: Lambda refuses without a resource-based policy granting it.
+    if (m[1] !== undefined && !this.#account.owns(m[1]))
+      throw lambdaErrors.accessDenied(
+        `arn:aws:lambda:${REGION}:${m[1]}:function:${m[2]}`,
+        `arn:aws:iam::${this.#account.id}:root`,
+      );
+    return m[2];
   }
 
   functionArn(name: string): string {
-    return `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+    return `arn:aws:lambda:${REGION}:${this.#account.id}:function:${name}`;
   }
 
   /** Finds a function or throws ResourceNotFoundException with AWS's wording. */

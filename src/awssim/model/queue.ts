@@ -54,6 +54,8 @@ export class SimQueue {
   readonly attributes: Map<string, string>;
   readonly tags: Map<string, string>;
   readonly latency: LatencyHistogram;
+  /** When GetQueueAttributes read it last (the newest 8, epoch ms): who polls it, seen from outside. */
+  readonly attributeReads: number[] = [];
 
   /** Traffic generated ahead of time, not sent yet (sorted by send time). */
   readonly future = new MessageRing();

@@ -3,7 +3,7 @@
 
 import type { Rng } from '../engine/rng.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
-import { ACCOUNT_ID, type Account, REGION } from './account.ts';
+import { type Account, REGION } from './account.ts';
 import { AwsApiError, sqsErrors } from './errors.ts';
 import { LatencyHistogram } from './metrics.ts';
 import type { ModelParams } from './params.ts';
@@ -122,13 +122,20 @@ export class SqsApi {
   }
 
   queueUrl(q: SimQueue, base: string): string {
-    return `${base}/${ACCOUNT_ID}/${q.name}`;
+    return `${base}/${this.#d.account.id}/${q.name}`;
   }
 
-  /** Resolves a queue URL (or bare name) to a queue, or throws QueueDoesNotExist. */
+  /**
+   * Resolves a queue URL (or bare name) to a queue, or throws QueueDoesNotExist — also for the URL of
+   * a queue in another account, which is what SQS answers without a queue policy granting access
+   * (assumption: AWS documents the error for a missing queue, not for a foreign one).
+   */
   queueFromUrl(url: string | undefined): SimQueue {
     if (!url) throw sqsErrors.missingParameter('QueueUrl');
-    const name = url.replace(/\/+$/, '').split('/').at(-1) ?? '';
+    const parts = url.replace(/\/+$/, '').split('/');
+    const name = parts.at(-1) ?? '';
+    const owner = parts.length > 1 ? (parts.at(-2) ?? '') : '';
+    if (/^\d{12}$/.test(owner) && !this.#d.account.owns(owner)) throw sqsErrors.queueDoesNotExist();
     const q = this.#d.account.queuesByName.get(name);
     if (!q) throw sqsErrors.queueDoesNotExist();
     return q;
@@ -206,7 +213,7 @@ export class SqsApi {
     const q = new SimQueue(
       this.#d.host,
       name,
-      `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`,
+      `arn:aws:sqs:${REGION}:${this.#d.account.id}:${name}`,
       attrs,
       new LatencyHistogram(this.#d.params.sloMs),
     );

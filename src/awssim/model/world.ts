@@ -4,7 +4,7 @@
 
 import { Rng } from '../engine/rng.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
-import { Account } from './account.ts';
+import { ACCOUNT_ID, Account } from './account.ts';
 import { cloudWatchErrors, type Datapoint, type LambdaMetricName, type SqsMetricName } from './cloudwatch.ts';
 import { AwsApiError, lambdaErrors, sqsErrors, stsErrors } from './errors.ts';
 import type { Esm } from './esm.ts';
@@ -26,6 +26,18 @@ export { ACCOUNT_ID, REGION } from './account.ts';
 export type { Fault } from './faults.ts';
 export type { MessageAttributeValue, QueueCounts, StoredMessage } from './sqs-api.ts';
 
+/** How a world fits among others on one scheduler (one per simulated account). */
+export interface WorldOptions {
+  /** The account id (default awssim's own, '000000000000'). */
+  readonly accountId?: string;
+  /** Whether an account id named in a URL or an ARN means this world (default: only its own id). */
+  readonly owns?: (account: string) => boolean;
+  /** STS is global: every account's world shares one (default: a world of its own). */
+  readonly sts?: Sts;
+  /** Injected faults apply to every account (default: a table of its own). */
+  readonly faults?: FaultTable;
+}
+
 /** The whole simulated account. */
 export class World implements QueueHost {
   readonly sched: Scheduler;
@@ -43,7 +55,7 @@ export class World implements QueueHost {
   readonly lambda: LambdaApi;
   readonly mappings: MappingApi;
   readonly sampler: Sampler;
-  readonly faults = new FaultTable();
+  readonly faults: FaultTable;
   readonly traffic = new TrafficSchedule();
   readonly events = new EventCounter();
   readonly #poller: MappingPoller;
@@ -52,17 +64,20 @@ export class World implements QueueHost {
   readonly #controlPlane: TokenBucket;
   readonly #getFunction: TokenBucket;
 
-  constructor(sched: Scheduler, params: ModelParams, seed: number) {
+  constructor(sched: Scheduler, params: ModelParams, seed: number, opts: WorldOptions = {}) {
     this.sched = sched;
     this.params = params;
     this.seed = seed;
     this.origin = sched.now();
     this.latency = new LatencyHistogram(params.sloMs);
-    this.sts = new Sts(seed);
-    const stream = (n: string): Rng => Rng.stream(seed, n);
+    this.sts = opts.sts ?? new Sts(seed);
+    this.faults = opts.faults ?? new FaultTable();
+    const accountId = opts.accountId ?? ACCOUNT_ID;
+    // awssim's own account keeps the stream names it always had (the same seed replays as before).
+    const stream = (n: string): Rng => Rng.stream(seed, accountId === ACCOUNT_ID ? n : `${accountId}/${n}`);
     this.#trafficRng = stream('traffic');
     this.#faultRng = stream('faults');
-    this.account = new Account(params.accountConcurrency, stream('ids'));
+    this.account = new Account(params.accountConcurrency, stream('ids'), accountId, opts.owns);
     this.#poller = new MappingPoller(sched, params, this.account, this.events, {
       durations: stream('duration'),
       failures: stream('errors'),

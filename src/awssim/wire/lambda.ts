@@ -4,7 +4,7 @@
 import { AwsApiError } from '../model/errors.ts';
 import type { Esm } from '../model/esm.ts';
 import type { SimFunction } from '../model/lambda.ts';
-import { ACCOUNT_ID, REGION, type World } from '../model/world.ts';
+import { REGION, type World } from '../model/world.ts';
 
 /** A parsed Lambda request. */
 export interface LambdaRequest {
@@ -31,7 +31,7 @@ function esmView(world: World, e: Esm): Record<string, unknown> {
     LastModified: Math.floor(e.lastModified / 1000),
     State: e.transient ?? e.state(),
     StateTransitionReason: 'USER_INITIATED',
-    EventSourceMappingArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:event-source-mapping:${e.uuid}`,
+    EventSourceMappingArn: `arn:aws:lambda:${REGION}:${world.account.id}:event-source-mapping:${e.uuid}`,
     ...e.extra,
   };
   if (e.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: e.maximumConcurrency };

@@ -141,7 +141,7 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const start = req.NextToken ? Number(Buffer.from(String(req.NextToken), 'base64').toString()) : 0;
         const page = max === undefined ? names.slice(0, 1000) : names.slice(start, start + max);
         const out: Record<string, unknown> = {};
-        if (page.length > 0) out.QueueUrls = page.map((n) => `${baseUrl}/000000000000/${n}`);
+        if (page.length > 0) out.QueueUrls = page.map((n) => `${baseUrl}/${world.account.id}/${n}`);
         if (max !== undefined && start + max < names.length)
           out.NextToken = Buffer.from(String(start + max)).toString('base64');
         return out;
@@ -151,6 +151,7 @@ export async function handleSqs(world: World, op: string, req: Req, baseUrl: str
         const q = world.sqs.queueFromUrl(req.QueueUrl as string | undefined);
         const names = (req.AttributeNames as string[] | undefined) ?? [];
         world.sqs.checkAttributeNames(names);
+        if (q.attributeReads.push(world.now) > 8) q.attributeReads.shift();
         if (names.length === 0) return {};
         const all = world.sqs.queueAttributes(q);
         const pick: Record<string, string> = {};
