@@ -7,5 +7,5 @@
 // and V8, sized for a 4 GiB heap by default, let old space grow to twice the live data and more
 // before collecting it: at 5,000 scalers RSS peaked near 700 MiB with 130 MiB live. A smaller young
 // generation (4 MiB semi-spaces instead of up to 32) and collecting once old space is 25 % above
-// what survived the last full collection keep RSS close to the live data, for a few percent of CPU.
+// what survived the last full collection keep RSS close to the live data (the CPU it costs is in bench/SCALE.md).
 export const MANAGER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=25'];
