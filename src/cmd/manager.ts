@@ -276,6 +276,9 @@ const gate = flags['shard-by-account']
       list: () => informer.list() as unknown as LambdaConcurrencyScaler[],
       enqueue: (key) => controller.queue.add(key),
       defaultRegion,
+      released: (keys) => {
+        for (const key of keys) reconciler.forget(key);
+      },
     })
   : undefined;
 const shards =

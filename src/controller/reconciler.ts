@@ -482,6 +482,11 @@ export class ScalerReconciler {
   }
 
   /** The object is gone from the cache (deleted, possibly while the manager was down). */
+  /** Forgets what this manager remembers of a scaler (another replica serves it now). */
+  forget(key: string): void {
+    this.#forget(key);
+  }
+
   #forget(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     const ofKey = (id: string) => id.startsWith(`${key}@`);

@@ -57,4 +57,30 @@ describe('ShardGate', () => {
     assert.deepEqual(renewed, { requeueAfterMs: 30_000 });
     assert.deepEqual(reconciled, ['s'], 'reconciled only once the fence held again');
   });
+
+  it("forgets a shard's scalers once its hold has ended and its reconciles wound down", async () => {
+    const released: string[][] = [];
+    const gate = new ShardGate({
+      list: () => [scaler],
+      enqueue: () => {},
+      defaultRegion: 'us-east-1',
+      released: (keys) => released.push(keys),
+    });
+    const shard = gate.shardOf(scaler);
+    gate.holds = (s) => s === shard;
+    const hold = new AbortController();
+    const holding = gate.onHeld(shard, hold.signal);
+    let finish = (): void => {};
+    const running = gate.run(scaler, new AbortController().signal, async () => {
+      await new Promise<void>((r) => (finish = r));
+      return {};
+    });
+    hold.abort();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(released, [], 'not while a reconcile is still running');
+    finish();
+    await running;
+    await holding;
+    assert.deepEqual(released, [['team/s']]);
+  });
 });

@@ -43,6 +43,12 @@ export interface ShardGateOptions {
    * tried again after this long (default 2 s, the Lease retry period).
    */
   fencedRetryMs?: number;
+  /**
+   * Called with the keys of a shard's scalers once its hold has ended and its reconciles have
+   * wound down: the replica forgets what it remembered of them (policy history, last write, metric
+   * series), so a shard that comes back later starts from status, not from a stale memory.
+   */
+  released?(keys: string[]): void;
 }
 
 /** Gates reconciles and AWS writes on the shards this replica holds. */
@@ -77,7 +83,14 @@ export class ShardGate {
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     if (entry.inFlight > 0) await new Promise<void>((resolve) => (entry.idle = resolve));
-    if (this.#held.get(shard) === entry) this.#held.delete(shard);
+    if (this.#held.get(shard) !== entry) return;
+    this.#held.delete(shard);
+    this.#o.released?.(
+      this.#o
+        .list()
+        .filter((s) => this.#shardOrOperator(s) === shard)
+        .map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+    );
   }
 
   /**
