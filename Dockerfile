@@ -41,4 +41,4 @@ RUN ["/usr/local/bin/node", "dist/cmd/manager.js", "--help"]
 # Deployment), so the root filesystem can be read-only.
 USER 65532:65532
 # The V8 flags are src/cmd/node-flags.ts's (image.test.ts checks): a heap kept close to its live data.
-ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=4", "--heap-growing-percent=25", "dist/cmd/manager.js"]
+ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=4", "--heap-growing-percent=25", "--max-old-space-size-percentage=60", "dist/cmd/manager.js"]

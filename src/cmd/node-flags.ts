@@ -8,4 +8,15 @@
 // before collecting it: at 5,000 scalers RSS peaked near 700 MiB with 130 MiB live. A smaller young
 // generation (4 MiB semi-spaces instead of up to 32) and collecting once old space is 25 % above
 // what survived the last full collection keep RSS close to the live data (the CPU it costs is in bench/SCALE.md).
-export const MANAGER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=25'];
+//
+// The heap's hard limit is 60 % of the container's memory limit (node reads the cgroup's; without
+// one, of the machine's): the remaining 40 % is for what is not heap (about 90 MiB: node, buffers,
+// code). Without it, old space is whatever V8 derives from the container's limit by its own rule
+// (a fraction of it, not stated by node's docs), which under the 320Mi the Deployment sets could
+// come near the live heap of 1,000 scalers (64 MiB) and end in "heap out of memory" before the
+// container is out of memory. Stated, it is 192 MiB there.
+export const MANAGER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=4',
+  '--heap-growing-percent=25',
+  '--max-old-space-size-percentage=60',
+];
