@@ -8,7 +8,7 @@ import { type Harness, startHarness } from '../awssim/testing/harness.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { AwsError } from './errors.ts';
 import { TokenBucket } from './limiter.ts';
-import { LambdaFunctions, spread } from './sdk.ts';
+import { functionKey, LambdaFunctions, spread } from './sdk.ts';
 
 describe('LambdaFunctions.updateEventSourceMaximumConcurrency against awssim', () => {
   let h: Harness;
@@ -224,5 +224,15 @@ describe('LambdaFunctions reads under a shared budget, against awssim', () => {
     const factors = Array.from({ length: 200 }, (_, i) => spread(`fn-${i}`));
     assert.ok(factors.every((f) => f >= 0.9 && f < 1.1));
     assert.ok(Math.max(...factors) - Math.min(...factors) > 0.15, 'names are spread over the range');
+  });
+
+  it('keeps one reading per function whether it is named by name or by ARN', async () => {
+    await clock.advance(1_000_000);
+    const arn = h.sim.world.fn('fn-4').arn;
+    assert.equal((await functions.concurrency('fn-4', { freshMs: 120_000 })).reserved, undefined);
+    await functions.putConcurrency(arn, 7); // a restore names the function by the ARN it recorded
+    assert.equal((await functions.concurrency('fn-4', { freshMs: 120_000 })).reserved, 7);
+    assert.equal(functionKey('arn:aws:lambda:us-east-1:123456789012:function:fn-4:live'), 'fn-4');
+    assert.equal(functionKey('123456789012:function:fn-4'), 'fn-4');
   });
 });

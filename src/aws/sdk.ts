@@ -314,7 +314,7 @@ export class LambdaFunctions implements FunctionPort {
    * each function is read as often as the budget allows and never less than every `maxAgeMs`.
    */
   async concurrency(functionName: string, options: ReadOptions = {}): Promise<FunctionConcurrency> {
-    const cached = this.#reserved.get(functionName);
+    const cached = this.#reserved.get(functionKey(functionName));
     const age = cached === undefined ? Number.POSITIVE_INFINITY : this.#now() - cached.at;
     if (cached !== undefined && options.freshMs !== undefined && age < options.freshMs * spread(functionName))
       return { ...cached.value };
@@ -335,7 +335,7 @@ export class LambdaFunctions implements FunctionPort {
       functionArn: out.Configuration?.FunctionArn ?? functionName,
       reserved: out.Concurrency?.ReservedConcurrentExecutions,
     };
-    this.#reserved.set(functionName, { at: this.#now(), value });
+    this.#reserved.set(functionKey(functionName), { at: this.#now(), value });
     return { ...value };
   }
 
@@ -344,14 +344,15 @@ export class LambdaFunctions implements FunctionPort {
    * account's unreserved pool (the shared reading moves by what we reserved or released).
    */
   #wrote(functionName: string, reserved: number | undefined): void {
-    const cached = this.#reserved.get(functionName);
+    const key = functionKey(functionName);
+    const cached = this.#reserved.get(key);
     if (cached === undefined) {
       this.#account.forget();
       return;
     }
     const delta = (reserved ?? 0) - (cached.value.reserved ?? 0);
     this.#account.update((a) => (a === undefined ? a : { ...a, unreserved: a.unreserved - delta }));
-    this.#reserved.set(functionName, { at: this.#now(), value: { ...cached.value, reserved } });
+    this.#reserved.set(key, { at: this.#now(), value: { ...cached.value, reserved } });
   }
 
   async putConcurrency(
@@ -564,6 +565,15 @@ function pollersOf(
   if (c === undefined || (c.MinimumPollers === undefined && c.MaximumPollers === undefined)) return {};
   // AWS's SQS defaults when one is left out: MinimumPollers 2, MaximumPollers 200 (API_ProvisionedPollerConfig).
   return { provisionedPollers: { minimum: c.MinimumPollers ?? 2, maximum: c.MaximumPollers ?? 200 } };
+}
+
+/**
+ * One cache entry per function however it is named: a scaler names it by name, a restore by the
+ * ARN it recorded (`arn:…:function:NAME`, or the partial `ACCOUNT:function:NAME`, maybe with a
+ * qualifier, which reserved concurrency ignores).
+ */
+export function functionKey(nameOrArn: string): string {
+  return /(?:^|:)function:([^:]+)/.exec(nameOrArn)?.[1] ?? nameOrArn;
 }
 
 /** A stable factor in [0.9, 1.1) per name (FNV-1a), to spread periodic work across names. */
