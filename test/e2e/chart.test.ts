@@ -371,7 +371,9 @@ describe('the Helm chart', () => {
     manager = await startManager({
       kubeconfig: cp.writeKubeconfig('chart-manager', token),
       awsEndpoint: sim.endpoint,
-      args,
+      // The chart's own args, plus a GetFunction every second so the throttled spell below shows
+      // within the test's patience (the default drift check reads a function every 120 s).
+      args: [...args, '--drift-check-seconds', '1'],
       env,
     });
     await cp.kubectl(['apply', '-n', ns, '-f', '-'], sample);

@@ -57,7 +57,9 @@ before(async () => {
   manager = await startManager({
     kubeconfig: cp.kubeconfig,
     awsEndpoint: sim.endpoint,
-    args: ['--log-level', 'debug'],
+    // A GetFunction every poll (the default drift check is 120 s), so a throttled GetFunction
+    // shows within the throttling test's patience, as it did when every poll read the function.
+    args: ['--log-level', 'debug', '--drift-check-seconds', '1'],
   });
   ({ sqs, lambda } = awsClients(sim.endpoint));
 });
