@@ -155,6 +155,18 @@ export async function startManager(options: {
   /** The program to run (default src/cmd/manager.ts; bench:memory runs the built dist/cmd/manager.js). */
   entry?: string;
 }): Promise<Manager> {
+  // A free port is free only until someone binds it: on a busy machine another process may take
+  // it between freePort() and the manager's listen. Such a start is retried on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startManagerOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startManagerOnce(options: Parameters<typeof startManager>[0]): Promise<Manager> {
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const running = start(
     options.entry ?? 'src/cmd/manager.ts',
