@@ -407,22 +407,13 @@ export class LambdaFunctions implements FunctionPort {
     priority: number = Priority.ScaleUp,
     options: CallOptions = {},
   ): Promise<void> {
-    await instrumented(
-      this.#deps,
-      'lambda',
-      'UpdateEventSourceMapping',
-      (abortSignal) =>
-        this.#lambda.send(
-          new UpdateEventSourceMappingCommand({
-            UUID: uuid,
-            ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value },
-          }),
-          { abortSignal },
-        ),
-      this.#cp(priority),
-      options.signal,
+    await this.#updateMapping(
+      uuid,
+      { ScalingConfig: value === undefined ? {} : { MaximumConcurrency: value } },
+      { maximumConcurrency: value },
+      priority,
+      options,
     );
-    this.#capsWritten.set(uuid, { at: this.#now(), patch: { maximumConcurrency: value } });
   }
 
   async updateEventSourceProvisionedPollers(
@@ -431,25 +422,36 @@ export class LambdaFunctions implements FunctionPort {
     priority: number = Priority.ScaleUp,
     options: CallOptions = {},
   ): Promise<void> {
+    await this.#updateMapping(
+      uuid,
+      {
+        ProvisionedPollerConfig:
+          pollers === undefined ? {} : { MinimumPollers: pollers.minimum, MaximumPollers: pollers.maximum },
+      },
+      { provisionedPollers: pollers },
+      priority,
+      options,
+    );
+  }
+
+  /** One UpdateEventSourceMapping; what it set is remembered until a listing newer than it. */
+  async #updateMapping(
+    uuid: string,
+    fields: Omit<ConstructorParameters<typeof UpdateEventSourceMappingCommand>[0], 'UUID'>,
+    patch: Partial<EventSource>,
+    priority: number,
+    options: CallOptions,
+  ): Promise<void> {
     await instrumented(
       this.#deps,
       'lambda',
       'UpdateEventSourceMapping',
       (abortSignal) =>
-        this.#lambda.send(
-          new UpdateEventSourceMappingCommand({
-            UUID: uuid,
-            ProvisionedPollerConfig:
-              pollers === undefined
-                ? {}
-                : { MinimumPollers: pollers.minimum, MaximumPollers: pollers.maximum },
-          }),
-          { abortSignal },
-        ),
+        this.#lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...fields }), { abortSignal }),
       this.#cp(priority),
       options.signal,
     );
-    this.#capsWritten.set(uuid, { at: this.#now(), patch: { provisionedPollers: pollers } });
+    this.#capsWritten.set(uuid, { at: this.#now(), patch });
   }
 
   /**
