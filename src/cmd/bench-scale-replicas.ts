@@ -14,9 +14,10 @@ import {
   metricValues,
   percentile,
   procStat,
+  scaleFleet,
   TICK,
 } from '../envtest/measure.ts';
-import { type Awssim, fleet, type Manager, startAwssim, startManager } from '../envtest/processes.ts';
+import { type Awssim, type Manager, startAwssim, startManager } from '../envtest/processes.ts';
 import {
   type RebalanceMeasure,
   type ReplicaMeasure,
@@ -99,20 +100,7 @@ async function run(n: number, o: ReplicasOptions): Promise<ReplicasMeasure> {
   const accounts = accountIds(o.accounts);
   if (n < accounts.length) throw new Error(`--sizes ${n}: fewer scalers than --accounts ${accounts.length}`);
   const dir = mkdtempSync(join(tmpdir(), 'lcs-scale-replicas-'));
-  const { scenario, scalers } = fleet(n, {
-    name: `scale-${o.replicas}x${accounts.length}x${n}`,
-    accountConcurrency: 100_000,
-    functionMs: 200,
-    accounts,
-    traffic: (k) => `[{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`,
-    spec: {
-      awsSQSMsgCountThreshold: 20,
-      awsLambdaMinConcurrency: 1,
-      awsLamndaMaxConcurrency: 10,
-      awsLambdaStepConcurrency: 2,
-      pollingIntervalSeconds: 30,
-    },
-  });
+  const { scenario, scalers } = scaleFleet(n, `scale-${o.replicas}x${accounts.length}x${n}`, accounts);
   writeFileSync(join(dir, 'scenario.yaml'), scenario);
   const byAccount = scalersByAccount(n, accounts);
   let cp: ControlPlane | undefined;

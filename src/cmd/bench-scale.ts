@@ -14,9 +14,10 @@ import {
   metricValues,
   percentile,
   procStat,
+  scaleFleet,
   TICK,
 } from '../envtest/measure.ts';
-import { fleet, startAwssim, startManager } from '../envtest/processes.ts';
+import { startAwssim, startManager } from '../envtest/processes.ts';
 import { REPLICAS_POINTER, replicasSectionOf } from '../report/replicas-section.ts';
 import { embedScale } from '../report/scale-section.ts';
 
@@ -97,19 +98,7 @@ const controlPlaneCalls = (calls: ApiCalls) =>
 
 async function run(n: number, minutes: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'lcs-scale-'));
-  const { scenario, scalers } = fleet(n, {
-    name: `scale-${n}`,
-    accountConcurrency: 100_000,
-    functionMs: 200,
-    traffic: (k) => `[{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`,
-    spec: {
-      awsSQSMsgCountThreshold: 20,
-      awsLambdaMinConcurrency: 1,
-      awsLamndaMaxConcurrency: 10,
-      awsLambdaStepConcurrency: 2,
-      pollingIntervalSeconds: 30,
-    },
-  });
+  const { scenario, scalers } = scaleFleet(n, `scale-${n}`);
   writeFileSync(join(dir, 'scenario.yaml'), scenario);
   const cp = await startControlPlane({ crds: [CRD_DIR] });
   const sim = await startAwssim({ scenario: join(dir, 'scenario.yaml') });

@@ -1,6 +1,8 @@
 // What the operator-at-scale benchmark reads from outside the processes it measures: CPU and memory
 // from /proc, and series from a manager's Prometheus text (gauges, counters, histogram quantiles).
+
 import { readFileSync } from 'node:fs';
+import { fleet } from './processes.ts';
 
 /** Linux clock ticks per second for /proc/<pid>/stat. */
 export const TICK = 100;
@@ -74,4 +76,25 @@ export function errorReasons(output: string): [string, number][] {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
   return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * bench:scale's fleet, one manager or several: n scalers at 30 s polling (Step, bounds 1–10), each
+ * with its own queue, 200 ms function and mapping, square-wave traffic 0–1 msg/s.
+ */
+export function scaleFleet(n: number, name: string, accounts?: string[]): ReturnType<typeof fleet> {
+  return fleet(n, {
+    name,
+    accountConcurrency: 100_000,
+    functionMs: 200,
+    ...(accounts === undefined ? {} : { accounts }),
+    traffic: (k) => `[{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`,
+    spec: {
+      awsSQSMsgCountThreshold: 20,
+      awsLambdaMinConcurrency: 1,
+      awsLamndaMaxConcurrency: 10,
+      awsLambdaStepConcurrency: 2,
+      pollingIntervalSeconds: 30,
+    },
+  });
 }
