@@ -37,6 +37,7 @@ import {
   kubeClient,
   Manager,
   MetricsServer,
+  patchFinalizers,
   RuntimeMetrics,
   ShardSet,
   StatusPatcher,
@@ -302,17 +303,10 @@ const reconciler = new ScalerReconciler({
   async patchStatus(scaler, status: LambdaConcurrencyScalerStatus, signal) {
     await statusPatcher.patch(scaler as unknown as KubeObject, status, signal);
   },
-  async setFinalizers(scaler, finalizers, signal) {
-    const { namespace, name, resourceVersion } = scaler.metadata;
-    return kube.request<LambdaConcurrencyScaler>(
-      'PATCH',
-      `${base}${apiPath`/namespaces/${namespace}/${PLURAL}/${name}`}`,
-      {
-        body: { metadata: { finalizers, resourceVersion } },
-        contentType: 'application/merge-patch+json',
-        ...(signal === undefined ? {} : { signal }),
-      },
-    );
+  setFinalizers(scaler, finalizers, signal) {
+    const { namespace, name } = scaler.metadata;
+    const path = `${base}${apiPath`/namespaces/${namespace}/${PLURAL}/${name}`}`;
+    return patchFinalizers(kube, path, scaler, finalizers, signal);
   },
   event(scaler, type, reason, message) {
     log.info({ scaler: `${scaler.metadata.namespace}/${scaler.metadata.name}`, type, reason }, message);
