@@ -12,8 +12,8 @@ export {
 } from './conditions.ts';
 export { Controller, type ControllerOptions, type ReconcileFn, type ReconcileResult } from './controller.ts';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
-export { type Check, HealthServer, type HealthServerOptions } from './health.ts';
 export { patchFinalizers } from './finalizers.ts';
+export { type Check, HealthServer, type HealthServerOptions } from './health.ts';
 export { type EventHandlers, Informer, type InformerOptions, objectKey } from './informer.ts';
 export {
   apiPath,
