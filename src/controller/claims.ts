@@ -14,23 +14,33 @@ export interface ClaimCandidate {
   createdAt: string;
 }
 
+/**
+ * What the claims may ask of the scalers the manager sees. Both are asked only when the claim in
+ * memory is not the caller's: a poll of a scaler that holds its function costs nothing here (with
+ * thousands of scalers, listing them all on every poll was half the manager's CPU).
+ */
+export interface ClaimView {
+  /** Whether scaler `id` is still there; undefined when the manager cannot tell. */
+  exists(id: string): boolean | undefined;
+  /** Every scaler the manager knows (the informer's cache); undefined when it cannot list. */
+  candidates(): readonly ClaimCandidate[] | undefined;
+}
+
 /** The holder of each function, per manager (a function's account is handled by one manager). */
 export class FunctionClaims {
   readonly #holders = new Map<string, string>();
 
   /**
-   * Claims `functionArn` for `id` unless another scaler holds it, and returns the holder.
-   * `candidates` lists every scaler the manager knows (the informer's cache), or undefined when
-   * it cannot tell: then an earlier claim stands for as long as its holder has not released it.
-   * On a cold start (no claim in memory) the statuses decide: the oldest scaler recorded as
-   * holding the function keeps it; if none is recorded, `id` takes it.
+   * Claims `functionArn` for `id` unless another scaler holds it, and returns the holder. An
+   * earlier claim stands while its holder exists (or while the manager cannot tell) and has not
+   * released it. On a cold start (no claim in memory) the statuses decide: the oldest scaler
+   * recorded as holding the function keeps it; if none is recorded, `id` takes it.
    */
-  claim(functionArn: string, id: string, candidates: readonly ClaimCandidate[] | undefined): string {
+  claim(functionArn: string, id: string, view: ClaimView): string {
     const holder = this.#holders.get(functionArn);
     if (holder === id) return id;
-    if (holder !== undefined && (candidates === undefined || candidates.some((c) => c.id === holder)))
-      return holder;
-    const recorded = (candidates ?? [])
+    if (holder !== undefined && view.exists(holder) !== false) return holder;
+    const recorded = (view.candidates() ?? [])
       .filter((c) => c.functionArn === functionArn)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     const next = recorded[0]?.id ?? id;

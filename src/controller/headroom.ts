@@ -59,8 +59,13 @@ export function shareHeadroom(demands: readonly Demand[], headroom: number): Map
  */
 export class HeadroomLedger {
   readonly #ttlMs: number;
-  /** Per account, the live demands: when each was posted and whether its last grant fell short. */
-  readonly #accounts = new Map<string, Map<string, Demand & { at: number; short: boolean }>>();
+  /** Per account, the live demands and when each was posted. */
+  readonly #accounts = new Map<string, Map<string, Demand & { at: number }>>();
+  /**
+   * Per account, the demands whose last grant fell short and when: what contended() reads on every
+   * poll, kept apart so that it looks at the few short ones, not at every demand of the account.
+   */
+  readonly #short = new Map<string, Map<string, number>>();
 
   constructor(ttlMs: number) {
     this.#ttlMs = ttlMs;
@@ -78,15 +83,25 @@ export class HeadroomLedger {
       demands = new Map();
       this.#accounts.set(account, demands);
     }
-    for (const [id, d] of demands) if (now - d.at > this.#ttlMs) demands.delete(id);
+    let short = this.#short.get(account);
+    if (short === undefined) {
+      short = new Map();
+      this.#short.set(account, short);
+    }
+    for (const [id, d] of demands)
+      if (now - d.at > this.#ttlMs) {
+        demands.delete(id);
+        short.delete(id);
+      }
     if (demand.wanted <= 0) {
       demands.delete(demand.id);
+      short.delete(demand.id);
       return { granted: 0, sharing: demands.size };
     }
-    demands.set(demand.id, { ...demand, at: now, short: false });
-    const grants = shareHeadroom([...demands.values()], headroom);
-    const granted = grants.get(demand.id) ?? 0;
-    demands.set(demand.id, { ...demand, at: now, short: granted < demand.wanted });
+    demands.set(demand.id, { ...demand, at: now });
+    const granted = shareHeadroom([...demands.values()], headroom).get(demand.id) ?? 0;
+    if (granted < demand.wanted) short.set(demand.id, now);
+    else short.delete(demand.id);
     return { granted, sharing: demands.size };
   }
 
@@ -95,14 +110,14 @@ export class HeadroomLedger {
    * (within the time to live): the units `id` holds beyond its need are wanted elsewhere now.
    */
   contended(account: string, id: string, now: number): boolean {
-    for (const [other, d] of this.#accounts.get(account) ?? [])
-      if (other !== id && d.short && now - d.at <= this.#ttlMs) return true;
+    for (const [other, at] of this.#short.get(account) ?? [])
+      if (other !== id && now - at <= this.#ttlMs) return true;
     return false;
   }
 
   /** Withdraws at once the demands of scalers `ids` matches (deleted: no lingering share). */
   forget(ids: (id: string) => boolean): void {
-    for (const demands of this.#accounts.values())
+    for (const demands of [...this.#accounts.values(), ...this.#short.values()])
       for (const id of demands.keys()) if (ids(id)) demands.delete(id);
   }
 }

@@ -22,7 +22,7 @@ import type { FunctionPort } from '../aws/ports.ts';
 import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
 import { Actuator, labels, type Original } from './actuate.ts';
 import { checkMappingMode, leverValue, MappingActuator } from './actuate-mapping.ts';
-import { type ClaimCandidate, FunctionClaims } from './claims.ts';
+import { type ClaimCandidate, type ClaimView, FunctionClaims } from './claims.ts';
 import { HeadroomLedger } from './headroom.ts';
 import { type Observation, observeFunction, observeQueue, observeRest } from './observe.ts';
 import type { AwsPorts, ReconcileResult, ReconcilerDeps } from './ports.ts';
@@ -201,7 +201,7 @@ export class ScalerReconciler {
       report.released();
       return { requeueAfterMs: 1 };
     }
-    const holder = this.#claims.claim(fn.functionArn, id, this.#candidates());
+    const holder = this.#claims.claim(fn.functionArn, id, this.#claimView);
     if (holder !== id) {
       const other = holder.split('@')[0];
       if (status.functionArn === undefined && status.originalConcurrency !== undefined) report.released();
@@ -410,6 +410,16 @@ export class ScalerReconciler {
     };
     return { ...aws, functions };
   }
+
+  /** The scalers the manager sees, as the claims ask about them (claims.ts). */
+  readonly #claimView: ClaimView = {
+    exists: (id) => {
+      if (this.#deps.list === undefined) return undefined;
+      const at = id.lastIndexOf('@');
+      return (this.#deps.get(id.slice(0, at))?.metadata.uid ?? '') === id.slice(at + 1);
+    },
+    candidates: () => this.#candidates(),
+  };
 
   /** Every scaler the manager sees, as the claims need them; undefined when it cannot list. */
   #candidates(): ClaimCandidate[] | undefined {

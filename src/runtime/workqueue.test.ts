@@ -97,6 +97,47 @@ describe('WorkQueue', () => {
     assert.equal(q.len, 0, 'the superseded schedule must not add it a second time');
   });
 
+  it('under any mix of delayed adds and clock steps, hands out exactly the keys due, earliest first', async () => {
+    // The model: each key's earliest pending time; at every step, the keys due by then in
+    // (time, first scheduled) order. The queue keeps its schedule in a heap with stale entries.
+    const op = fc.oneof(
+      fc.record({ add: fc.constantFrom('a', 'b', 'c', 'd', 'e'), delay: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({ advance: fc.integer({ min: 0, max: 30 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+        const clock = new ManualClock();
+        const q = new WorkQueue({ clock });
+        const pending = new Map<string, { at: number; seq: number }>();
+        let seq = 0;
+        for (const o of [...ops, { advance: 100 }]) {
+          if ('add' in o) {
+            if (o.delay === 0) {
+              // Now, as add() does; a schedule already pending still fires (client-go's too).
+              q.addAfter(o.add, 0);
+              assert.deepEqual(await takeAll(q), [o.add]);
+              continue;
+            }
+            const at = clock.now() + o.delay;
+            const had = pending.get(o.add);
+            if (had === undefined || at < had.at) pending.set(o.add, { at, seq: seq++ });
+            q.addAfter(o.add, o.delay);
+            continue;
+          }
+          await clock.advance(o.advance);
+          const due = [...pending]
+            .filter(([, p]) => p.at <= clock.now())
+            .sort((x, y) => x[1].at - y[1].at || x[1].seq - y[1].seq)
+            .map(([k]) => k);
+          for (const k of due) pending.delete(k);
+          assert.deepEqual(await takeAll(q), due);
+          assert.equal(q.delayed, pending.size);
+        }
+        assert.equal(clock.pending, 0, 'no timer left behind');
+      }),
+    );
+  });
+
   it('backs off exponentially per key, caps the delay and resets on forget', () => {
     const q = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 1000, jitter: 0 });
     const delays = Array.from({ length: 10 }, () => q.nextDelayMs('a'));

@@ -38,7 +38,16 @@ export class WorkQueue<K extends string = string> {
   #queue: K[] = [];
   readonly #dirty = new Set<K>();
   readonly #processing = new Set<K>();
+  /** Delayed keys and when each is due. */
   readonly #waiting = new Map<K, number>();
+  /**
+   * The same, ordered by due time (then by when they were added): a binary min-heap whose entries
+   * are stale once #waiting says another time for their key; those are skipped when they surface.
+   * Thousands of scalers requeue themselves every poll: a scan of every delayed key per add cost
+   * a few percent of the manager's CPU at 5,000.
+   */
+  readonly #due: DueEntry<K>[] = [];
+  #seq = 0;
   readonly #failures = new Map<K, number>();
   #getters: (() => void)[] = [];
   #drainWaiters: (() => void)[] = [];
@@ -92,6 +101,7 @@ export class WorkQueue<K extends string = string> {
     const existing = this.#waiting.get(key);
     if (existing !== undefined && existing <= at) return;
     this.#waiting.set(key, at);
+    heapPush(this.#due, { key, at, seq: this.#seq++ });
     this.#schedule();
   }
 
@@ -172,6 +182,7 @@ export class WorkQueue<K extends string = string> {
   shutDown(): void {
     this.#shuttingDown = true;
     this.#waiting.clear();
+    this.#due.length = 0;
     this.#timer?.abort();
     this.#timer = undefined;
     const getters = this.#getters;
@@ -204,8 +215,8 @@ export class WorkQueue<K extends string = string> {
 
   /** Keeps exactly one clock sleep running, until the earliest delayed key is due. */
   #schedule(): void {
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const at of this.#waiting.values()) earliest = Math.min(earliest, at);
+    this.#dropStale();
+    const earliest = this.#due[0]?.at ?? Number.POSITIVE_INFINITY;
     if (this.#timer !== undefined && this.#timerAt <= earliest) return;
     this.#timer?.abort();
     this.#timer = undefined;
@@ -225,13 +236,65 @@ export class WorkQueue<K extends string = string> {
     );
   }
 
+  /** Pops heap entries that #waiting no longer agrees with. */
+  #dropStale(): void {
+    for (
+      let top = this.#due[0];
+      top !== undefined && this.#waiting.get(top.key) !== top.at;
+      top = this.#due[0]
+    )
+      heapPop(this.#due);
+  }
+
   #fire(): void {
     const now = this.#clock.now();
-    const due = [...this.#waiting].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
-    for (const [key] of due) {
-      this.#waiting.delete(key);
-      this.add(key);
+    for (;;) {
+      this.#dropStale();
+      const top = this.#due[0];
+      if (top === undefined || top.at > now) break;
+      heapPop(this.#due);
+      this.#waiting.delete(top.key);
+      this.add(top.key);
     }
     this.#schedule();
   }
+}
+
+interface DueEntry<K> {
+  key: K;
+  at: number;
+  /** Insertion order: keys due at the same time come out in the order they were added. */
+  seq: number;
+}
+
+const before = <K>(a: DueEntry<K>, b: DueEntry<K>): boolean =>
+  a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+function heapPush<K>(heap: DueEntry<K>[], entry: DueEntry<K>): void {
+  heap.push(entry);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[parent] as DueEntry<K>;
+    if (!before(entry, p)) break;
+    heap[i] = p;
+    i = parent;
+  }
+  heap[i] = entry;
+}
+
+function heapPop<K>(heap: DueEntry<K>[]): void {
+  const last = heap.pop();
+  if (last === undefined || heap.length === 0) return;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= heap.length) break;
+    const r = l + 1;
+    const child = r < heap.length && before(heap[r] as DueEntry<K>, heap[l] as DueEntry<K>) ? r : l;
+    if (!before(heap[child] as DueEntry<K>, last)) break;
+    heap[i] = heap[child] as DueEntry<K>;
+    i = child;
+  }
+  heap[i] = last;
 }
