@@ -19,7 +19,9 @@ export function scaleSection(scaleMd: string | undefined): string[] {
           ...scaleMd
             .replace(/^# .*\n+/, '')
             .trimEnd()
-            .split('\n'),
+            .split('\n')
+            // The raw measurements SCALE.md records for --render stay there.
+            .filter((line) => !line.startsWith('<!-- measurements')),
         ];
   return [BEGIN, ...body, END];
 }
