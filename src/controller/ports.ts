@@ -50,7 +50,7 @@ export interface ReconcilerDeps {
   clock: Clock;
   log: Logger;
   metrics?: ScalerMetrics | undefined;
-  /** Uniform [0, 1) for the poll jitter; default Math.random. */
+  /** Uniform [0, 1) for the poll and checkpoint jitter; default Math.random. */
   random?: () => number;
   /** How often to re-check that the queue is an event source of the function (default 5 min). */
   eventSourceRefreshMs?: number;
@@ -63,10 +63,12 @@ export interface ReconcilerDeps {
   /** How long to wait before retrying a scaler stalled on a permanent error (default 5 min). */
   stalledRetryMs?: number;
   /**
-   * How often the policy history (or the backlog) alone is worth a status write (default 5 min). The history moves
-   * every poll (timestamps), so writing it each time would rewrite every idle scaler's status on
-   * every poll; between checkpoints the freshest history lives in memory, and any other status
-   * change writes it too. A restart loses at most this much of an idle scaler's history.
+   * How often, at most, the policy history (or the backlog) alone is worth a status write
+   * (default 5 min; each interval drawn between half and all of it, so that scalers created
+   * together do not write together). The history moves every poll (timestamps), so writing it
+   * each time would rewrite every idle scaler's status on every poll; between checkpoints the
+   * freshest history lives in memory, and any other status change writes it too. A restart loses
+   * at most this much of an idle scaler's history.
    */
   stateCheckpointMs?: number;
 }

@@ -85,14 +85,39 @@ describe('ScalerReconciler', () => {
     assert.equal(writes.at(-1)?.backlog?.visible, 12);
   });
 
-  it('still checkpoints the policy history of an idle scaler every five minutes', async () => {
+  it('still checkpoints the policy history of an idle scaler, at most five minutes apart', async () => {
     aws.reserved = 5;
     for (let i = 0; i < 12; i++) await poll(); // six minutes of 30 s polls
     assert.equal(
       writes.length,
       3,
-      'the original value, the first decision, then one checkpoint after five minutes',
+      'the original value, the first decision, then one checkpoint (3.75 min at the middle draw)',
     );
+  });
+
+  it('draws each checkpoint interval between half and all of five minutes, so scalers fall out of step', async () => {
+    const idleWrites = async (draw: number): Promise<number> => {
+      const mine: LambdaConcurrencyScalerStatus[] = [];
+      let obj = scaler();
+      const r = reconcilerOver({
+        get: () => obj,
+        set: (s) => {
+          obj = s;
+        },
+        onStatus: (status) => mine.push(status),
+        events: [],
+        aws: Object.assign(new FakeAws(), { reserved: 5 }),
+        clock,
+        random: () => draw,
+      });
+      for (let i = 0; i < 12; i++) {
+        await r.reconcile('default/sample');
+        await clock.advance(30_000);
+      }
+      return mine.length;
+    };
+    assert.equal(await idleWrites(0), 4, 'half: checkpoints after 2.5 and 5 minutes');
+    assert.equal(await idleWrites(0.999), 3, 'all: one checkpoint, after 5 minutes');
   });
 
   it('measures poll lateness from when the last poll was requeued, not from when it started', async () => {

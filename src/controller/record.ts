@@ -23,7 +23,11 @@ export interface ScalerRecord {
   /** When the next poll is due (epoch ms), to measure how late it starts. */
   due?: number | undefined;
   /** The freshest policy history, and when it was last written to status. */
-  policy?: { state: PolicyState; persistedAt: number } | undefined;
+  /**
+   * The latest policy history, when it was last written to status, and when its next checkpoint is
+   * due (persistedAt plus the checkpoint interval, jittered per write).
+   */
+  policy?: { state: PolicyState; persistedAt: number; checkpointAt: number } | undefined;
   /**
    * The value of our own last successful write. The cached status may not show it yet (a status
    * patch lost to an API server outage), and a write of ours is never "drift".
