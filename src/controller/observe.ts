@@ -46,22 +46,16 @@ export async function observeQueue(pass: Pass): Promise<QueueRef> {
   return record.queue;
 }
 
-/**
- * The event source link and the backlog, given the function already read. The link is re-read
- * after between half and all of `refreshMs`, drawn from `random` at every read: scalers created
- * together would otherwise all re-read theirs in the same seconds every `refreshMs` (at 5,000, a
- * thousand polls lined up behind one account listing at once).
- */
+/** The event source link and the backlog, given the function already read. */
 export async function observeRest(
   pass: Pass,
   fn: FunctionConcurrency,
   queue: QueueRef,
   refreshMs: number,
-  random: () => number = Math.random,
 ): Promise<Observation> {
   const { record, spec, aws, signal, now } = pass;
   let link = record.eventSources;
-  if (link === undefined || now >= link.refreshAt) {
+  if (link === undefined || now - link.at >= refreshMs) {
     // The account-wide listing shared by all scalers first; a direct question before concluding
     // the queue is not an event source (the mapping may be newer than the listing). A function
     // with no mapping at all was already asked directly (sdk.ts): no need to ask twice.
@@ -83,7 +77,6 @@ export async function observeRest(
         ...(m.provisionedPollers === undefined ? {} : { provisionedPollers: { ...m.provisionedPollers } }),
       })),
       at: now,
-      refreshAt: now + Math.round(refreshMs * (0.5 + 0.5 * random())),
     };
     record.eventSources = link;
   }

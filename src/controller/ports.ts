@@ -50,13 +50,9 @@ export interface ReconcilerDeps {
   clock: Clock;
   log: Logger;
   metrics?: ScalerMetrics | undefined;
-  /** Uniform [0, 1) for the poll, checkpoint and mapping re-check jitter; default Math.random. */
+  /** Uniform [0, 1) for the poll and checkpoint jitter; default Math.random. */
   random?: () => number;
-  /**
-   * How often, at most, to re-check that the queue is an event source of the function (default 5
-   * min; each interval drawn between half and all of it, so that scalers created together do not
-   * re-check together).
-   */
+  /** How often to re-check that the queue is an event source of the function (default 5 min). */
   eventSourceRefreshMs?: number;
   /**
    * How often a function's reserved concurrency is re-read to notice changes made outside the

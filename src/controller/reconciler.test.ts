@@ -120,30 +120,6 @@ describe('ScalerReconciler', () => {
     assert.equal(await idleWrites(0.999), 3, 'all: one checkpoint, after 5 minutes');
   });
 
-  it('re-checks the event source mapping after a fresh draw of 2.5–5 minutes, not in step', async () => {
-    const rechecks = async (draw: number): Promise<number> => {
-      let obj = scaler();
-      const fake = Object.assign(new FakeAws(), { reserved: 5 });
-      const r = reconcilerOver({
-        get: () => obj,
-        set: (s) => {
-          obj = s;
-        },
-        events: [],
-        aws: fake,
-        clock,
-        random: () => draw,
-      });
-      for (let i = 0; i < 12; i++) {
-        await r.reconcile('default/sample');
-        await clock.advance(30_000);
-      }
-      return fake.calls.eventSources ?? 0;
-    };
-    assert.equal(await rechecks(0), 3, 'half: read at the start, after 2.5 and after 5 minutes');
-    assert.equal(await rechecks(0.999), 2, 'all: read at the start and after 5 minutes');
-  });
-
   it('measures poll lateness from when the last poll was requeued, not from when it started', async () => {
     const lateness = async () =>
       (await metrics.pollLateness.get()).values.find((v) => v.labels.name === 'sample')?.value;
@@ -495,9 +471,9 @@ describe('ScalerReconciler with eventSourceMapping.manageMaximumConcurrency', ()
     assert.ok(
       events.some((e) => e.startsWith('Normal EventSourceCapped Reserved concurrency 5, event source')),
     );
-    for (let i = 0; i < 5; i++) await poll();
+    for (let i = 0; i < 8; i++) await poll();
     assert.deepEqual(aws.writes, ['cap u 5'], 'no further writes while nothing changes');
-    assert.equal(aws.calls.eventSources, 1, 'read once, within the re-check interval (3.75 min here)');
+    assert.equal(aws.calls.eventSources, 1, 'read once, within the 5 minute cache');
     assert.equal(object.status?.eventSourceMaximumConcurrency, 5);
   });
 

@@ -223,7 +223,7 @@ export class ScalerReconciler {
       report.stalled(Reason.NotAllowed, queueRefusal);
       return { requeueAfterMs: this.#deps.stalledRetryMs ?? 300_000 };
     }
-    const observed = await observeRest(pass, fn, queue, refreshMs, this.#deps.random ?? Math.random);
+    const observed = await observeRest(pass, fn, queue, refreshMs);
     const lever = actuatorOf(spec);
     const recorded = status.originalConcurrency;
     if (recorded !== undefined && (recorded.actuator ?? Lever.ReservedConcurrency) !== lever) {

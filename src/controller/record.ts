@@ -13,8 +13,6 @@ export interface EventSourceLink {
   batchSize: number | undefined;
   mappings: Mapping[];
   at: number;
-  /** When to read them again: `at` plus the re-check interval, drawn per read (observe.ts). */
-  refreshAt: number;
 }
 
 export interface ScalerRecord {
@@ -24,6 +22,7 @@ export interface ScalerRecord {
   eventSources?: EventSourceLink | undefined;
   /** When the next poll is due (epoch ms), to measure how late it starts. */
   due?: number | undefined;
+  /** The freshest policy history, and when it was last written to status. */
   /**
    * The latest policy history, when it was last written to status, and when its next checkpoint is
    * due (persistedAt plus the checkpoint interval, jittered per write).
