@@ -8,7 +8,8 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "The operator's policy-history checkpoint to status is now due after a fresh draw of 2.5 to 5 minutes at every write (issue 16: 5,000 scalers created together wrote status together every five minutes). The draw comes from the operator's seeded jitter stream, which also jitters each poll, so later polls fall at slightly different times; no decision rule changed, and rows move only where a poll's timing did.",
+  "New strategies: LatencySLO driving the event source mapping alone — its ScalingConfig.MaximumConcurrency without any reserved concurrency, and a provisioned-mode mapping's MaximumPollers (spec.actuator; issue 15, item 4); provisioned mode alone as a baseline. The other strategies' rows are unchanged by them.",
+  "A function's reserved concurrency is re-read (GetFunction) every 120 s, spread ±10 % by name, instead of every poll; between re-reads the last reading or the operator's own write stands in (issue 16). In these scenarios only the operator writes, so decisions see the same values; rows move only where a call's timing did.",
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */

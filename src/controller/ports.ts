@@ -50,7 +50,7 @@ export interface ReconcilerDeps {
   clock: Clock;
   log: Logger;
   metrics?: ScalerMetrics | undefined;
-  /** Uniform [0, 1) for the poll and checkpoint jitter; default Math.random. */
+  /** Uniform [0, 1) for the poll jitter; default Math.random. */
   random?: () => number;
   /** How often to re-check that the queue is an event source of the function (default 5 min). */
   eventSourceRefreshMs?: number;

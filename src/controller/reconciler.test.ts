@@ -95,29 +95,40 @@ describe('ScalerReconciler', () => {
     );
   });
 
-  it('draws each checkpoint interval between half and all of five minutes, so scalers fall out of step', async () => {
-    const idleWrites = async (draw: number): Promise<number> => {
-      const mine: LambdaConcurrencyScalerStatus[] = [];
-      let obj = scaler();
+  it('draws each checkpoint between 2.5 and 5 minutes, per scaler, so scalers created together fall out of step', async () => {
+    const firstCheckpoint = async (name: string): Promise<number> => {
+      const start = clock.now();
+      let at = Number.NaN;
+      const base = scaler();
+      let obj: LambdaConcurrencyScaler = {
+        ...base,
+        metadata: { ...base.metadata, name, uid: `uid-${name}` },
+      };
+      let writesSeen = 0;
       const r = reconcilerOver({
         get: () => obj,
         set: (s) => {
           obj = s;
         },
-        onStatus: (status) => mine.push(status),
+        onStatus: () => {
+          writesSeen++;
+          if (writesSeen === 3) at = clock.now() - start;
+        },
         events: [],
         aws: Object.assign(new FakeAws(), { reserved: 5 }),
         clock,
-        random: () => draw,
       });
-      for (let i = 0; i < 12; i++) {
-        await r.reconcile('default/sample');
+      for (let i = 0; i < 12 && Number.isNaN(at); i++) {
+        await r.reconcile(`default/${name}`);
         await clock.advance(30_000);
       }
-      return mine.length;
+      return at;
     };
-    assert.equal(await idleWrites(0), 4, 'half: checkpoints after 2.5 and 5 minutes');
-    assert.equal(await idleWrites(0.999), 3, 'all: one checkpoint, after 5 minutes');
+    const times: number[] = [];
+    for (let k = 0; k < 20; k++) times.push(await firstCheckpoint(`s${k}`));
+    // Written (original, first decision) in the first 30 s; the checkpoint 2.5–5 min after, on a poll.
+    for (const t of times) assert.ok(t >= 150_000 && t <= 330_000, `checkpoint after ${t} ms`);
+    assert.ok(Math.max(...times) - Math.min(...times) >= 60_000, `spread over ${times.join(', ')}`);
   });
 
   it('measures poll lateness from when the last poll was requeued, not from when it started', async () => {

@@ -475,20 +475,24 @@ export class ScalerReconciler {
       record.policy = {
         state: state as unknown as PolicyState,
         persistedAt: persisted ? now : remembered.persistedAt,
-        checkpointAt: persisted ? now + this.#checkpointMs() : remembered.checkpointAt,
+        checkpointAt: persisted ? now + this.#checkpointMs(idOf(scaler), now) : remembered.checkpointAt,
       };
     }
   }
 
   /**
-   * The time to the next checkpoint: between half and all of stateCheckpointMs, drawn afresh at
-   * every write. Scalers created together are first written together; with a fixed interval their
-   * checkpoints stayed in step, 5,000 status writes within a minute every five minutes (the RSS
-   * peak of bench/SCALE.md's 5,000 run, at 300 s).
+   * The time to the next checkpoint of scaler `id` written at `now`: between half and all of
+   * stateCheckpointMs. Scalers created together are first written together; with a fixed interval
+   * their checkpoints stayed in step, 5,000 status writes within a minute every five minutes. The
+   * draw is a hash of the scaler and the time, not the jitter stream: a status write changes no
+   * decision, so it must not move the seeded poll jitter that the benchmark replays.
    */
-  #checkpointMs(): number {
+  #checkpointMs(id: string, now: number): number {
     const full = this.#deps.stateCheckpointMs ?? 300_000;
-    return Math.round(full * (0.5 + 0.5 * (this.#deps.random ?? Math.random)()));
+    let h = 0x811c9dc5;
+    const key = `${id}@${now}`;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return Math.round(full * (0.5 + 0.5 * ((h >>> 0) / 2 ** 32)));
   }
 
   #invalidate(record: ScalerRecord): void {
