@@ -11,6 +11,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { unitHash } from '../runtime/hash.ts';
 import { releaseSlot } from '../runtime/slot.ts';
 import { AwsError, AwsErrorCode, classify, ErrorClass } from './errors.ts';
 import { LineFull, Priority, type TokenBucket } from './limiter.ts';
@@ -580,7 +581,5 @@ export function functionKey(nameOrArn: string): string {
 
 /** A stable factor in [0.9, 1.1) per name (FNV-1a), to spread periodic work across names. */
 export function spread(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return 0.9 + ((h >>> 0) / 2 ** 32) * 0.2;
+  return 0.9 + unitHash(name) * 0.2;
 }

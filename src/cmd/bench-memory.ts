@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRD_DIR, startControlPlane } from '../envtest/index.ts';
+import { FLEET_SPEC } from '../envtest/measure.ts';
 import { fleet, startAwssim, startManager } from '../envtest/processes.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -136,13 +137,7 @@ const { scenario, scalers } = fleet(max, {
   name: `memory-${max}`,
   accountConcurrency: 100_000,
   functionMs: 200,
-  spec: {
-    awsSQSMsgCountThreshold: 20,
-    awsLambdaMinConcurrency: 1,
-    awsLamndaMaxConcurrency: 10,
-    awsLambdaStepConcurrency: 2,
-    pollingIntervalSeconds: 30,
-  },
+  spec: FLEET_SPEC,
 });
 writeFileSync(join(dir, 'scenario.yaml'), scenario);
 const cp = await startControlPlane({ crds: [CRD_DIR] });

@@ -100,7 +100,7 @@ const controlPlaneCalls = (calls: ApiCalls) =>
     .filter(([op]) => op.startsWith('lambda:') && op !== 'lambda:GetFunction')
     .reduce((n, [, outcomes]) => n + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
 
-async function run_(n: number, minutes: number): Promise<Result> {
+async function measureSize(n: number, minutes: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'lcs-scale-'));
   const { scenario, scalers } = scaleFleet(n, `scale-${n}`);
   writeFileSync(join(dir, 'scenario.yaml'), scenario);
@@ -331,7 +331,7 @@ const run: Recorded = {
 };
 for (const [i, n] of sizes.entries()) {
   process.stderr.write(`running ${n} scalers for ${minutesFor(i)} min\n`);
-  run.results.push(await run_(n, minutesFor(i)));
+  run.results.push(await measureSize(n, minutesFor(i)));
   run.wallMinutes = (Date.now() - t0) / 60_000;
   writeReport(run);
 }

@@ -91,7 +91,7 @@ describe('ScalerReconciler', () => {
     assert.equal(
       writes.length,
       3,
-      'the original value, the first decision, then one checkpoint (3.75 min at the middle draw)',
+      'the original value, the first decision, then one checkpoint (2.5–5 min after)',
     );
   });
 

@@ -20,6 +20,7 @@ import {
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionPort } from '../aws/ports.ts';
 import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
+import { unitHash } from '../runtime/hash.ts';
 import { Actuator, labels, type Original } from './actuate.ts';
 import { checkMappingMode, leverValue, MappingActuator } from './actuate-mapping.ts';
 import { type ClaimCandidate, type ClaimView, FunctionClaims } from './claims.ts';
@@ -474,7 +475,6 @@ export class ScalerReconciler {
       const persisted = changed || remembered === undefined;
       record.policy = {
         state: state as unknown as PolicyState,
-        persistedAt: persisted ? now : remembered.persistedAt,
         checkpointAt: persisted ? now + this.#checkpointMs(idOf(scaler), now) : remembered.checkpointAt,
       };
     }
@@ -489,10 +489,7 @@ export class ScalerReconciler {
    */
   #checkpointMs(id: string, now: number): number {
     const full = this.#deps.stateCheckpointMs ?? 300_000;
-    let h = 0x811c9dc5;
-    const key = `${id}@${now}`;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    return Math.round(full * (0.5 + 0.5 * ((h >>> 0) / 2 ** 32)));
+    return Math.round(full * (0.5 + 0.5 * unitHash(`${id}@${now}`)));
   }
 
   #invalidate(record: ScalerRecord): void {

@@ -22,12 +22,11 @@ export interface ScalerRecord {
   eventSources?: EventSourceLink | undefined;
   /** When the next poll is due (epoch ms), to measure how late it starts. */
   due?: number | undefined;
-  /** The freshest policy history, and when it was last written to status. */
   /**
-   * The latest policy history, when it was last written to status, and when its next checkpoint is
-   * due (persistedAt plus the checkpoint interval, jittered per write).
+   * The latest policy history, and when its next checkpoint is due: its last write to status plus
+   * the checkpoint interval, drawn per write.
    */
-  policy?: { state: PolicyState; persistedAt: number; checkpointAt: number } | undefined;
+  policy?: { state: PolicyState; checkpointAt: number } | undefined;
   /**
    * The value of our own last successful write. The cached status may not show it yet (a status
    * patch lost to an API server outage), and a write of ours is never "drift".

@@ -78,6 +78,15 @@ export function errorReasons(output: string): [string, number][] {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+/** The scalers of bench:scale and bench:memory: 30 s polling, Step policy, bounds 1–10. */
+export const FLEET_SPEC = {
+  awsSQSMsgCountThreshold: 20,
+  awsLambdaMinConcurrency: 1,
+  awsLamndaMaxConcurrency: 10,
+  awsLambdaStepConcurrency: 2,
+  pollingIntervalSeconds: 30,
+} as const;
+
 /**
  * bench:scale's fleet, one manager or several: n scalers at 30 s polling (Step, bounds 1–10), each
  * with its own queue, 200 ms function and mapping, square-wave traffic 0–1 msg/s.
@@ -89,12 +98,6 @@ export function scaleFleet(n: number, name: string, accounts?: string[]): Return
     functionMs: 200,
     ...(accounts === undefined ? {} : { accounts }),
     traffic: (k) => `[{ kind: square, low: 0, high: 1, period: ${240 + (k % 7) * 30} }]`,
-    spec: {
-      awsSQSMsgCountThreshold: 20,
-      awsLambdaMinConcurrency: 1,
-      awsLamndaMaxConcurrency: 10,
-      awsLambdaStepConcurrency: 2,
-      pollingIntervalSeconds: 30,
-    },
+    spec: FLEET_SPEC,
   });
 }

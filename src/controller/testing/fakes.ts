@@ -136,8 +136,6 @@ export function reconcilerOver(o: {
   aws: FakeAws;
   clock: ManualClock;
   metrics?: ScalerMetrics;
-  /** The jitter source; default 0.5 (no poll jitter, checkpoints 3.75 min apart). */
-  random?: () => number;
 }): ScalerReconciler {
   return new ScalerReconciler({
     get: o.get,
@@ -159,6 +157,6 @@ export function reconcilerOver(o: {
     clock: o.clock,
     log: silentLogger,
     metrics: o.metrics,
-    random: o.random ?? (() => 0.5), // no poll jitter: requeues land exactly on the interval
+    random: () => 0.5, // no poll jitter: requeues land exactly on the interval
   });
 }
