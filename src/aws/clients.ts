@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Clock } from '../runtime/clock.ts';
 import { CloudWatchMetricsReader } from './cloudwatch.ts';
+import { Gate } from './gate.ts';
 import { TokenBucket } from './limiter.ts';
 
 /**
@@ -18,6 +19,12 @@ import { TokenBucket } from './limiter.ts';
 export const CONTROL_PLANE_MAX_WAIT_SECONDS = 30;
 /** The same for GetFunction's budget: every scaler's first read queues there at start-up. */
 export const GET_FUNCTION_MAX_WAIT_SECONDS = 10;
+/**
+ * Keep-alive sockets per SDK client (the SDK's own default, made explicit) and, through a Gate
+ * of the same size, the most calls of that client in flight: a call never queues inside the
+ * HTTP agent, where the SDK's connection timer would already be running (gate.ts).
+ */
+export const SOCKETS_PER_CLIENT = 50;
 
 import type { AwsMetrics } from './metrics.ts';
 import type { CloudWatchPort, FunctionPort, QueuePort } from './ports.ts';
@@ -80,7 +87,12 @@ export class AwsClientFactory {
       region,
       maxAttempts: this.#options.maxAttempts ?? 2,
       // Each attempt gives up on a silent socket too, below the call's own deadline (sdk.ts).
-      requestHandler: { connectionTimeout: Math.min(3_000, callTimeoutMs), requestTimeout: callTimeoutMs },
+      requestHandler: {
+        connectionTimeout: Math.min(3_000, callTimeoutMs),
+        requestTimeout: callTimeoutMs,
+        httpAgent: { keepAlive: true, maxSockets: SOCKETS_PER_CLIENT },
+        httpsAgent: { keepAlive: true, maxSockets: SOCKETS_PER_CLIENT },
+      },
       ...(identity.credentials === undefined ? {} : { credentials: identity.credentials }),
     };
     // A queue URL is a parameter, never an endpoint: requests go to AWS_ENDPOINT_URL(_SQS) or the
@@ -95,10 +107,11 @@ export class AwsClientFactory {
       now: () => this.#options.clock.now(),
       callTimeoutMs,
     };
+    const gated = () => ({ ...deps, gate: new Gate(SOCKETS_PER_CLIENT) });
     const binding: AwsBinding = {
-      queues: new SqsQueues(sqs, deps),
-      functions: new LambdaFunctions(lambda, buckets, deps),
-      cloudWatch: new CloudWatchMetricsReader(new CloudWatchClient(common), deps),
+      queues: new SqsQueues(sqs, gated()),
+      functions: new LambdaFunctions(lambda, buckets, gated()),
+      cloudWatch: new CloudWatchMetricsReader(new CloudWatchClient(common), gated()),
       buckets,
       account,
     };

@@ -132,9 +132,10 @@ export interface FunctionPort {
   ): Promise<void>;
   /**
    * Every event source mapping of the function (all pages). With `maxAgeMs`, from a shared listing
-   * of the account's mappings no older than that (sdk.ts).
+   * of the account's mappings no older than that (sdk.ts); with `staleMs` as well, a listing up
+   * to that old serves at once while a newer one is read (stale-while-revalidate).
    */
-  eventSources(functionName: string, options?: ReadOptions): Promise<EventSource[]>;
+  eventSources(functionName: string, options?: ReadOptions & { staleMs?: number }): Promise<EventSource[]>;
   /**
    * GetAccountSettings; undefined where the endpoint does not implement it. With `maxAgeMs: 0`
    * it is read afresh (after AWS refused a write for headroom).

@@ -116,6 +116,68 @@ describe('LambdaFunctions.updateEventSourceProvisionedPollers against awssim', (
   });
 });
 
+describe('LambdaFunctions: the shared listing, stale-while-revalidate, against awssim', () => {
+  let h: Harness;
+  let clock: ManualClock;
+  let functions: LambdaFunctions;
+  const calls = (op: string) => h.sim.report().apiCalls[`lambda:${op}`]?.ok ?? 0;
+  before(async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `fn-${i}`);
+    h = await startHarness({
+      scenario: parseScenario({
+        name: 'swr',
+        queues: names.map((n) => ({ name: `q-${n}` })),
+        functions: names.map((name) => ({ name })),
+        eventSourceMappings: names.map((n) => ({ function: n, queue: `q-${n}`, batchSize: 10 })),
+      }),
+    });
+    clock = new ManualClock(0);
+    functions = new LambdaFunctions(
+      h.lambda,
+      {
+        controlPlane: new TokenBucket({ ratePerSecond: 1000, clock }),
+        getFunction: new TokenBucket({ ratePerSecond: 1000, clock }),
+      },
+      { now: () => clock.now() },
+    );
+  });
+  after(() => h?.close());
+
+  it('serves a stale listing at once while one newer listing is read, within staleMs only', async () => {
+    const [m] = await functions.eventSources('fn-11', { maxAgeMs: 60_000 });
+    assert.ok(m !== undefined);
+    assert.equal(m.maximumConcurrency, undefined);
+    h.sim.world.esm(m.uuid).maximumConcurrency = 12; // changed outside the operator
+    await clock.advance(61_000);
+    const before = calls('ListEventSourceMappings');
+    // Three re-checks at once, all past maxAge: the old listing answers each, one new listing starts.
+    const stale = await Promise.all(
+      [0, 1, 2].map(() => functions.eventSources('fn-11', { maxAgeMs: 60_000, staleMs: 300_000 })),
+    );
+    assert.deepEqual(
+      stale.map((s) => s[0]?.maximumConcurrency),
+      [undefined, undefined, undefined],
+    );
+    // A first read (no staleMs) waits for that same listing rather than starting another.
+    const fresh = await functions.eventSources('fn-11', { maxAgeMs: 60_000 });
+    assert.equal(fresh[0]?.maximumConcurrency, 12);
+    assert.equal(calls('ListEventSourceMappings') - before, 2, 'one listing of 2 pages, not four');
+    // Now the newer listing is the one served, stale or not.
+    assert.equal(
+      (await functions.eventSources('fn-11', { maxAgeMs: 60_000, staleMs: 300_000 }))[0]?.maximumConcurrency,
+      12,
+    );
+    // Older than staleMs: even a re-check waits for a new listing.
+    h.sim.world.esm(m.uuid).maximumConcurrency = 13;
+    await clock.advance(301_000);
+    assert.equal(
+      (await functions.eventSources('fn-11', { maxAgeMs: 60_000, staleMs: 300_000 }))[0]?.maximumConcurrency,
+      13,
+    );
+    assert.equal(calls('ListEventSourceMappings') - before, 4);
+  });
+});
+
 describe('LambdaFunctions reads under a shared budget, against awssim', () => {
   const N = 250;
   let h: Harness;

@@ -14,6 +14,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@
 import { unitHash } from '../runtime/hash.ts';
 import { releaseSlot } from '../runtime/slot.ts';
 import { AwsError, AwsErrorCode, classify, ErrorClass } from './errors.ts';
+import type { Gate } from './gate.ts';
 import { LineFull, Priority, type TokenBucket } from './limiter.ts';
 import type { AwsMetrics } from './metrics.ts';
 import type {
@@ -42,6 +43,11 @@ export interface CallDeps {
    * answering AWS endpoint takes tens of milliseconds).
    */
   slowCallMs?: number | undefined;
+  /**
+   * The client's calls on the wire at once, no more than its HTTP agent has sockets (gate.ts);
+   * waiting for a place counts against the call's deadline.
+   */
+  gate?: Gate | undefined;
 }
 
 /** Default deadline of one AWS call (every SDK attempt included). */
@@ -87,7 +93,9 @@ export async function instrumented<T>(
   const started = performance.now();
   const slow = setTimeout(releaseSlot, deps.slowCallMs ?? 250);
   try {
-    const result = await call(abortSignal);
+    const result = await (deps.gate === undefined
+      ? call(abortSignal)
+      : deps.gate.run(() => call(abortSignal), abortSignal));
     deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
     return result;
   } catch (error) {
@@ -211,28 +219,50 @@ interface AccountMappings {
  * One answer shared by every scaler of a binding: callers while a read is in flight share it (and
  * give their worker slot away meanwhile, slot.ts); an answer serves while it is younger than what
  * the caller accepts; a failed read is forgotten, so the next caller reads again.
+ *
+ * A caller that accepts a stale answer up to `staleMs` old (RFC 5861's stale-while-revalidate)
+ * gets the newest complete answer at once while a newer one is read in the background, never more
+ * than one read at a time. Only a caller with no answer that young waits. At 5,000 scalers this is what
+ * keeps a slow listing from collecting every scaler whose re-check falls due meanwhile and then
+ * releasing them all at once (bench/SCALE.md).
  */
 class SharedRead<T> {
   #entry: { at: number; value: Promise<T>; pending: boolean } | undefined;
+  /** The newest answer that arrived, and when its read started. */
+  #complete: { at: number; value: T } | undefined;
 
   /** The shared answer if it started no more than `maxAgeMs` before `now`, else `read(now)`. */
-  get(now: number, maxAgeMs: number, read: (startedAt: number) => Promise<T>): Promise<T> {
+  get(now: number, maxAgeMs: number, read: (startedAt: number) => Promise<T>, staleMs = -1): Promise<T> {
     const current = this.#entry;
+    const complete = this.#complete;
+    const stale = complete !== undefined && now - complete.at <= staleMs;
     if (current !== undefined && now - current.at <= maxAgeMs) {
-      if (current.pending) releaseSlot();
-      return current.value;
+      if (current.pending && !stale) {
+        releaseSlot();
+        return current.value;
+      }
+      if (!current.pending) return current.value;
     }
+    if (stale) {
+      if (current === undefined || !current.pending) this.#start(now, read);
+      return Promise.resolve(complete.value);
+    }
+    return this.#start(now, read).value;
+  }
+
+  #start(now: number, read: (startedAt: number) => Promise<T>): { value: Promise<T> } {
     const entry = { at: now, value: read(now), pending: true };
     this.#entry = entry;
     entry.value.then(
-      () => {
+      (value) => {
         entry.pending = false;
+        if (this.#entry === entry) this.#complete = { at: entry.at, value };
       },
       () => {
         if (this.#entry === entry) this.#entry = undefined;
       },
     );
-    return entry.value;
+    return entry;
   }
 
   /** Replaces the shared answer, once it has arrived, with what `change` makes of it. */
@@ -240,14 +270,18 @@ class SharedRead<T> {
     const current = this.#entry;
     if (current === undefined || current.pending) {
       this.#entry = undefined; // an answer still on its way may predate the change: read again
+      this.#complete = undefined;
       return;
     }
     current.value = current.value.then(change);
+    if (this.#complete !== undefined)
+      this.#complete = { ...this.#complete, value: change(this.#complete.value) };
   }
 
   /** Drops the shared answer: the next caller reads afresh. */
   forget(): void {
     this.#entry = undefined;
+    this.#complete = undefined;
   }
 }
 
@@ -461,10 +495,13 @@ export class LambdaFunctions implements FunctionPort {
    * by every scaler of this binding: 1,000 scalers cost 10 calls instead of 1,000. A function the
    * listing does not show (a mapping created since, or none at all) is asked about directly.
    */
-  async eventSources(functionName: string, options: ReadOptions = {}): Promise<EventSource[]> {
+  async eventSources(
+    functionName: string,
+    options: ReadOptions & { staleMs?: number } = {},
+  ): Promise<EventSource[]> {
     if (options.maxAgeMs !== undefined && !functionName.includes(':')) {
       const listing = await untilAborted(
-        this.#accountMappings(options.maxAgeMs),
+        this.#accountMappings(options.maxAgeMs, options.staleMs),
         options.signal,
         'lambda ListEventSourceMappings',
       );
@@ -479,18 +516,23 @@ export class LambdaFunctions implements FunctionPort {
     return (await this.#listMappings(functionName, options.signal)).map((m) => m.source);
   }
 
-  #accountMappings(maxAgeMs: number): Promise<AccountMappings> {
-    return this.#mappings.get(this.#now(), maxAgeMs, async (at) => {
-      const byFunction = new Map<string, EventSource[]>();
-      for (const m of await this.#listMappings(undefined)) {
-        if (m.functionName === undefined) continue;
-        const list = byFunction.get(m.functionName) ?? [];
-        list.push(m.source);
-        byFunction.set(m.functionName, list);
-      }
-      for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
-      return { at, byFunction };
-    });
+  #accountMappings(maxAgeMs: number, staleMs?: number): Promise<AccountMappings> {
+    return this.#mappings.get(
+      this.#now(),
+      maxAgeMs,
+      async (at) => {
+        const byFunction = new Map<string, EventSource[]>();
+        for (const m of await this.#listMappings(undefined)) {
+          if (m.functionName === undefined) continue;
+          const list = byFunction.get(m.functionName) ?? [];
+          list.push(m.source);
+          byFunction.set(m.functionName, list);
+        }
+        for (const [uuid, w] of this.#capsWritten) if (w.at < at) this.#capsWritten.delete(uuid);
+        return { at, byFunction };
+      },
+      staleMs,
+    );
   }
 
   /** Every page of ListEventSourceMappings, for one function or (undefined) the whole account. */

@@ -12,6 +12,13 @@ import type { Mapping } from './status-builder.ts';
  * share it.
  */
 const SHARED_LISTING_MAX_AGE_MS = 60_000;
+/**
+ * A re-check (the scaler already knows its link) takes a listing up to this old at once while a
+ * newer one is read (stale-while-revalidate, sdk.ts): only a scaler's first read waits for the
+ * listing. Five minutes bounds how long a mapping deleted or changed outside the operator can go
+ * unseen when listings keep failing.
+ */
+const STALE_LISTING_MAX_AGE_MS = 5 * 60_000;
 
 export interface Observation {
   queue: QueueRef;
@@ -61,6 +68,7 @@ export async function observeRest(
     // with no mapping at all was already asked directly (sdk.ts): no need to ask twice.
     const shared = await aws.functions.eventSources(spec.awsLambdaName, {
       maxAgeMs: SHARED_LISTING_MAX_AGE_MS,
+      ...(link === undefined ? {} : { staleMs: STALE_LISTING_MAX_AGE_MS }),
       signal,
     });
     let ours = shared.filter((s) => s.eventSourceArn === queue.arn);

@@ -162,6 +162,18 @@ describe('ScalerReconciler', () => {
     assert.equal(aws.calls.resolve, 1);
   });
 
+  it('waits for the shared listing on its first read only; a re-check takes a stale one at once', async () => {
+    await poll();
+    for (let i = 0; i < 10; i++) await poll(); // 5 minutes on: the re-check is due
+    assert.deepEqual(
+      aws.eventSourceReads.map((o) => [o.maxAgeMs, o.staleMs]),
+      [
+        [60_000, undefined],
+        [60_000, 300_000],
+      ],
+    );
+  });
+
   it('refuses to scale a function the queue does not feed, with a Stalled condition', async () => {
     aws.linked = false;
     aws.backlog = 1000;

@@ -10,6 +10,7 @@ import type {
   ProvisionedPollers,
   QueueMetrics,
   QueuePort,
+  ReadOptions,
 } from '../../aws/ports.ts';
 import type { ManualClock } from '../../runtime/clock.ts';
 import { silentLogger } from '../../runtime/logger.ts';
@@ -90,8 +91,14 @@ export class FakeAws implements QueuePort, FunctionPort {
     );
     esm.provisionedPollers = pollers === undefined ? undefined : { ...pollers };
   }
-  async eventSources(): Promise<EventSource[]> {
+  /** The options of every eventSources call, in order. */
+  eventSourceReads: (ReadOptions & { staleMs?: number })[] = [];
+  async eventSources(
+    _name?: string,
+    options: ReadOptions & { staleMs?: number } = {},
+  ): Promise<EventSource[]> {
     this.#count('eventSources');
+    this.eventSourceReads.push(options);
     return this.linked
       ? this.esms.map((e) => ({
           uuid: e.uuid,
