@@ -2,7 +2,7 @@
 // step policy. Also checks the spec additions validate as the CRD does (parseSpec is its twin).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type LambdaConcurrencyScalerSpec, parseSpec } from '../api/v1alpha1/index.ts';
+import { Actuator, type LambdaConcurrencyScalerSpec, parseSpec } from '../api/v1alpha1/index.ts';
 import { policySpecRules } from '../api/v1alpha1/policy-spec.ts';
 import { originalOperatorConfig, resolvePolicyConfig } from './config.ts';
 import { decide } from './decide.ts';
@@ -96,6 +96,31 @@ describe('resolvePolicyConfig', () => {
       targetUtilization: 0.8,
       tolerance: 0.1,
     });
+  });
+
+  it('shortens the default scale-down window to 120 s only where lowering cannot throttle the mapping', () => {
+    const slo = { type: 'LatencySLO' as const, latencySLO: { maxWaitSeconds: 60 } };
+    const window = (extra: Partial<LambdaConcurrencyScalerSpec>) =>
+      resolvePolicyConfig(spec({ policy: slo, ...extra })).behavior.scaleDown.stabilizationWindowSeconds;
+    assert.equal(window({}), 300, 'reserved concurrency alone: the HPA default');
+    assert.equal(window({ eventSourceMapping: { manageMaximumConcurrency: false } }), 300);
+    assert.equal(window({ eventSourceMapping: { manageMaximumConcurrency: true } }), 120);
+    assert.equal(window({ actuator: Actuator.EventSourceMaximumConcurrency }), 120);
+    assert.equal(window({ actuator: Actuator.ProvisionedPollers }), 120);
+    assert.equal(window({ actuator: Actuator.ReservedConcurrency }), 300);
+    // The user's own window always wins; Step keeps none.
+    assert.equal(
+      window({
+        eventSourceMapping: { manageMaximumConcurrency: true },
+        behavior: { scaleDown: { stabilizationWindowSeconds: 600 } },
+      }),
+      600,
+    );
+    assert.equal(
+      resolvePolicyConfig(spec({ eventSourceMapping: { manageMaximumConcurrency: true } })).behavior.scaleDown
+        .stabilizationWindowSeconds,
+      0,
+    );
   });
 
   it('takes the correctly spelled maximum as well as the original spelling', () => {
