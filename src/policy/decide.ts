@@ -1,7 +1,11 @@
 // decide(): one poll's decision as a pure function of what was observed, the history, and the time.
 // The chain: metrics → recommend → (idle) → stabilize → rate-limit → cooldown → clamp → record.
 import { clamp, rateLimit, recordRecommendation, recordScaleEvent, stabilize } from './behavior.ts';
-import { type PolicyConfig, resolvePolicyConfig } from './config.ts';
+import {
+  DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
+  type PolicyConfig,
+  resolvePolicyConfig,
+} from './config.ts';
 import { initialLatencyEstimates, isSaturated, recommendLatencySLO, updateEstimates } from './latency-slo.ts';
 import { type Backlog, readBacklog } from './metrics.ts';
 import { fmt, type Recommendation, recommendStep, recommendTargetTracking } from './recommend.ts';
@@ -143,9 +147,21 @@ function onPinned(
   };
 }
 
+/**
+ * The scale-down window of LatencySLO's learning probe: never shorter than the HPA's 300 s. Until
+ * the policy knows what one unit processes, a probe down is a guess, and at loads of a few units a
+ * guess every two minutes made it flap (2 ↔ 4, 7 ↔ 11 all hour long: test/policies/regressions.test.ts),
+ * so a shorter window (the capped default, or the user's) applies only to measured recommendations.
+ */
+const LEARNING_SCALE_DOWN_WINDOW_SECONDS = DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS;
+
 function longestWindow(config: PolicyConfig): number {
   const { scaleUp, scaleDown } = config.behavior;
-  return Math.max(scaleUp.stabilizationWindowSeconds, scaleDown.stabilizationWindowSeconds);
+  return Math.max(
+    scaleUp.stabilizationWindowSeconds,
+    scaleDown.stabilizationWindowSeconds,
+    config.policy.type === 'LatencySLO' ? LEARNING_SCALE_DOWN_WINDOW_SECONDS : 0,
+  );
 }
 
 function longestPeriod(config: PolicyConfig): number {
@@ -272,7 +288,18 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
   if (idle === null) {
     // Units another scaler of the account waits for are not held for a window (issue 15).
     const released = input.contended === true && recommendation < base;
-    const down = released ? { ...scaleDown, stabilizationWindowSeconds: 0 } : scaleDown;
+    const probing = reason === Reason.LatencySLOLearning && !empty;
+    const down = released
+      ? { ...scaleDown, stabilizationWindowSeconds: 0 }
+      : probing
+        ? {
+            ...scaleDown,
+            stabilizationWindowSeconds: Math.max(
+              scaleDown.stabilizationWindowSeconds,
+              LEARNING_SCALE_DOWN_WINDOW_SECONDS,
+            ),
+          }
+        : scaleDown;
     const stable = stabilize(recommendation, base, seeded, scaleUp, down, now);
     value = stable.value;
     if (stable.limit !== null) limitedBy.push(stable.limit);
