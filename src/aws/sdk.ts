@@ -222,7 +222,7 @@ interface AccountMappings {
  *
  * A caller that accepts a stale answer up to `staleMs` old (RFC 5861's stale-while-revalidate)
  * gets the newest complete answer at once while a newer one is read in the background, never more
- * than one read at a time. Only a caller with no answer that young waits. At 5,000 scalers this is what
+ * than one read at a time. Only a caller with no answer that young waits. At 5,000 scalers this
  * keeps a slow listing from collecting every scaler whose re-check falls due meanwhile and then
  * releasing them all at once (bench/SCALE.md).
  */

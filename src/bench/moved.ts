@@ -8,8 +8,8 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "New strategies: LatencySLO driving the event source mapping alone — its ScalingConfig.MaximumConcurrency without any reserved concurrency, and a provisioned-mode mapping's MaximumPollers (spec.actuator; issue 15, item 4); provisioned mode alone as a baseline. The other strategies' rows are unchanged by them.",
-  "A function's reserved concurrency is re-read (GetFunction) every 120 s, spread ±10 % by name, instead of every poll; between re-reads the last reading or the operator's own write stands in (issue 16). In these scenarios only the operator writes, so decisions see the same values; rows move only where a call's timing did.",
+  "With the mapping capped (eventSourceMapping.manageMaximumConcurrency, or a mapping actuator) the default scale-down window is 120 s instead of 300 s: lowering then throttles nothing (issue 15). This moves LatencySLO + ESM cap, its fast scale-up variant, mapping cap alone and provisioned pollers; LatencySLO without the cap keeps 300 s and its rows.",
+  "LatencySLO's learning probe (before it knows what one unit processes) keeps a 300 s scale-down window whatever the configured one: a guess every two minutes flapped at loads of a few units.",
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */
