@@ -8,8 +8,9 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "With the mapping capped (eventSourceMapping.manageMaximumConcurrency, or a mapping actuator) the default scale-down window is 120 s instead of 300 s: lowering then throttles nothing (issue 15). This moves LatencySLO + ESM cap, its fast scale-up variant, mapping cap alone and provisioned pollers; LatencySLO without the cap keeps 300 s and its rows.",
-  "LatencySLO's learning probe (before it knows what one unit processes) keeps a 300 s scale-down window whatever the configured one: a guess every two minutes flapped at loads of a few units.",
+  'With the mapping capped (eventSourceMapping.manageMaximumConcurrency, or a mapping actuator) and the default down window, a recommendation of half the current concurrency or less, held for 60 s, scales down without the rest of the 300 s window: lowering then throttles nothing (issue 15). This moves LatencySLO + ESM cap, its fast scale-up variant, mapping cap alone and provisioned pollers; LatencySLO without the cap keeps its rows.',
+  "LatencySLO's learning probe (before it knows what one unit processes) waits at least 300 s to probe down whatever the window. With the default window this changes nothing; listed because the rule is new.",
+  'The AWS adapters: a gate of 50 calls per SDK client, and a stale mapping listing for the five-minute re-check while a newer one is read (issue 16). The scenarios change no mapping outside the operator and never have 50 calls in flight, so decisions see the same values.',
 ];
 
 /** Headline numbers of a report: scenario title → strategy → [over SLO %, capacity-hours]. */

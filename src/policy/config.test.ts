@@ -23,6 +23,7 @@ describe('resolvePolicyConfig', () => {
         scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [] },
         cooldownSeconds: 0,
         idleSeconds: null,
+        largeDrop: null,
       },
       metrics: {
         includeInFlight: false,
@@ -98,28 +99,33 @@ describe('resolvePolicyConfig', () => {
     });
   });
 
-  it('shortens the default scale-down window to 120 s only where lowering cannot throttle the mapping', () => {
+  it('lets a large drop skip the window only where lowering cannot throttle the mapping', () => {
     const slo = { type: 'LatencySLO' as const, latencySLO: { maxWaitSeconds: 60 } };
-    const window = (extra: Partial<LambdaConcurrencyScalerSpec>) =>
-      resolvePolicyConfig(spec({ policy: slo, ...extra })).behavior.scaleDown.stabilizationWindowSeconds;
-    assert.equal(window({}), 300, 'reserved concurrency alone: the HPA default');
-    assert.equal(window({ eventSourceMapping: { manageMaximumConcurrency: false } }), 300);
-    assert.equal(window({ eventSourceMapping: { manageMaximumConcurrency: true } }), 120);
-    assert.equal(window({ actuator: Actuator.EventSourceMaximumConcurrency }), 120);
-    assert.equal(window({ actuator: Actuator.ProvisionedPollers }), 120);
-    assert.equal(window({ actuator: Actuator.ReservedConcurrency }), 300);
-    // The user's own window always wins; Step keeps none.
+    const config = (extra: Partial<LambdaConcurrencyScalerSpec>) =>
+      resolvePolicyConfig(spec({ policy: slo, ...extra })).behavior;
+    const rule = { fraction: 0.5, windowSeconds: 60 };
+    assert.equal(config({}).largeDrop, null, 'reserved concurrency alone: the HPA default only');
+    assert.equal(config({ eventSourceMapping: { manageMaximumConcurrency: false } }).largeDrop, null);
+    assert.deepEqual(config({ eventSourceMapping: { manageMaximumConcurrency: true } }).largeDrop, rule);
+    assert.deepEqual(config({ actuator: Actuator.EventSourceMaximumConcurrency }).largeDrop, rule);
+    assert.deepEqual(config({ actuator: Actuator.ProvisionedPollers }).largeDrop, rule);
+    assert.equal(config({ actuator: Actuator.ReservedConcurrency }).largeDrop, null);
+    // The window itself stays the HPA's; a window the user chose is kept as chosen; Step has none.
     assert.equal(
-      window({
-        eventSourceMapping: { manageMaximumConcurrency: true },
-        behavior: { scaleDown: { stabilizationWindowSeconds: 600 } },
-      }),
-      600,
+      config({ eventSourceMapping: { manageMaximumConcurrency: true } }).scaleDown.stabilizationWindowSeconds,
+      300,
     );
     assert.equal(
-      resolvePolicyConfig(spec({ eventSourceMapping: { manageMaximumConcurrency: true } })).behavior.scaleDown
-        .stabilizationWindowSeconds,
-      0,
+      config({
+        eventSourceMapping: { manageMaximumConcurrency: true },
+        behavior: { scaleDown: { stabilizationWindowSeconds: 600 } },
+      }).largeDrop,
+      null,
+    );
+    assert.equal(
+      resolvePolicyConfig(spec({ eventSourceMapping: { manageMaximumConcurrency: true } })).behavior
+        .largeDrop,
+      null,
     );
   });
 

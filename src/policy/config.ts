@@ -77,6 +77,11 @@ export interface PolicyConfig {
     cooldownSeconds: number;
     /** Seconds of empty queue before going to the minimum; null = never. */
     idleSeconds: number | null;
+    /**
+     * A recommendation of at most `fraction` of the current concurrency, held `windowSeconds`,
+     * skips the rest of the scale-down window; null = never (see LARGE_DROP_FRACTION).
+     */
+    largeDrop: { fraction: number; windowSeconds: number } | null;
   };
   metrics: MetricsConfig;
   fallback: {
@@ -101,16 +106,22 @@ export const DEFAULT_TARGET_UTILIZATION_PERCENT = 80;
 export const DEFAULT_FAILURE_THRESHOLD = 3;
 export const DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS = 300;
 /**
- * The scale-down window when lowering the concurrency cannot throttle the mapping: the operator
- * keeps the event source mapping's MaximumConcurrency at the reservation and lowers it first
- * (eventSourceMapping.manageMaximumConcurrency), or writes a mapping lever with no reservation at
- * all (spec.actuator). The HPA's 300 s guards against two things here: noise, and a reservation
- * lowered below what the mapping's pollers already run, whose throttled batches go back to the
- * queue and towards the DLQ (AWS-FACTS.md). Only the noise is left, and the noise band of LatencySLO
- * and four 30 s polls hold it; in the benchmark the 300 s window held the peak's units for five
- * more minutes after every burst (issue 15: ratio to the reference 1.40 → 1.22 on the 10× step).
+ * A large drop with the mapping capped: when lowering the concurrency cannot throttle the mapping
+ * (the operator keeps the event source mapping's MaximumConcurrency at the reservation and lowers
+ * it first, eventSourceMapping.manageMaximumConcurrency, or writes a mapping lever with no
+ * reservation, spec.actuator), a recommendation of at most LARGE_DROP_FRACTION of the current
+ * concurrency, held for LARGE_DROP_WINDOW_SECONDS, scales down without the rest of the 300 s window.
+ *
+ * The HPA's 300 s guards against two things here: noise, and a reservation lowered below what the
+ * mapping's pollers already run, whose throttled batches go back to the queue and towards the DLQ
+ * (AWS-FACTS.md). The cap removes the second. Noise at constant load moves the need by a fraction,
+ * not by half: a plain 120 s (or 180 s) window made the generated constant-load cases flap at loads
+ * of a few units (test/policies/regressions.test.ts), this rule did not (130 generated cases, the
+ * same one flapping as with 300 s), and it lets the units of a burst go a minute after it (issue 15;
+ * bench/REPORT.md, "What moved").
  */
-export const DEFAULT_CAPPED_SCALE_DOWN_STABILIZATION_SECONDS = 120;
+export const LARGE_DROP_FRACTION = 0.5;
+export const LARGE_DROP_WINDOW_SECONDS = 60;
 
 /** The HPA's default scale-up rules, with Concurrency in place of Pods. */
 const HPA_SCALE_UP: ScalingRules = {
@@ -127,12 +138,6 @@ const HPA_SCALE_DOWN: ScalingRules = {
   stabilizationWindowSeconds: DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
   selectPolicy: 'Max',
   policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-};
-
-/** HPA_SCALE_DOWN with the shorter window of DEFAULT_CAPPED_SCALE_DOWN_STABILIZATION_SECONDS. */
-const CAPPED_SCALE_DOWN: ScalingRules = {
-  ...HPA_SCALE_DOWN,
-  stabilizationWindowSeconds: DEFAULT_CAPPED_SCALE_DOWN_STABILIZATION_SECONDS,
 };
 
 /** Step moves one step per decision already: no window, no rate policy, unless the user asks. */
@@ -198,12 +203,14 @@ export function resolvePolicyConfig(
     policy,
     behavior: {
       scaleUp: scalingRules(spec.behavior?.scaleUp, step ? STEP_RULES : HPA_SCALE_UP),
-      scaleDown: scalingRules(
-        spec.behavior?.scaleDown,
-        step ? STEP_RULES : capped ? CAPPED_SCALE_DOWN : HPA_SCALE_DOWN,
-      ),
+      scaleDown: scalingRules(spec.behavior?.scaleDown, step ? STEP_RULES : HPA_SCALE_DOWN),
       cooldownSeconds: spec.behavior?.cooldownSeconds ?? 0,
       idleSeconds: spec.behavior?.idleSeconds ?? null,
+      // Only with the default window: a window the user chose is kept as chosen.
+      largeDrop:
+        capped && !step && spec.behavior?.scaleDown?.stabilizationWindowSeconds === undefined
+          ? { fraction: LARGE_DROP_FRACTION, windowSeconds: LARGE_DROP_WINDOW_SECONDS }
+          : null,
     },
     metrics: {
       includeInFlight: spec.metrics?.includeInFlight ?? false,

@@ -300,7 +300,17 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
             ),
           }
         : scaleDown;
-    const stable = stabilize(recommendation, base, seeded, scaleUp, down, now);
+    let stable = stabilize(recommendation, base, seeded, scaleUp, down, now);
+    // With the mapping capped, a drop to half or less, held a minute, skips the rest of the window.
+    const large = config.behavior.largeDrop;
+    if (large !== null && !probing && !released && stable.value > recommendation) {
+      const brief = { ...down, stabilizationWindowSeconds: large.windowSeconds };
+      const fast = stabilize(recommendation, base, seeded, scaleUp, brief, now);
+      if (fast.value <= base * large.fraction) {
+        stable = fast;
+        message += `; at most ${fmt(large.fraction * 100)}% of ${base} for ${fmt(large.windowSeconds)}s with the mapping capped: down without the rest of the ${fmt(scaleDown.stabilizationWindowSeconds)}s window`;
+      }
+    }
     value = stable.value;
     if (stable.limit !== null) limitedBy.push(stable.limit);
     if (released && scaleDown.stabilizationWindowSeconds > 0)

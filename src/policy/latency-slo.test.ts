@@ -263,31 +263,40 @@ describe('the LatencySLO policy', () => {
       });
     }
 
-    it('probes down no sooner than 300 s even where the mapping cap shortens the window to 120 s', () => {
-      // Learning (no throughput yet), 10 units, 15 messages in flight, none waiting: the probe asks
-      // for 5. With the cap the configured window is 120 s; a guess still waits the HPA's 300 s.
-      const capped = slo({ eventSourceMapping: { manageMaximumConcurrency: true } });
-      const polls = Array.from({ length: 21 }, (_, i) => ({
-        at: T0 + i * 30_000,
-        metrics: { visible: 0, inFlight: 15, delayed: 0, observedAt: T0 + i * 30_000 },
-      }));
-      let state = initialPolicyState();
-      let current = 10;
-      let downAt: number | undefined;
-      for (const { at, metrics } of polls) {
-        const { decision, nextState } = decide(
-          { spec: capped, metrics, currentConcurrency: current, batchSize: 10 },
-          state,
-          at,
-        );
-        state = nextState;
-        assert.equal(decision.reason, Reason.LatencySLOLearning);
-        if (decision.desired !== null && decision.desired < current && downAt === undefined) downAt = at - T0;
-        if (decision.desired !== null) current = decision.desired;
-      }
-      assert.ok(current < 10, 'it did probe down');
-      assert.ok(downAt !== undefined && downAt >= 300_000, `probed down after ${downAt} ms`);
-    });
+    const guesses = {
+      'the cap allowing large drops after 60 s': slo({
+        eventSourceMapping: { manageMaximumConcurrency: true },
+      }),
+      'a 120 s window': slo({ behavior: { scaleDown: { stabilizationWindowSeconds: 120 } } }),
+    };
+    for (const [name, s] of Object.entries(guesses))
+      it(`probes down no sooner than 300 s, even with ${name}`, () => {
+        // Learning (no throughput yet), 10 units, 15 messages in flight, none waiting: the probe
+        // asks for 5 (a large drop). A guess waits the HPA's 300 s whatever the window.
+        let state = initialPolicyState();
+        let current = 10;
+        let downAt: number | undefined;
+        for (let i = 0; i <= 20; i++) {
+          const at = T0 + i * 30_000;
+          const { decision, nextState } = decide(
+            {
+              spec: s,
+              metrics: { visible: 0, inFlight: 15, delayed: 0, observedAt: at },
+              currentConcurrency: current,
+              batchSize: 10,
+            },
+            state,
+            at,
+          );
+          state = nextState;
+          assert.equal(decision.reason, Reason.LatencySLOLearning);
+          if (decision.desired !== null && decision.desired < current && downAt === undefined)
+            downAt = at - T0;
+          if (decision.desired !== null) current = decision.desired;
+        }
+        assert.ok(current < 10, 'it did probe down');
+        assert.ok(downAt !== undefined && downAt >= 300_000, `probed down after ${downAt} ms`);
+      });
 
     it('fits the throughput only from intervals whose units were all busy at the end', () => {
       const snap = (t: number, visible: number, inFlight: number) => ({

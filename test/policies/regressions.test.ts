@@ -98,6 +98,45 @@ describe('LatencySLO after a squeeze (issue 15, item 1)', { timeout: 300_000 }, 
   });
 });
 
+describe('LatencySLO with the mapping capped, after a burst (issue 15, item 2)', { timeout: 300_000 }, () => {
+  it('gives half the units back within three minutes of the load falling, not after the 300 s window', async () => {
+    // 20 messages/s, 200/s from minute 10 to 25, 20/s again (the benchmark's 10× step).
+    const w = parseWorkload({
+      durationSeconds: 2400,
+      model: { attributes: { lagSeconds: 2, wobble: 0.02 } },
+      function: { timeout: 5, duration: { kind: 'lognormal', medianMs: 2000, sigma: 0.3 }, per: 'batch' },
+      eventSource: { batchSize: 10 },
+      traffic: [
+        {
+          kind: 'step',
+          steps: [
+            { at: 0, rate: 20 },
+            { at: 600, rate: 200 },
+            { at: 1500, rate: 20 },
+          ],
+        },
+      ],
+    });
+    const s = { ...spec(), awsLamndaMaxConcurrency: 100 };
+    for (const seed of [1, 2, 3]) {
+      const r = await runOnce({
+        workload: w,
+        targets: [singleTarget(w, 'orders', s, 60)],
+        seed,
+        strategy: { kind: 'operator', label: 'LatencySLO + ESM cap', specs: [s] },
+      });
+      const timeline = r.targets[0]?.timeline ?? [];
+      const peak = Math.max(...timeline.filter((p) => p.t < 1500).map((p) => p.reserved));
+      const halved = timeline.find((p) => p.t >= 1500 && p.reserved <= peak / 2)?.t;
+      assert.ok(peak >= 40, `seed ${seed}: it scaled up to the burst (peak ${peak})`);
+      assert.ok(
+        halved !== undefined && halved - 1500 <= 180,
+        `seed ${seed}: at most half of ${peak} only ${halved === undefined ? 'never' : `${halved - 1500} s`} after the load fell`,
+      );
+    }
+  });
+});
+
 describe('LatencySLO at constant load with noisy counts (issue 15, item 2)', { timeout: 300_000 }, () => {
   const steady = (wobble: number) =>
     parseWorkload({

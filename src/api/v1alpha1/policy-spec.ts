@@ -139,7 +139,7 @@ const scalingRulesSchema = (direction: 'up' | 'down', defaults: string) =>
           description:
             direction === 'up'
               ? 'Scale up only to the lowest recommendation of this many past seconds, so a short spike does not scale up. 0-3600. Default: 0.'
-              : 'Scale down only to the highest recommendation of this many past seconds, so a short dip does not scale down. 0-3600. Default: 300 for TargetTracking and LatencySLO, 120 when lowering cannot throttle the mapping (eventSourceMapping.manageMaximumConcurrency, or an actuator other than ReservedConcurrency), 0 for Step (whose threshold already gives one step per decision).',
+              : 'Scale down only to the highest recommendation of this many past seconds, so a short dip does not scale down. 0-3600. Default: 300 for TargetTracking and LatencySLO, 0 for Step (whose threshold already gives one step per decision). With the default and the mapping capped (eventSourceMapping.manageMaximumConcurrency, or an actuator other than ReservedConcurrency), a drop to half or less held for 60 s goes down without the rest of the window.',
         }),
       selectPolicy: z
         .enum(['Max', 'Min', 'Disabled'])
