@@ -75,7 +75,7 @@ describe('Gate', () => {
 });
 
 describe('SQS reads through the real SDK, more calls than sockets', () => {
-  // An endpoint that answers every GetQueueAttributes correctly, but only after 120 ms.
+  // An endpoint that answers every GetQueueAttributes correctly, but only after 250 ms.
   let server: Server;
   let endpoint: string;
   before(async () => {
@@ -93,7 +93,7 @@ describe('SQS reads through the real SDK, more calls than sockets', () => {
               },
             }),
           );
-        }, 120),
+        }, 250),
       );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -108,7 +108,7 @@ describe('SQS reads through the real SDK, more calls than sockets', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       maxAttempts: 1,
       requestHandler: {
-        connectionTimeout: 200,
+        connectionTimeout: 400,
         requestTimeout: 5_000,
         httpAgent: { keepAlive: true, maxSockets: 2 },
       },
