@@ -227,6 +227,21 @@ async function settledActions(c: { rate: number; medianMs: number; wobble: numbe
   return (r.targets[0]?.actions ?? []).filter((a) => a.t > 1800);
 }
 
+describe('LatencySLO at constant loads that generated cases found flapping (issue 15, item 2)', {
+  timeout: 300_000,
+}, () => {
+  // Found with more generated cases than the property below runs: one calm poll's arrival estimate
+  // 22 % high (the heavy-tailed in-flight count at a dozen units) scaled up at once, 14 ↔ 17.
+  const found = { rate: 188, medianMs: 512, wobble: 0, seed: 982 };
+  it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
+    const settled = await settledActions(found);
+    assert.ok(
+      settled.length / 1.5 <= 2,
+      `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+    );
+  });
+});
+
 describe('LatencySLO at any constant load (issue 15, item 2, generated)', { timeout: 600_000 }, () => {
   it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
     await fc.assert(
