@@ -10,6 +10,7 @@ import type { Aggregate } from './claims.ts';
 export const WHY_NUMBERS_MOVED: readonly string[] = [
   'With the mapping capped (eventSourceMapping.manageMaximumConcurrency, or a mapping actuator) and the default down window, a recommendation of half the current concurrency or less, held for 60 s, scales down without the rest of the 300 s window: lowering then throttles nothing (issue 15). This moves LatencySLO + ESM cap, its fast scale-up variant, mapping cap alone and provisioned pollers; LatencySLO without the cap keeps its rows.',
   "LatencySLO's learning probe (before it knows what one unit processes) waits at least 300 s to probe down whatever the window. With the default window this changes nothing; listed because the rule is new.",
+  'A measured LatencySLO scale-up while fewer than two messages wait per unit waits for the next poll to agree (an up window of 1.5 polls): one noisy poll no longer scales up (a generated constant load flapped 14 ↔ 17). This moves every LatencySLO strategy a little, the uncapped one included.',
   'The AWS adapters: a gate of 50 calls per SDK client, and a stale mapping listing for the five-minute re-check while a newer one is read (issue 16). The scenarios change no mapping outside the operator and never have 50 calls in flight, so decisions see the same values.',
 ];
 
