@@ -115,9 +115,9 @@ export const DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS = 300;
  * The HPA's 300 s guards against two things here: noise, and a reservation lowered below what the
  * mapping's pollers already run, whose throttled batches go back to the queue and towards the DLQ
  * (AWS-FACTS.md). The cap removes the second. Noise at constant load moves the need by a fraction,
- * not by half: a plain 120 s (or 180 s) window made the generated constant-load cases flap at loads
- * of a few units (test/policies/regressions.test.ts), this rule did not (130 generated cases, the
- * same one flapping as with 300 s), and it lets the units of a burst go a minute after it (issue 15;
+ * not by half: a plain 120 s (or 180 s) window made generated constant-load cases flap at loads of
+ * a few units (test/policies/regressions.test.ts), this rule made none flap that 300 s did not (130
+ * generated cases), and it lets the units of a burst go a minute after it (issue 15;
  * bench/REPORT.md, "What moved").
  */
 export const LARGE_DROP_FRACTION = 0.5;

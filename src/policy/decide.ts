@@ -5,6 +5,7 @@ import {
   DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
   type PolicyConfig,
   resolvePolicyConfig,
+  type ScalingRules,
 } from './config.ts';
 import { initialLatencyEstimates, isSaturated, recommendLatencySLO, updateEstimates } from './latency-slo.ts';
 import { type Backlog, readBacklog } from './metrics.ts';
@@ -151,7 +152,8 @@ function onPinned(
  * The scale-down window of LatencySLO's learning probe: never shorter than the HPA's 300 s. Until
  * the policy knows what one unit processes, a probe down is a guess, and at loads of a few units a
  * guess every two minutes made it flap (2 ↔ 4, 7 ↔ 11 all hour long: test/policies/regressions.test.ts),
- * so a shorter window (the capped default, or the user's) applies only to measured recommendations.
+ * so a shorter window (the user's, or a large drop with the mapping capped) applies only to
+ * measured recommendations.
  */
 const LEARNING_SCALE_DOWN_WINDOW_SECONDS = DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS;
 
@@ -166,6 +168,11 @@ const LEARNING_SCALE_DOWN_WINDOW_SECONDS = DEFAULT_SCALE_DOWN_STABILIZATION_SECO
  */
 const CALM_WAITING_PER_UNIT = 2;
 const CALM_SCALE_UP_POLLS = 1.5;
+
+/** The same rules with another stabilization window. */
+function withWindow(rules: ScalingRules, stabilizationWindowSeconds: number): ScalingRules {
+  return { ...rules, stabilizationWindowSeconds };
+}
 
 function longestWindow(config: PolicyConfig): number {
   const { scaleUp, scaleDown } = config.behavior;
@@ -304,35 +311,28 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
     const released = input.contended === true && recommendation < base;
     const probing = reason === Reason.LatencySLOLearning && !empty;
     const down = released
-      ? { ...scaleDown, stabilizationWindowSeconds: 0 }
+      ? withWindow(scaleDown, 0)
       : probing
-        ? {
-            ...scaleDown,
-            stabilizationWindowSeconds: Math.max(
-              scaleDown.stabilizationWindowSeconds,
-              LEARNING_SCALE_DOWN_WINDOW_SECONDS,
-            ),
-          }
+        ? withWindow(
+            scaleDown,
+            Math.max(scaleDown.stabilizationWindowSeconds, LEARNING_SCALE_DOWN_WINDOW_SECONDS),
+          )
         : scaleDown;
     const calm =
       reason === Reason.LatencySLO &&
       recommendation > base &&
       backlog.visible < CALM_WAITING_PER_UNIT * Math.max(1, base);
     const up = calm
-      ? {
-          ...scaleUp,
-          stabilizationWindowSeconds: Math.max(
-            scaleUp.stabilizationWindowSeconds,
-            CALM_SCALE_UP_POLLS * config.pollingIntervalSeconds,
-          ),
-        }
+      ? withWindow(
+          scaleUp,
+          Math.max(scaleUp.stabilizationWindowSeconds, CALM_SCALE_UP_POLLS * config.pollingIntervalSeconds),
+        )
       : scaleUp;
     let stable = stabilize(recommendation, base, seeded, up, down, now);
     // With the mapping capped, a drop to half or less, held a minute, skips the rest of the window.
     const large = config.behavior.largeDrop;
     if (large !== null && !probing && !released && stable.value > recommendation) {
-      const brief = { ...down, stabilizationWindowSeconds: large.windowSeconds };
-      const fast = stabilize(recommendation, base, seeded, up, brief, now);
+      const fast = stabilize(recommendation, base, seeded, up, withWindow(down, large.windowSeconds), now);
       if (fast.value <= base * large.fraction) {
         stable = fast;
         message += `; at most ${fmt(large.fraction * 100)}% of ${base} for ${fmt(large.windowSeconds)}s with the mapping capped: down without the rest of the ${fmt(scaleDown.stabilizationWindowSeconds)}s window`;
