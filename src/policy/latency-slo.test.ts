@@ -235,14 +235,29 @@ describe('the LatencySLO policy', () => {
     }
 
     const probeDownCases = {
-      'halves when the served messages would fill less than 80 % of the remaining batches': {
-        inFlight: 15,
+      'goes past half where the served messages fill less than 40 % of half the batches (10 units holding 15 → 4)':
+        {
+          inFlight: 15,
+          desired: 4,
+        },
+      'halves where the served messages fill 40 % of half the batches or more (10 units holding 30 → 5)': {
+        inFlight: 30,
         desired: 5,
       },
-      'stops above half where the served messages would fill 80 % (16 units holding 100 messages → 13)': {
-        current: 16,
+      'goes no lower than an eighth at once (80 units holding 10 → 10)': {
+        current: 80,
+        inFlight: 10,
+        desired: 10,
+      },
+      'stops above half where the served messages would fill 80 % (20 units holding 100 messages → 13)': {
+        current: 20,
         inFlight: 100,
         desired: 13,
+      },
+      'holds rather than move by less than a fifth (16 units holding 100 messages would go to 13)': {
+        current: 16,
+        inFlight: 100,
+        desired: null,
       },
       'holds when no unit can go without the rest filling more than 80 %': { inFlight: 75, desired: null },
     } satisfies Record<string, { current?: number; inFlight: number; desired: number | null }>;
@@ -454,6 +469,22 @@ describe('updateEstimates after a saturated spell (issue 15, item 1)', () => {
     );
     const later = updateEstimates(calm, { t: T + 90_000, visible: 0, inFlight: 100, delayed: 0 }, 60);
     assert.equal(later.inFlightSeconds, 10, 'one anchor per spell');
+  });
+
+  it('reads arrivals as completions plus net growth when a calm interval drains the backlog, from the first calm interval on', () => {
+    // 500 waiting and 400 served at the end of the spell; 30 s later nothing waits, 300 are in
+    // flight: the 40 units completed 350 / 10 s = 35/s, and the queue shrank by 600 / 30 = 20/s,
+    // so 15/s arrived. Smoothing from the spell's 50/s towards 35/s (the drain read as arrivals)
+    // held a 10× step's probe units for minutes, and the gap counted as noise.
+    const calm = updateEstimates(afterSpell(), { t: T + 30_000, visible: 0, inFlight: 300, delayed: 0 }, 40);
+    assert.equal(calm.inFlightSeconds, 10);
+    assert.ok(Math.abs((calm.arrivalRate ?? 0) - 15) < 1e-9, `${calm.arrivalRate}`);
+    assert.equal(calm.noise, null, 'switching estimators is not noise in the counts');
+    const steady = updateEstimates(calm, { t: T + 60_000, visible: 0, inFlight: 150, delayed: 0 }, 40);
+    assert.ok(
+      steady.noise !== null && steady.noise !== undefined,
+      'the next calm interval measures the noise',
+    );
   });
 
   it('lets the arrival rate fall on an empty queue even before any anchor', () => {

@@ -31,6 +31,20 @@ const MAX_NOISE_BAND = 0.4;
  */
 const PROBE_DOWN_FILL = BUSY_FRACTION;
 /**
+ * While the throughput is unknown and the served messages fill less than this share of half the
+ * units' batches, the probe goes down past half at once: to as many units as they fill to this
+ * share, but no more than MAX_PROBE_DOWN_FACTOR at once. Halving per scale-down window held a
+ * surge's 44 units for 8 minutes on a load of 3 (the benchmark's trace replay, issue 15).
+ */
+const PROBE_DOWN_IDLE_FILL = 0.4;
+const MAX_PROBE_DOWN_FACTOR = 8;
+/**
+ * A probe down smaller than this share of the units is not worth an action: it follows the
+ * in-flight count's noise down by a unit or two per window (48 → 45 → 44 → 41 in a generated
+ * constant load with ±30 % noise).
+ */
+const MIN_PROBE_DOWN_STEP = 0.2;
+/**
  * The most a learning probe up asks for at once, as a multiple of the units: the waiting batches
  * say how many units could start at once, and the scale-up rate policy how much of that one poll
  * takes (by default doubling per 15 s, so per poll, as before).
@@ -175,6 +189,8 @@ function fold(
   // accumulate. A bias in mu cancels in calm, where the need comes out as served / (served per unit
   // when saturated).
   const spell = next.spell ?? null;
+  // The first calm interval after a saturated spell switches estimators (below).
+  const switching = next.anchored !== true && spell !== null && mu !== null;
   if (next.anchored !== true && spell !== null && mu !== null && spell[2] > 0 && spell[1] > 0) {
     const anchor = spell[2] / (spell[1] * mu);
     next.inFlightSeconds =
@@ -193,10 +209,22 @@ function fold(
     return next;
   }
   if (next.inFlightSeconds === null) return next;
-  // Calm: the function keeps up, so arrivals are its completions, served in flight / time in
-  // flight (Little's law), and cannot exceed what c units process.
-  let arrivals = inFlight / next.inFlightSeconds;
-  if (next.throughputPerUnit !== null) arrivals = Math.min(arrivals, c * next.throughputPerUnit);
+  // Calm: the function keeps up, so its completions are served in flight / time in flight
+  // (Little's law), no more than what c units process, and arrivals are the completions plus the
+  // queue's net growth (what arrived and was not finished). Without the growth, the intervals
+  // that drain a spell's backlog read the drain as arrivals: after the 10× step the estimate
+  // stayed 25 % high for four minutes and held the probe's 80 units where 55 did (issue 15).
+  let completions = inFlight / next.inFlightSeconds;
+  if (next.throughputPerUnit !== null) completions = Math.min(completions, c * next.throughputPerUnit);
+  const arrivals = Math.max(0, completions + growth);
+  if (switching) {
+    // The saturated estimate (growth + c × throughput) and the calm one carry different biases
+    // (a fitted throughput, a time in flight anchored on it); smoothing from one to the other
+    // read the gap as the counts' noise and widened the hold band to ±40 % for minutes. Start
+    // the calm estimate afresh; its noise is measured from the next calm interval on.
+    next.arrivalRate = arrivals;
+    return next;
+  }
   // How much calm samples scatter around the estimate (mean relative deviation, same smoothing):
   // the approximate counts SQS reports are noisy, and a band narrower than that noise flaps.
   const previousRate = next.arrivalRate;
@@ -251,8 +279,14 @@ export function recommendLatencySLO(
     // units that hold 100 messages would leave 8 saturated by the served messages alone, and the
     // probe doubled them back (16 ↔ 8 every few minutes at constant load, issue 15).
     const kept = served === undefined ? 0 : Math.ceil(served.inFlight / (PROBE_DOWN_FILL * served.batchSize));
-    const down = Math.max(Math.floor(base / 2), kept);
-    if (backlog < Math.max(1, base) && down < base) {
+    const idle =
+      served === undefined ? base : Math.ceil(served.inFlight / (PROBE_DOWN_IDLE_FILL * served.batchSize));
+    const down = Math.max(
+      kept,
+      Math.floor(base / MAX_PROBE_DOWN_FACTOR),
+      Math.min(Math.floor(base / 2), idle),
+    );
+    if (backlog < Math.max(1, base) && down <= base * (1 - MIN_PROBE_DOWN_STEP)) {
       return {
         recommendation: down,
         reason: Reason.LatencySLOLearning,

@@ -232,14 +232,19 @@ describe('LatencySLO at constant loads that generated cases found flapping (issu
 }, () => {
   // Found with more generated cases than the property below runs: one calm poll's arrival estimate
   // 22 % high (the heavy-tailed in-flight count at a dozen units) scaled up at once, 14 ↔ 17.
-  const found = { rate: 188, medianMs: 512, wobble: 0, seed: 982 };
-  it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
-    const settled = await settledActions(found);
-    assert.ok(
-      settled.length / 1.5 <= 2,
-      `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-    );
-  });
+  // Another (found with fast-check seed 13): the learning probe stepped down one or two units per
+  // scale-down window as the in-flight count wandered, 4 actions in 1.5 h.
+  for (const found of [
+    { rate: 188, medianMs: 512, wobble: 0, seed: 982 },
+    { rate: 131, medianMs: 986, wobble: 0, seed: 994 },
+  ])
+    it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
+      const settled = await settledActions(found);
+      assert.ok(
+        settled.length / 1.5 <= 2,
+        `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+      );
+    });
 });
 
 describe('LatencySLO at any constant load (issue 15, item 2, generated)', { timeout: 600_000 }, () => {
