@@ -234,8 +234,16 @@ function recommend(
         (isSaturated(queued, served, base, batch) &&
           (batch === undefined || wasSaturated(latency?.last ?? null, base, batch)));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
+      // The learning probe remembers where the load just fills the units (see EDGE_MARGIN).
+      const edge =
+        saturated &&
+        batch !== undefined &&
+        queued < Math.max(1, base) * batch &&
+        (estimates.throughputPerUnit === null || estimates.arrivalRate === null)
+          ? { ...estimates, edge: [observedAt, base, Math.max(0, served)] as [number, number, number] }
+          : estimates;
       const rec = recommendLatencySLO(
-        estimates,
+        edge,
         waiting,
         base,
         saturated,
@@ -243,7 +251,7 @@ function recommend(
         empty,
         batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
       );
-      return { rec, latency: estimates };
+      return { rec, latency: edge };
     }
   }
 }

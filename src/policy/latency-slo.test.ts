@@ -5,7 +5,12 @@ import { describe, it } from 'node:test';
 import type { LambdaConcurrencyScalerSpec } from '../api/v1alpha1/index.ts';
 import { decide } from './decide.ts';
 import { spec, T0 } from './fixtures.ts';
-import { fitThroughput, initialLatencyEstimates, updateEstimates } from './latency-slo.ts';
+import {
+  fitThroughput,
+  initialLatencyEstimates,
+  recommendLatencySLO,
+  updateEstimates,
+} from './latency-slo.ts';
 import { initialPolicyState } from './state.ts';
 import { Reason } from './types.ts';
 
@@ -437,6 +442,59 @@ describe('fitThroughput', () => {
         [1, 20, 9],
       ]),
       null,
+    );
+  });
+});
+
+describe("the learning probe's edge (issue 15, item 1)", () => {
+  const T = 1_800_000_000_000;
+  const config = { type: 'LatencySLO' as const, maxWaitSeconds: 30, targetUtilization: 0.8, tolerance: 0.1 };
+  /** 16 units, nothing waiting, the throughput not known; the edge, if any, found at 8 units holding 70. */
+  const probe = (inFlight: number, edge: [number, number, number] | null, now = T + 600_000) =>
+    recommendLatencySLO(
+      { ...initialLatencyEstimates(), last: [now, 0, inFlight, 0, 16], edge },
+      0,
+      16,
+      false,
+      config,
+      false,
+      { inFlight, batchSize: 10 },
+    ).recommendation;
+
+  it('probes down to where the served messages fill 80 % without an edge', () => {
+    assert.equal(probe(60, null), 8);
+  });
+  it('stops a fifth above the edge while the load is what it was there', () => {
+    assert.equal(probe(60, [T, 8, 70]), 10);
+  });
+  it('forgets the edge for a load under 70 % of the edge’s', () => {
+    assert.equal(probe(20, [T, 8, 70]), 5);
+  });
+  it('forgets the edge after three hours', () => {
+    assert.equal(probe(60, [T, 8, 70], T + 3 * 3_600_000 + 1), 8);
+  });
+  it('is set where two polls in a row find the units saturated with less than a batch waiting per unit', () => {
+    const s = slo({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+    const poll = (state: ReturnType<typeof initialPolicyState>, t: number, visible: number) =>
+      decide(
+        {
+          spec: s,
+          metrics: { visible, inFlight: 70, delayed: 0, observedAt: t },
+          currentConcurrency: 8,
+          batchSize: 10,
+        },
+        state,
+        t,
+      );
+    const first = poll(initialPolicyState(), T0, 20);
+    assert.equal(first.nextState.latency?.edge ?? null, null, 'one poll is not enough');
+    const second = poll(first.nextState, T0 + 30_000, 20);
+    assert.deepEqual(second.nextState.latency?.edge, [T0 + 30_000, 8, 70]);
+    const flooded = poll(initialPolicyState(), T0, 80);
+    assert.equal(
+      flooded.nextState.latency?.edge ?? null,
+      null,
+      'a full batch waiting per unit is load beyond the edge',
     );
   });
 });

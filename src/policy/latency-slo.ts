@@ -45,6 +45,18 @@ const MAX_PROBE_DOWN_FACTOR = 8;
  */
 const MIN_PROBE_DOWN_STEP = 0.2;
 /**
+ * Once the learning probe has found the units saturated at a concurrency with less than a full
+ * batch waiting per unit (the edge: the load just fills them), it probes down no lower than
+ * EDGE_MARGIN above it while the served messages are at least EDGE_LOAD_SHARE of what they were
+ * there, for EDGE_MEMORY_MS. Loads of a few units never show two concurrencies saturated, so
+ * the throughput fit never ends the probe: it went down to the edge, found it saturated again
+ * twenty minutes later, doubled, and went down again (8 ↔ 16 all day; generated constant loads).
+ * A lower load than the edge's is another load: the probe goes down as before.
+ */
+const EDGE_MARGIN = 0.2;
+const EDGE_LOAD_SHARE = 0.7;
+const EDGE_MEMORY_MS = 3 * 3_600_000;
+/**
  * The most a learning probe up asks for at once, as a multiple of the units: the waiting batches
  * say how many units could start at once, and the scale-up rate policy how much of that one poll
  * takes (by default doubling per 15 s, so per poll, as before).
@@ -73,6 +85,7 @@ export function initialLatencyEstimates(): LatencyEstimates {
     spell: null,
     anchored: false,
     noise: null,
+    edge: null,
   };
 }
 
@@ -281,7 +294,17 @@ export function recommendLatencySLO(
     const kept = served === undefined ? 0 : Math.ceil(served.inFlight / (PROBE_DOWN_FILL * served.batchSize));
     const idle =
       served === undefined ? base : Math.ceil(served.inFlight / (PROBE_DOWN_IDLE_FILL * served.batchSize));
+    const edge = estimates.edge ?? null;
+    const now = estimates.last?.[0] ?? Number.NaN;
+    const floor =
+      edge !== null &&
+      served !== undefined &&
+      now - edge[0] <= EDGE_MEMORY_MS &&
+      served.inFlight >= EDGE_LOAD_SHARE * edge[2]
+        ? edge[1] + Math.max(1, Math.ceil(EDGE_MARGIN * edge[1]))
+        : 0;
     const down = Math.max(
+      floor,
       kept,
       Math.floor(base / MAX_PROBE_DOWN_FACTOR),
       Math.min(Math.floor(base / 2), idle),

@@ -2,6 +2,7 @@
 // never fail, and anything unrecognised must give a fresh history rather than a wrong one.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { initialLatencyEstimates } from './latency-slo.ts';
 import { initialPolicyState, restorePolicyState } from './state.ts';
 
 interface Case {
@@ -35,6 +36,13 @@ describe('restorePolicyState', () => {
       assert.deepEqual(restored, c.fresh ? initialPolicyState() : c.stored);
     });
   }
+
+  it("keeps the learning probe's edge, and reads a malformed one as none", () => {
+    const latency = { ...initialLatencyEstimates(), edge: [1_000, 8, 70] };
+    assert.deepEqual(restorePolicyState({ ...kept, latency }).latency?.edge, [1_000, 8, 70]);
+    const malformed = { ...latency, edge: [1_000, 8] };
+    assert.equal(restorePolicyState({ ...kept, latency: malformed }).latency?.edge, null);
+  });
 
   it('drops malformed LatencySLO estimates but keeps the rest', () => {
     const restored = restorePolicyState({ ...kept, latency: { last: 'x', samples: [] } });

@@ -40,6 +40,7 @@ function readLatency(v: unknown): LatencyEstimates | null {
     spell: isTuple(o.spell, 3) ? (o.spell as [number, number, number]) : null,
     anchored: o.anchored === true,
     noise: isNum(o.noise) ? o.noise : null,
+    edge: isTuple(o.edge, 3) ? (o.edge as [number, number, number]) : null,
   };
 }
 

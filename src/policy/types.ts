@@ -146,6 +146,11 @@ export interface LatencyEstimates {
   anchored?: boolean;
   /** Mean relative deviation of calm arrival samples from the estimate (the counts' noise). */
   noise?: number | null;
+  /**
+   * Where the learning probe last found the units saturated with less than a full batch waiting
+   * per unit (the edge of the load): [epoch ms, concurrency, served in-flight messages then].
+   */
+  edge?: [t: number, concurrency: number, served: number] | null;
 }
 
 /**
