@@ -464,8 +464,18 @@ describe("the learning probe's edge (issue 15, item 1)", () => {
   it('probes down to where the served messages fill 80 % without an edge', () => {
     assert.equal(probe(60, null), 8);
   });
-  it('stops a fifth above the edge while the load is what it was there', () => {
+  it('stops a fifth above the edge while the load is what it was there, and says so', () => {
     assert.equal(probe(60, [T, 8, 70]), 10);
+    const { message } = recommendLatencySLO(
+      { ...initialLatencyEstimates(), last: [T, 0, 60, 0, 16], edge: [T, 8, 70] },
+      0,
+      16,
+      false,
+      config,
+      false,
+      { inFlight: 60, batchSize: 10 },
+    );
+    assert.match(message, /from 16 to 10 \(a fifth above the 8 units found saturated at this load\)/);
   });
   it('forgets the edge for a load under 70 % of the edge’s', () => {
     assert.equal(probe(20, [T, 8, 70]), 5);

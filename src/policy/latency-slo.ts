@@ -313,7 +313,7 @@ export function recommendLatencySLO(
       return {
         recommendation: down,
         reason: Reason.LatencySLOLearning,
-        message: `${backlog === 0 ? 'no' : `only ${fmt(backlog)}`} messages wait (fewer than the ${base} units) and the throughput per unit is not known yet: probing down from ${base} to ${down}`,
+        message: `${backlog === 0 ? 'no' : `only ${fmt(backlog)}`} messages wait (fewer than the ${base} units) and the throughput per unit is not known yet: probing down from ${base} to ${down}${floor > 0 && down === floor && edge !== null ? ` (a fifth above the ${edge[1]} units found saturated at this load)` : ''}`,
         limit: null,
       };
     }
