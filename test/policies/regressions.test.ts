@@ -271,7 +271,7 @@ describe('LatencySLO at any constant load (issue 15, item 2, generated)', { time
           );
         },
       ),
-      { numRuns: 8, seed: 1502 },
+      { numRuns: 40, seed: 1502 },
     );
   });
 });
