@@ -55,6 +55,8 @@ export interface AwsClientFactoryOptions {
   maxAttempts?: number;
   /** Deadline of one call, every attempt included (sdk.ts). Default 10 s. */
   callTimeoutMs?: number;
+  /** Aborts when the operator stops: cancels the reads shared by a binding's scalers (sdk.ts). */
+  signal?: AbortSignal | undefined;
 }
 
 /** The SQS and Lambda ports for one identity and Region. */
@@ -106,6 +108,7 @@ export class AwsClientFactory {
       secrets: identity.secrets ?? [],
       now: () => this.#options.clock.now(),
       callTimeoutMs,
+      lifetime: this.#options.signal,
     };
     const gated = () => ({ ...deps, gate: new Gate(SOCKETS_PER_CLIENT) });
     const binding: AwsBinding = {

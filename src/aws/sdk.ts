@@ -48,6 +48,12 @@ export interface CallDeps {
    * waiting for a place counts against the call's deadline.
    */
   gate?: Gate | undefined;
+  /**
+   * Aborts when the operator stops. A read shared by every scaler of a binding (the account's
+   * settings, its mapping listing) belongs to no one reconcile, whose signal could cancel it, so
+   * it is bound to this instead (besides its deadline).
+   */
+  lifetime?: AbortSignal | undefined;
 }
 
 /** Default deadline of one AWS call (every SDK attempt included). */
@@ -522,7 +528,7 @@ export class LambdaFunctions implements FunctionPort {
       maxAgeMs,
       async (at) => {
         const byFunction = new Map<string, EventSource[]>();
-        for (const m of await this.#listMappings(undefined)) {
+        for (const m of await this.#listMappings(undefined, this.#deps.lifetime)) {
           if (m.functionName === undefined) continue;
           const list = byFunction.get(m.functionName) ?? [];
           list.push(m.source);
@@ -587,6 +593,7 @@ export class LambdaFunctions implements FunctionPort {
         'GetAccountSettings',
         (abortSignal) => this.#lambda.send(new GetAccountSettingsCommand({}), { abortSignal }),
         this.#cp(Priority.Read),
+        this.#deps.lifetime,
       );
       const limit = out.AccountLimit?.ConcurrentExecutions;
       const unreserved = out.AccountLimit?.UnreservedConcurrentExecutions;

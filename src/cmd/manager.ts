@@ -214,7 +214,11 @@ const informer = new Informer({
 });
 
 const defaultRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+// Aborted once the manager has stopped (its reconciles finished): the reads shared by many
+// scalers, which no reconcile's signal covers, end then rather than at their deadline.
+const awsLifetime = new AbortController();
 const aws = new AwsClientFactory({
+  signal: awsLifetime.signal,
   defaultRegion,
   clock: systemClock,
   metrics: awsMetrics,
@@ -410,6 +414,7 @@ if (allowedIdentity === undefined && tenancyFile.operatorIdentityNamespaces === 
     "every namespace may use the operator's own AWS identity (the original's behaviour): list the namespaces allowed to with --allow-operator-identity-namespaces",
   );
 const outcome = await manager.run(stop);
+awsLifetime.abort(new Error('the manager stopped'));
 await Promise.all(servers.map((s) => s.close()));
 await kubeTransport.close();
 log.info({ outcome }, 'stopped');
