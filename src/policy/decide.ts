@@ -7,7 +7,13 @@ import {
   resolvePolicyConfig,
   type ScalingRules,
 } from './config.ts';
-import { initialLatencyEstimates, isSaturated, recommendLatencySLO, updateEstimates } from './latency-slo.ts';
+import {
+  initialLatencyEstimates,
+  isLearning,
+  isSaturated,
+  recommendLatencySLO,
+  updateEstimates,
+} from './latency-slo.ts';
 import { type Backlog, readBacklog } from './metrics.ts';
 import { fmt, type Recommendation, recommendStep, recommendTargetTracking } from './recommend.ts';
 import {
@@ -235,15 +241,12 @@ function recommend(
           (batch === undefined || wasSaturated(latency?.last ?? null, base, batch)));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
       // The learning probe remembers where the load just fills the units (see EDGE_MARGIN).
-      const edge =
-        saturated &&
-        batch !== undefined &&
-        queued < Math.max(1, base) * batch &&
-        (estimates.throughputPerUnit === null || estimates.arrivalRate === null)
+      const withEdge =
+        saturated && batch !== undefined && queued < Math.max(1, base) * batch && isLearning(estimates)
           ? { ...estimates, edge: [observedAt, base, Math.max(0, served)] as [number, number, number] }
           : estimates;
       const rec = recommendLatencySLO(
-        edge,
+        withEdge,
         waiting,
         base,
         saturated,
@@ -251,7 +254,7 @@ function recommend(
         empty,
         batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
       );
-      return { rec, latency: edge };
+      return { rec, latency: withEdge };
     }
   }
 }

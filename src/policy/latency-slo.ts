@@ -73,6 +73,11 @@ export interface Snapshot {
   delayed: number;
 }
 
+/** Whether recommendLatencySLO still probes: what one unit processes or the arrival rate is unknown. */
+export function isLearning(estimates: LatencyEstimates): boolean {
+  return estimates.throughputPerUnit === null || estimates.arrivalRate === null;
+}
+
 /** A fresh estimator that knows nothing yet. */
 export function initialLatencyEstimates(): LatencyEstimates {
   return {
@@ -204,7 +209,7 @@ function fold(
   const spell = next.spell ?? null;
   // The first calm interval after a saturated spell switches estimators (below).
   const switching = next.anchored !== true && spell !== null && mu !== null;
-  if (next.anchored !== true && spell !== null && mu !== null && spell[2] > 0 && spell[1] > 0) {
+  if (switching && spell[2] > 0 && spell[1] > 0) {
     const anchor = spell[2] / (spell[1] * mu);
     next.inFlightSeconds =
       next.inFlightSeconds === null
