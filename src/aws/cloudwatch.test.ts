@@ -24,7 +24,10 @@ describe('CloudWatchMetricsReader against awssim', () => {
       scenario: parseScenario({
         name: 'cw-reader',
         queues: [{ name: 'orders' }],
-        functions: [{ name: 'worker', reservedConcurrency: 3, duration: { kind: 'constant', ms: 1000 } }],
+        functions: [
+          { name: 'worker', reservedConcurrency: 3, duration: { kind: 'constant', ms: 1000 } },
+          { name: 'idle', duration: { kind: 'constant', ms: 1000 } },
+        ],
         eventSourceMappings: [{ function: 'worker', queue: 'orders', batchSize: 10 }],
         traffic: { orders: [{ kind: 'constant', rate: 50 }] },
       }),
@@ -76,6 +79,23 @@ describe('CloudWatchMetricsReader against awssim', () => {
     assert.equal(f.throttles, sum('Throttles'));
     assert.ok(f.throttles > 0, 'the mapping outruns reserved concurrency 3');
     assert.equal(f.durationMs, 1000);
+  });
+
+  it("reads the function's mean Duration over the newest published minutes, Sum over SampleCount", async () => {
+    const d = await reader.functionDuration('worker');
+    const published = sim.functionCloudWatch('worker', 'Duration').slice(-3);
+    assert.equal(published.length, 3);
+    const count = published.reduce((a, p) => a + p.sampleCount, 0);
+    assert.equal(d.invocations, count);
+    assert.ok(count > 100, `invocations in three minutes: ${count}`);
+    assert.equal(d.durationMs, published.reduce((a, p) => a + p.sum, 0) / count);
+    assert.equal(d.durationMs, 1000);
+    assert.equal(d.newestMinute, published.at(-1)?.timestamp);
+    const one = await reader.functionDuration('worker', undefined, 1);
+    assert.equal(one.invocations, published.at(-1)?.sampleCount);
+    const idle = await reader.functionDuration('idle');
+    assert.equal(idle.durationMs, undefined, 'a function nothing invoked has no Duration');
+    assert.equal(idle.invocations, 0);
   });
 
   it('counts each call and classifies failures as the other adapters do', async () => {

@@ -39,6 +39,17 @@ export interface FunctionCloudWatchMetrics {
   observedAt: number;
 }
 
+/** A function's mean Duration as CloudWatch has published it (functionDuration). */
+export interface FunctionDuration {
+  /** Mean Duration per invocation, ms; undefined when no invocation is published in the window. */
+  durationMs: number | undefined;
+  /** Invocations the mean is over. */
+  invocations: number;
+  /** Start of the newest minute used, epoch ms. */
+  newestMinute: number | undefined;
+  observedAt: number;
+}
+
 /** A queue name from its name, URL or ARN (CloudWatch's QueueName dimension). */
 export function queueNameOf(nameUrlOrArn: string): string {
   const trimmed = nameUrlOrArn.replace(/\/+$/, '');
@@ -141,6 +152,41 @@ export class CloudWatchMetricsReader implements CloudWatchPort {
       datapoints: visible,
       newestMinute: visible.at(-1)?.timestamp,
     };
+  }
+
+  /**
+   * The function's mean invocation Duration over the newest `minutes` published minutes (Sum over
+   * SampleCount, so a busy minute weighs more than a quiet one); undefined while nothing is
+   * published, as for a function nothing invoked lately. Two metrics: $0.02 per 1,000 reads.
+   */
+  async functionDuration(functionName: string, signal?: AbortSignal, minutes = 3): Promise<FunctionDuration> {
+    const f = (id: string, stat: string) => ({
+      id,
+      namespace: 'AWS/Lambda',
+      metric: 'Duration',
+      dimension: ['FunctionName', functionName] as [string, string],
+      stat,
+    });
+    const { at, byId } = await this.#read([f('sum', 'Sum'), f('count', 'SampleCount')], signal);
+    const byMinute = (id: string) => {
+      const r = byId.get(id);
+      const out = new Map<number, number>();
+      (r?.Timestamps ?? []).forEach((t, i) => {
+        const v = Number(r?.Values?.[i]);
+        if (Number.isFinite(v) && v >= 0) out.set(t.getTime(), v);
+      });
+      return out;
+    };
+    const sums = byMinute('sum');
+    const counts = byMinute('count');
+    const newest = [...counts.keys()]
+      .filter((t) => (counts.get(t) ?? 0) > 0 && sums.has(t))
+      .sort((a, b) => b - a)
+      .slice(0, Math.max(1, minutes));
+    const count = newest.reduce((a, t) => a + (counts.get(t) ?? 0), 0);
+    const sum = newest.reduce((a, t) => a + (sums.get(t) ?? 0), 0);
+    const durationMs = count > 0 && sum > 0 ? sum / count : undefined;
+    return { durationMs, invocations: count, newestMinute: newest[0], observedAt: at };
   }
 
   /** The function's own AWS/Lambda metrics over the window. */

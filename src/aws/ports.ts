@@ -21,6 +21,14 @@ export interface CloudWatchPort {
     queue: string,
     signal?: AbortSignal,
   ): Promise<QueueMetrics & { datapoints: { timestamp: number; value: number }[] }>;
+  /**
+   * The function's mean AWS/Lambda Duration (ms) over the newest published minutes; undefined
+   * while none is published. For LatencySLO's serviceTimeSource: CloudWatch.
+   */
+  functionDuration(
+    functionName: string,
+    signal?: AbortSignal,
+  ): Promise<{ durationMs: number | undefined; observedAt: number }>;
 }
 
 export interface QueueRef {

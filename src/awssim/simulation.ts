@@ -15,6 +15,7 @@ import type { RoleSpec } from './model/sts.ts';
 import type { TrafficSpec } from './model/traffic.ts';
 import { ACCOUNT_ID, type Fault, type QueueCounts, REGION, World } from './model/world.ts';
 import type { AccountDeclaration, AccountEntities, Scenario } from './scenario.ts';
+import { handleCloudWatch } from './wire/cloudwatch.ts';
 
 /** Options of `createSimulation`. */
 export interface SimulationOptions {
@@ -430,6 +431,19 @@ export class Simulation {
   /** CloudWatch GetMetricData for one metric, counted as the API call (see `cloudWatch` for reports). */
   getMetricData(queue: string, metric: SqsMetricName, range: { startMs?: number; endMs?: number } = {}) {
     return this.world.call('cloudwatch:GetMetricData', () => this.cloudWatch(queue, metric, range));
+  }
+
+  /**
+   * CloudWatch GetMetricData with the input as the SDK builds it (Dates for times), answered as
+   * awssim's server answers it and counted as the API call: for clients answered in process.
+   */
+  cloudWatchGetMetricData(input: Record<string, unknown>): Record<string, unknown> {
+    this.sync();
+    return handleCloudWatch(
+      this.world,
+      { protocol: 'cbor', op: 'GetMetricData', input },
+      (ms) => new Date(ms),
+    );
   }
 
   /** Exact levels and totals of a queue and a function now: for reports and references, no API call. */

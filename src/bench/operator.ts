@@ -8,12 +8,13 @@ import {
   type LambdaConcurrencyScalerSpec,
 } from '../api/v1alpha1/index.ts';
 import { AwsClientFactory } from '../aws/clients.ts';
+import { CloudWatchMetricsReader } from '../aws/cloudwatch.ts';
 import { LambdaFunctions, SqsQueues } from '../aws/sdk.ts';
 import { Rng, type Simulation } from '../awssim/index.ts';
 import { type ReconcilerDeps, ScalerReconciler } from '../controller/reconciler.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { simulatedLambda, simulatedSqs } from './simulated-aws.ts';
+import { simulatedCloudWatch, simulatedLambda, simulatedSqs } from './simulated-aws.ts';
 
 /** One Kubernetes Event the reconciler recorded. */
 export interface RecordedEvent {
@@ -84,6 +85,7 @@ export function startOperator(sim: Simulation, o: OperatorOptions): SimulatedOpe
   const aws = {
     queues: new SqsQueues(simulatedSqs(sim), { now }),
     functions: new LambdaFunctions(simulatedLambda(sim), buckets, { now }),
+    cloudWatch: new CloudWatchMetricsReader(simulatedCloudWatch(sim), { now }),
     account: 'simulated|us-east-1',
   };
   const objects = new Map<string, LambdaConcurrencyScaler>();

@@ -1,6 +1,12 @@
 // The AWS SDK clients the operator's own adapters (src/aws/sdk.ts) send through, answered in
 // process by an awssim Simulation: the benchmark runs the product's ports, caches, token buckets
 // and error classification unchanged, with every call counted and rate-limited by awssim.
+
+import {
+  type CloudWatchClient,
+  CloudWatchServiceException,
+  GetMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   DeleteFunctionConcurrencyCommand,
   GetAccountSettingsCommand,
@@ -162,4 +168,21 @@ export function simulatedSqs(sim: Simulation): SQSClient {
       SQSServiceException as unknown as typeof LambdaServiceException,
     );
   return { send } as unknown as SQSClient;
+}
+
+/**
+ * A CloudWatchClient whose `send` is answered by the simulation: GetMetricData only (what the
+ * operator reads), published datapoints only, as awssim's server answers it.
+ */
+export function simulatedCloudWatch(sim: Simulation): CloudWatchClient {
+  const send = (command: Command): Promise<unknown> =>
+    answer(
+      () => {
+        if (command instanceof GetMetricDataCommand)
+          return sim.cloudWatchGetMetricData(command.input as unknown as Record<string, unknown>);
+        throw new Error(`simulatedCloudWatch: ${command.constructor.name} is not answered`);
+      },
+      CloudWatchServiceException as unknown as typeof LambdaServiceException,
+    );
+  return { send } as unknown as CloudWatchClient;
 }

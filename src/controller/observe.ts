@@ -27,6 +27,48 @@ export interface Observation {
   batchSize?: number;
   metrics?: QueueMetrics;
   metricsError?: string;
+  /** The function's mean Duration, seconds (LatencySLO serviceTimeSource: CloudWatch). */
+  serviceTimeSeconds?: number;
+}
+
+/** CloudWatch publishes a datapoint a minute: reading the Duration more often learns nothing. */
+const SERVICE_TIME_REFRESH_MS = 60_000;
+
+/** The function name in an ARN (arn:aws:lambda:region:account:function:name[:qualifier]). */
+export function functionNameOf(arn: string): string {
+  const parts = arn.split(':');
+  return parts[5] === 'function' && parts[6] !== undefined && parts[6] !== '' ? parts[6] : arn;
+}
+
+/**
+ * The function's mean Duration for LatencySLO's serviceTimeSource: CloudWatch, read at most once a
+ * minute. A minute with no invocation publishes nothing, and a read can fail: either way the newest
+ * mean known stands (how long the function takes is the function's, not the load's), and a failed
+ * read never fails the pass. Without any, the policy learns from the queue's counts. Undefined for
+ * every other configuration.
+ */
+async function observeServiceTime(pass: Pass, fn: FunctionConcurrency): Promise<number | undefined> {
+  const { record, config, aws, signal, now } = pass;
+  if (config.policy.type !== 'LatencySLO' || config.policy.serviceTimeSource !== 'CloudWatch')
+    return undefined;
+  if (aws.cloudWatch === undefined) return undefined;
+  const last = record.serviceTime;
+  if (last === undefined || now - last.readAt >= SERVICE_TIME_REFRESH_MS) {
+    try {
+      const d = await aws.cloudWatch.functionDuration(functionNameOf(fn.functionArn), signal);
+      const ms = d.durationMs;
+      const seconds = ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms / 1000 : last?.seconds;
+      record.serviceTime = { readAt: now, seconds, error: undefined };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      record.serviceTime = {
+        readAt: now,
+        seconds: last?.seconds,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+  return record.serviceTime?.seconds;
 }
 
 /**
@@ -94,11 +136,13 @@ export async function observeRest(
       { code: AwsErrorCode.InvalidParameter, errorClass: ErrorClass.Permanent, awsName: 'NotAnEventSource' },
     );
   }
-  const base = {
+  const serviceTimeSeconds = await observeServiceTime(pass, fn);
+  const base: Observation = {
     queue,
     fn,
     mappings: link.mappings,
     ...(link.batchSize === undefined ? {} : { batchSize: link.batchSize }),
+    ...(serviceTimeSeconds === undefined ? {} : { serviceTimeSeconds }),
   };
   try {
     // The original operator's source: CloudWatch's one-minute datapoints (minutes late); the

@@ -361,11 +361,73 @@ describe('ScalerReconciler', () => {
         observedAt: clock.now(),
         datapoints: [{ timestamp: minute, value: 5000 }],
       }),
+      functionDuration: async () => assert.fail('only LatencySLO with serviceTimeSource CloudWatch reads it'),
     };
     await poll();
     await poll();
     assert.deepEqual(aws.puts, [10], 'a step above min on the CloudWatch backlog');
     assert.equal(aws.calls.metrics, undefined, 'GetQueueAttributes is not read for the backlog');
+  });
+
+  it("reads the function's Duration once a minute for serviceTimeSource CloudWatch, and a failed read costs nothing", async () => {
+    object = scaler({
+      policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30, serviceTimeSource: 'CloudWatch' } },
+    });
+    aws.batchSize = 10;
+    const reads: string[] = [];
+    let failure: Error | undefined;
+    aws.cloudWatch = {
+      queueMetrics: async () => assert.fail('the backlog comes from the queue'),
+      functionDuration: async (name) => {
+        reads.push(name);
+        if (failure !== undefined) throw failure;
+        return { durationMs: 2000, observedAt: clock.now() };
+      },
+    };
+    const perUnit = () =>
+      (object.status?.policyState as { latency?: { throughputPerUnit?: number } } | undefined)?.latency
+        ?.throughputPerUnit;
+    await poll(); // 0 s: read
+    await poll(); // 30 s
+    await poll(); // 60 s: read
+    assert.deepEqual(
+      reads,
+      ['order-processor', 'order-processor'],
+      'once a minute, by the plain function name',
+    );
+    assert.equal(perUnit(), 5, 'a batch of 10 per 2 s');
+    failure = new AwsError('cloudwatch GetMetricData: AccessDenied', {
+      code: AwsErrorCode.AccessDenied,
+      errorClass: ErrorClass.Permanent,
+    });
+    await poll(); // 90 s
+    await poll(); // 120 s: read, fails
+    assert.equal(reads.length, 3);
+    assert.equal(object.status?.state, 'ADJUSTED', 'the pass went on');
+    assert.equal(perUnit(), 5, 'the last Duration stands');
+    const warned = events.filter((e) => e.startsWith('Warning MetricsUnavailable'));
+    assert.equal(warned.length, 1);
+    assert.match(
+      warned[0] ?? '',
+      /Duration could not be read from CloudWatch .*AccessDenied.*keeps the last mean read, 2\.000 s/,
+    );
+    await poll();
+    await poll(); // 180 s: fails again, same failure: no second event
+    assert.equal(reads.length, 4);
+    assert.equal(events.filter((e) => e.startsWith('Warning MetricsUnavailable')).length, 1);
+    assert.ok(aws.calls.metrics !== undefined && aws.calls.metrics >= 5, 'every poll read the queue');
+  });
+
+  it('reads no Duration for a LatencySLO whose service time comes from the queue counts', async () => {
+    object = scaler({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } });
+    aws.batchSize = 10;
+    aws.cloudWatch = {
+      queueMetrics: async () => assert.fail('the backlog comes from the queue'),
+      functionDuration: async () => assert.fail('serviceTimeSource defaults to QueueCounts'),
+    };
+    await poll();
+    await poll();
+    assert.equal(aws.calls.metrics, 2);
   });
 
   it('says plainly that it cannot read CloudWatch where the endpoint has no client, instead of pretending', async () => {

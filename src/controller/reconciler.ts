@@ -224,7 +224,21 @@ export class ScalerReconciler {
       report.stalled(Reason.NotAllowed, queueRefusal);
       return { requeueAfterMs: this.#deps.stalledRetryMs ?? 300_000 };
     }
+    const warnedServiceTime = pass.record.serviceTime?.error;
     const observed = await observeRest(pass, fn, queue, refreshMs);
+    const serviceTimeError = pass.record.serviceTime?.error;
+    if (serviceTimeError !== undefined && serviceTimeError !== warnedServiceTime)
+      // Once per distinct failure, not every minute: the scaler goes on from the queue's counts.
+      this.#deps.event(
+        scaler,
+        'Warning',
+        EventReason.MetricsUnavailable,
+        `the function's Duration could not be read from CloudWatch (${serviceTimeError}); ${
+          observed.serviceTimeSeconds === undefined
+            ? "LatencySLO estimates the service time from the queue's counts meanwhile"
+            : `LatencySLO keeps the last mean read, ${observed.serviceTimeSeconds.toFixed(3)} s`
+        }`,
+      );
     const lever = actuatorOf(spec);
     const recorded = status.originalConcurrency;
     if (recorded !== undefined && (recorded.actuator ?? Lever.ReservedConcurrency) !== lever) {
@@ -297,6 +311,9 @@ export class ScalerReconciler {
         currentConcurrency: current ?? null,
         lastApplied: previous.appliedConcurrency ?? null,
         ...(observed.batchSize === undefined ? {} : { batchSize: observed.batchSize }),
+        ...(observed.serviceTimeSeconds === undefined
+          ? {}
+          : { serviceTimeSeconds: observed.serviceTimeSeconds }),
         contended: this.#headroom.contended(aws.account, pass.id, now),
       },
       state,

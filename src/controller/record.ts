@@ -32,6 +32,12 @@ export interface ScalerRecord {
    * patch lost to an API server outage), and a write of ours is never "drift".
    */
   lastApplied?: { functionArn: string; value: number | undefined } | undefined;
+  /**
+   * The function's mean Duration from CloudWatch (LatencySLO serviceTimeSource: CloudWatch): when
+   * it was last read, the newest mean published, and why the last read failed, if it did. Read at
+   * most once a minute: CloudWatch publishes one datapoint a minute.
+   */
+  serviceTime?: { readAt: number; seconds: number | undefined; error: string | undefined } | undefined;
   /** Whether the operator-identity warning was given to this scaler already. */
   warnedIdentity?: boolean;
 }

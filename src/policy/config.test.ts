@@ -96,6 +96,7 @@ describe('resolvePolicyConfig', () => {
       maxWaitSeconds: 60,
       targetUtilization: 0.8,
       tolerance: 0.1,
+      serviceTimeSource: 'QueueCounts',
     });
   });
 

@@ -40,6 +40,8 @@ export interface LatencySLOConfig {
   targetUtilization: number;
   /** Fraction, e.g. 0.1. */
   tolerance: number;
+  /** Where the service time comes from (see latency-slo.ts): the queue's counts, or CloudWatch Duration. */
+  serviceTimeSource: 'QueueCounts' | 'CloudWatch';
 }
 
 export type PolicyTypeConfig = StepConfig | TargetTrackingConfig | LatencySLOConfig;
@@ -169,6 +171,7 @@ function policyConfig(spec: LambdaConcurrencyScalerSpec): PolicyTypeConfig {
       maxWaitSeconds: p.latencySLO.maxWaitSeconds,
       targetUtilization: fraction(p.latencySLO.targetUtilizationPercent, DEFAULT_TARGET_UTILIZATION_PERCENT),
       tolerance: fraction(p.latencySLO.tolerancePercent, DEFAULT_TOLERANCE_PERCENT),
+      serviceTimeSource: p.latencySLO.serviceTimeSource ?? 'QueueCounts',
     };
   }
   // Step, also for a spec the CRD would have rejected (a type without its parameters).

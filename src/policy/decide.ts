@@ -206,6 +206,7 @@ function recommend(
   latency: LatencyEstimates | null,
   observedAt: number,
   batchSize: number | undefined,
+  serviceTimeSeconds: number | undefined,
 ): { rec: Recommendation; latency: LatencyEstimates | null } {
   const policy = config.policy;
   switch (policy.type) {
@@ -224,6 +225,7 @@ function recommend(
         },
         base,
         config.metrics.includeOverpulled ? batchSize : undefined,
+        policy.serviceTimeSource === 'CloudWatch' ? serviceTimeSeconds : undefined,
       );
       // Waiting: visible, plus throttled in-flight batches (overpull), plus delayed if asked for.
       const queued = backlog.visible + (config.metrics.includeOverpulled ? backlog.overpulled : 0);
@@ -297,7 +299,16 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
   const idleSince = empty ? (state.idleSince ?? observedAt) : null;
 
   // 1. recommend
-  const { rec, latency } = recommend(config, backlog, current, base, state.latency, observedAt, batchSize);
+  const { rec, latency } = recommend(
+    config,
+    backlog,
+    current,
+    base,
+    state.latency,
+    observedAt,
+    batchSize,
+    input.serviceTimeSeconds,
+  );
   const limitedBy: Limit[] = rec.limit === null ? [] : [rec.limit];
   let recommendation = finite(rec.recommendation, base);
   let reason = rec.reason;

@@ -49,6 +49,7 @@ describe('docs/policies.md', () => {
       maxWaitSeconds: 60,
       targetUtilization: 0.8,
       tolerance: 0.1,
+      serviceTimeSource: 'QueueCounts' as const,
     };
     assert.equal(recommendLatencySLO(estimates, 0, 10, false, config).recommendation, 32);
     assert.equal(recommendLatencySLO(estimates, 3000, 10, true, config).recommendation, 63);

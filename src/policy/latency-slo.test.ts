@@ -448,7 +448,13 @@ describe('fitThroughput', () => {
 
 describe("the learning probe's edge (issue 15, item 1)", () => {
   const T = 1_800_000_000_000;
-  const config = { type: 'LatencySLO' as const, maxWaitSeconds: 30, targetUtilization: 0.8, tolerance: 0.1 };
+  const config = {
+    type: 'LatencySLO' as const,
+    maxWaitSeconds: 30,
+    targetUtilization: 0.8,
+    tolerance: 0.1,
+    serviceTimeSource: 'QueueCounts' as const,
+  };
   /** 16 units, nothing waiting, the throughput not known; the edge, if any, found at 8 units holding 70. */
   const probe = (inFlight: number, edge: [number, number, number] | null, now = T + 600_000) =>
     recommendLatencySLO(
@@ -561,5 +567,85 @@ describe('updateEstimates after a saturated spell (issue 15, item 1)', () => {
     for (let i = 1; i <= 10; i++)
       e = updateEstimates(e, { t: T + i * 30_000, visible: 0, inFlight: 0, delayed: 0 }, 40) as typeof e;
     assert.ok((e.arrivalRate ?? 50) < 1, `five minutes of an empty queue: ${e.arrivalRate}`);
+  });
+});
+
+describe('a measured service time (serviceTimeSource: CloudWatch, issue 15)', () => {
+  const T = T0;
+  const snap = (t: number, visible: number, inFlight: number) => ({ t, visible, inFlight, delayed: 0 });
+
+  it('takes what one unit processes and the time in flight from the Duration and the batch size at once', () => {
+    const e = updateEstimates(initialLatencyEstimates(), snap(T, 0, 40), 10, 10, 2);
+    assert.equal(e.throughputPerUnit, 5, 'a batch of 10 per 2 s');
+    assert.equal(e.inFlightSeconds, 2);
+    assert.equal(e.arrivalRate, null, 'one snapshot is no interval yet');
+  });
+
+  it('knows the arrival rate after one calm interval, where the counts alone never learn it', () => {
+    let counted = initialLatencyEstimates();
+    let measured = initialLatencyEstimates();
+    // 20 messages/s on 10 units that each take a batch per 2 s: 40 in flight, nothing waits.
+    for (let i = 0; i < 20; i++) {
+      counted = updateEstimates(counted, snap(T + i * 30_000, 0, 40), 10, 10);
+      measured = updateEstimates(measured, snap(T + i * 30_000, 0, 40), 10, 10, 2);
+    }
+    assert.equal(counted.throughputPerUnit, null);
+    assert.equal(counted.arrivalRate, null);
+    assert.equal(measured.arrivalRate, 20, 'in flight / Duration');
+    const config = {
+      type: 'LatencySLO' as const,
+      maxWaitSeconds: 30,
+      targetUtilization: 0.8,
+      tolerance: 0.1,
+      serviceTimeSource: 'CloudWatch' as const,
+    };
+    const rec = recommendLatencySLO(measured, 0, 10, false, config, false, { inFlight: 40, batchSize: 10 });
+    assert.equal(rec.reason, Reason.LatencySLO);
+    assert.equal(rec.recommendation, 5, '20/s at 5/s per unit and 80 % need 5');
+  });
+
+  it('does not let the fit of saturated intervals override it', () => {
+    let e = initialLatencyEstimates();
+    // Saturated at 10 and then 20 units with growth that would fit 0.5 message/s per unit.
+    e = updateEstimates(e, snap(T, 500, 100), 10, 10, 2);
+    e = updateEstimates(e, snap(T + 30_000, 650, 100), 10, 10, 2);
+    e = updateEstimates(
+      { ...e, last: [T + 30_000, 650, 200, 0, 20] },
+      snap(T + 60_000, 650 + 30 * 0, 200),
+      20,
+      10,
+      2,
+    );
+    assert.ok(e.samples.length >= 1);
+    assert.equal(e.throughputPerUnit, 5);
+    assert.equal(
+      fitThroughput([
+        [T, 10, 5],
+        [T + 1, 20, 0],
+      ]),
+      0.5,
+      'what the counts alone would have learned',
+    );
+  });
+
+  it('follows the Duration as it changes (a slower dependency)', () => {
+    let e = updateEstimates(initialLatencyEstimates(), snap(T, 0, 40), 10, 10, 2);
+    e = updateEstimates(e, snap(T + 30_000, 0, 80), 10, 10, 4);
+    assert.equal(e.throughputPerUnit, 2.5);
+    assert.equal(e.inFlightSeconds, 4);
+  });
+
+  it('is ignored without a batch size, or when it is not a positive number', () => {
+    for (const [batch, d] of [
+      [undefined, 2],
+      [10, 0],
+      [10, Number.NaN],
+      [10, -1],
+      [10, Number.POSITIVE_INFINITY],
+    ] as const) {
+      const e = updateEstimates(initialLatencyEstimates(), snap(T, 0, 40), 10, batch, d);
+      assert.equal(e.throughputPerUnit, null, `${batch} ${d}`);
+      assert.equal(e.inFlightSeconds, null, `${batch} ${d}`);
+    }
   });
 });

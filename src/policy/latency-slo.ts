@@ -142,8 +142,16 @@ export function updateEstimates(
   snap: Snapshot,
   concurrency: number,
   batchSize?: number,
+  serviceTimeSeconds?: number,
 ): LatencyEstimates {
-  return sane(fold(previous, snap, concurrency, batchSize));
+  const measured =
+    batchSize !== undefined &&
+    serviceTimeSeconds !== undefined &&
+    Number.isFinite(serviceTimeSeconds) &&
+    serviceTimeSeconds > 0
+      ? serviceTimeSeconds
+      : undefined;
+  return sane(fold(previous, snap, concurrency, batchSize, measured));
 }
 
 /** In-flight messages beyond what `c` units can hold (throttled, overpulled); 0 without a batch size. */
@@ -156,12 +164,25 @@ function fold(
   snap: Snapshot,
   concurrency: number,
   batchSize: number | undefined,
+  serviceTime: number | undefined,
 ): LatencyEstimates {
   const next: LatencyEstimates = {
     ...previous,
     samples: previous.samples.filter(([t]) => t > snap.t - SAMPLE_HORIZON_MS && t <= snap.t),
     last: [snap.t, snap.visible, snap.inFlight, snap.delayed, concurrency],
   };
+  // A measured service time (the function's mean Duration, serviceTimeSource: CloudWatch) replaces
+  // both estimates the counts need saturation for. A message is in flight from its receive to its
+  // batch's delete, which the mapping sends when the invocation returns: one Duration. One unit
+  // processes a batch per Duration, so a full batch's worth (the mapping's BatchSize) is what it
+  // processes while messages wait, which is when the throughput matters. (A function whose
+  // Duration grows with the messages in a batch reads faster than it is at partial batches; its
+  // batches fill as soon as messages wait, and the Duration then says so. An assumption, named in
+  // docs/policies.md.)
+  if (serviceTime !== undefined && batchSize !== undefined) {
+    next.throughputPerUnit = batchSize / serviceTime;
+    next.inFlightSeconds = serviceTime;
+  }
   const last = previous.last;
   if (last === null) return next;
   const [t0, v0, f0, d0, c] = last;
@@ -190,7 +211,8 @@ function fold(
     next.anchored = false;
     next.samples.push([snap.t, c, growth]);
     while (next.samples.length > MAX_LATENCY_SAMPLES) next.samples.shift();
-    next.throughputPerUnit = fitThroughput(next.samples) ?? next.throughputPerUnit;
+    if (serviceTime === undefined)
+      next.throughputPerUnit = fitThroughput(next.samples) ?? next.throughputPerUnit;
     next.calmPolls = 0;
     if (next.throughputPerUnit !== null) {
       next.arrivalRate = smooth(Math.max(0, growth + c * next.throughputPerUnit), SATURATED_TAU_SECONDS);
@@ -209,7 +231,8 @@ function fold(
   const spell = next.spell ?? null;
   // The first calm interval after a saturated spell switches estimators (below).
   const switching = next.anchored !== true && spell !== null && mu !== null;
-  if (switching && spell[2] > 0 && spell[1] > 0) {
+  if (switching && serviceTime !== undefined) next.anchored = true;
+  else if (switching && spell[2] > 0 && spell[1] > 0) {
     const anchor = spell[2] / (spell[1] * mu);
     next.inFlightSeconds =
       next.inFlightSeconds === null
@@ -217,7 +240,8 @@ function fold(
         : next.inFlightSeconds + ANCHOR_WEIGHT * (anchor - next.inFlightSeconds);
     next.anchored = true;
   }
-  if (next.arrivalRate === null) return next;
+  // Without a measured service time the arrival rate starts in a saturated interval (the fit).
+  if (next.arrivalRate === null && serviceTime === undefined) return next;
   // A queue empty at both ends of the interval, nothing in flight: nothing arrives that the
   // function does not finish between two polls. That is no noise to smooth: the rate is ~0 now,
   // anchored or not, so an idle queue reaches the minimum one scale-down window after it went idle
@@ -235,11 +259,13 @@ function fold(
   let completions = inFlight / next.inFlightSeconds;
   if (next.throughputPerUnit !== null) completions = Math.min(completions, c * next.throughputPerUnit);
   const arrivals = Math.max(0, completions + growth);
-  if (switching) {
-    // The saturated estimate (growth + c × throughput) and the calm one carry different biases
-    // (a fitted throughput, a time in flight anchored on it); smoothing from one to the other
-    // read the gap as the counts' noise and widened the hold band to ±40 % for minutes. Start
-    // the calm estimate afresh; its noise is measured from the next calm interval on.
+  if (switching || next.arrivalRate === null) {
+    // The first estimate of all (a measured service time needs no saturated interval first), or
+    // the first calm one after a saturated spell: the saturated estimate (growth + c × throughput)
+    // and the calm one carry different biases (a fitted throughput, a time in flight anchored on
+    // it); smoothing from one to the other read the gap as the counts' noise and widened the hold
+    // band to ±40 % for minutes. Start the calm estimate afresh; its noise is measured from the
+    // next calm interval on.
     next.arrivalRate = arrivals;
     return next;
   }

@@ -94,6 +94,12 @@ export interface DecisionInput {
    */
   batchSize?: number;
   /**
+   * How long the function holds a batch, seconds: its mean Duration as CloudWatch published it
+   * (LatencySLO serviceTimeSource: CloudWatch). With the batch size, LatencySLO takes what one unit
+   * processes from it instead of estimating it from the queue's counts.
+   */
+  serviceTimeSeconds?: number;
+  /**
    * Another scaler of the same account wants reserved concurrency the account cannot give (the
    * controller's headroom ledger). A scale-down then skips the stabilization window: the units
    * this scaler no longer needs go to the one that waits for them now, not five minutes later.

@@ -33,6 +33,8 @@ export class FakeAws implements QueuePort, FunctionPort {
     maximumConcurrency: number | undefined;
     provisionedPollers?: ProvisionedPollers | undefined;
   }[] = [{ uuid: 'u', maximumConcurrency: undefined }];
+  /** The mappings' BatchSize, as ListEventSourceMappings reports it (undefined: not reported). */
+  batchSize: number | undefined = undefined;
   /** CloudWatch, when the test gives one (metrics.source: CloudWatch). */
   cloudWatch: CloudWatchPort | undefined = undefined;
   /** Every write in order: `put N`, `delete`, `cap UUID N|none`, `pollers UUID MIN-MAX|none`. */
@@ -105,6 +107,7 @@ export class FakeAws implements QueuePort, FunctionPort {
           eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
           state: 'Enabled',
           maximumConcurrency: e.maximumConcurrency,
+          ...(this.batchSize === undefined ? {} : { batchSize: this.batchSize }),
           ...(e.provisionedPollers === undefined ? {} : { provisionedPollers: { ...e.provisionedPollers } }),
         }))
       : [];
