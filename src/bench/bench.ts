@@ -159,14 +159,19 @@ export function loadBenchScenario(file: string): BenchScenario {
  * `eventSourceMapping.manageMaximumConcurrency: true` (for a mapping dedicated to the function; the
  * CRD default stays off).
  */
-export const RECOMMENDED = 'LatencySLO + ESM cap (ours)';
+export const RECOMMENDED = 'LatencySLO + ESM cap + Duration (ours)';
+/**
+ * The recommended configuration with the service time learned from the queue's counts alone
+ * (serviceTimeSource QueueCounts, the default): what reading the function's Duration buys.
+ */
+export const COUNTS_ONLY = 'LatencySLO + ESM cap (ours)';
 /** The same policy without the cap (the CRD default): its verdicts show what not capping costs. */
 export const WITHOUT_CAP = 'LatencySLO (ours)';
 /**
  * The recommended configuration with a faster scale-up rate policy (FAST_SCALE_UP_POLICIES):
  * what a shared account's bursts gain from letting the learning probe follow the backlog.
  */
-export const FAST_SCALE_UP = 'LatencySLO + ESM cap, fast scale-up (ours)';
+export const FAST_SCALE_UP = 'LatencySLO + ESM cap + Duration, fast scale-up (ours)';
 /** behavior.scaleUp.policies of FAST_SCALE_UP: 400 % (×5) or 4 units per 15 s, whichever is more. */
 export const FAST_SCALE_UP_POLICIES = [
   { type: 'Percent' as const, value: 400, periodSeconds: 15 },
@@ -256,12 +261,13 @@ export function staticMax(s: BenchScenario): number[] {
  * - TargetTracking (ours): target = throughput of one unit × 10 s of waiting (the docs' rule);
  * - LatencySLO (ours): maxWaitSeconds = half the SLO (the other half covers the poll interval and
  *   the event source's ramp-up), every other field defaulted;
- * - LatencySLO + ESM cap (ours, recommended): the same spec with
- *   `eventSourceMapping.manageMaximumConcurrency` on — the mapping's MaximumConcurrency follows the
- *   reserved concurrency (clamped to 2–1000);
- * - LatencySLO + ESM cap, fast scale-up (ours): the same with behavior.scaleUp at 400 % or 4 units
- *   per 15 s (the default is 100 %): a learning probe then follows the waiting batches (up to ×8)
- *   instead of doubling poll by poll;
+ * - LatencySLO + ESM cap (ours): the same spec with `eventSourceMapping.manageMaximumConcurrency`
+ *   on — the mapping's MaximumConcurrency follows the reserved concurrency (clamped to 2–1000);
+ * - LatencySLO + ESM cap + Duration (ours, recommended): the same with
+ *   `policy.latencySLO.serviceTimeSource: CloudWatch` — what one unit processes comes from the
+ *   function's mean Duration as CloudWatch publishes it (1–2 minutes late), not from the counts;
+ * - LatencySLO + ESM cap + Duration, fast scale-up (ours): the recommended configuration with
+ *   behavior.scaleUp at 400 % or 4 units per 15 s (the default is 100 %);
  * - references: static max, static max with the mapping capped at it (the floor of violations
  *   within the bounds), static min, and the clairvoyant (reference.ts).
  * Every "ours" strategy is the manager's own ScalerReconciler (operator.ts).
@@ -274,6 +280,16 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
   const slo = (spec: LambdaConcurrencyScalerSpec, t: Target): LambdaConcurrencyScalerSpec => ({
     ...spec,
     policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: Math.max(1, Math.round(t.sloSeconds / 2)) } },
+  });
+  const duration = (spec: LambdaConcurrencyScalerSpec, t: Target): LambdaConcurrencyScalerSpec => ({
+    ...spec,
+    policy: {
+      type: 'LatencySLO',
+      latencySLO: {
+        maxWaitSeconds: Math.max(1, Math.round(t.sloSeconds / 2)),
+        serviceTimeSource: 'CloudWatch',
+      },
+    },
   });
   return [
     { kind: 'original', label: ORIGINAL, specs: each((spec) => spec) },
@@ -311,8 +327,16 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
     { kind: 'operator', label: WITHOUT_CAP, specs: each(slo) },
     {
       kind: 'operator',
-      label: RECOMMENDED,
+      label: COUNTS_ONLY,
       specs: each((spec, t) => ({ ...slo(spec, t), eventSourceMapping: { manageMaximumConcurrency: true } })),
+    },
+    {
+      kind: 'operator',
+      label: RECOMMENDED,
+      specs: each((spec, t) => ({
+        ...duration(spec, t),
+        eventSourceMapping: { manageMaximumConcurrency: true },
+      })),
     },
     {
       kind: 'operator',
@@ -336,7 +360,7 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
       kind: 'operator',
       label: FAST_SCALE_UP,
       specs: each((spec, t) => ({
-        ...slo(spec, t),
+        ...duration(spec, t),
         eventSourceMapping: { manageMaximumConcurrency: true },
         behavior: { scaleUp: { policies: FAST_SCALE_UP_POLICIES } },
       })),
@@ -381,8 +405,12 @@ export function describeStrategy(st: Strategy): string {
     return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the mapping's ScalingConfig.MaximumConcurrency (no reserved concurrency, no account headroom taken), ${bounds}, ${every}`;
   if (spec.actuator === Actuator.ProvisionedPollers)
     return `LatencySLO, maxWaitSeconds ${p?.latencySLO?.maxWaitSeconds}, writing only the provisioned-mode mapping's MaximumPollers = ⌈concurrency / 10⌉ (MinimumPollers = the minimum / 10; no reserved concurrency), ${bounds}, ${every}`;
+  const serviceTime =
+    p?.latencySLO?.serviceTimeSource === 'CloudWatch'
+      ? "; what one unit processes from the function's mean Duration in CloudWatch (serviceTimeSource CloudWatch, read once a minute)"
+      : '';
   if (p?.type === 'LatencySLO')
-    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${cap}${rate}`;
+    return `LatencySLO, maxWaitSeconds ${p.latencySLO?.maxWaitSeconds}, defaults (utilization 80%, tolerance 10%, 300 s scale-down window), ${every}${serviceTime}${cap}${rate}`;
   return `Step, threshold ${spec.awsSQSMsgCountThreshold}, scaleDownThreshold ${p?.step?.scaleDownThreshold ?? spec.awsSQSMsgCountThreshold}, step ${spec.awsLambdaStepConcurrency}, ${every}`;
 }
 
@@ -393,6 +421,8 @@ export interface RunSummary {
   seed: number;
   /** The event source mapping model when not the default (the per-model comparison's runs). */
   model?: string;
+  /** 'message' when every function was made to cost per message (the cost-model comparison's runs). */
+  cost?: 'message';
   wallMs: number;
   /** The first scaler's metrics (the only one's, in a single-scaler scenario). */
   metrics: RunMetrics;

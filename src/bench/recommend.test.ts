@@ -27,7 +27,9 @@ const outcome = (label: string, pctOverSlo: number, capacityHours: number, dlqMo
 describe('candidates', () => {
   it('keeps the bounds, identity and Region, and every one is a spec the API server admits', () => {
     const all = candidates(current, 60);
-    assert.equal(all.length, 18);
+    assert.equal(all.length, 36);
+    assert.equal(all.filter((c) => c.spec.policy?.latencySLO?.serviceTimeSource === 'CloudWatch').length, 18);
+    assert.equal(candidates(current, 60, ['QueueCounts']).length, 18, 'without CloudWatch reads');
     for (const c of all) {
       assert.equal(parseSpec(c.spec).ok, true, c.label);
       assert.equal(c.spec.awsLambdaMinConcurrency, 10);

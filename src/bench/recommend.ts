@@ -39,24 +39,37 @@ export function originalSettings(spec: LambdaConcurrencyScalerSpec): LambdaConcu
 
 /**
  * The grid: LatencySLO waiting at most a quarter, half or three quarters of the SLO, at 70, 80 or 90 %
- * target utilization, with and without the mapping cap — all within the user's bounds, identity,
- * Region and lifecycle settings, which are kept as they are.
+ * target utilization, with and without the mapping cap, with the service time from the function's
+ * Duration in CloudWatch or from the queue's counts (`serviceTimeSources`; both by default) — all
+ * within the user's bounds, identity, Region and lifecycle settings, which are kept as they are.
  */
-export function candidates(current: LambdaConcurrencyScalerSpec, sloSeconds: number): Candidate[] {
+export function candidates(
+  current: LambdaConcurrencyScalerSpec,
+  sloSeconds: number,
+  serviceTimeSources: readonly ('CloudWatch' | 'QueueCounts')[] = ['CloudWatch', 'QueueCounts'],
+): Candidate[] {
   const { policy: _p, behavior: _b, metrics: _m, eventSourceMapping: _e, ...kept } = current;
   const waits = [...new Set([0.25, 0.5, 0.75].map((f) => Math.max(1, Math.round(sloSeconds * f))))];
   const out: Candidate[] = [];
   for (const maxWaitSeconds of waits)
     for (const targetUtilizationPercent of [70, 80, 90])
       for (const cap of [true, false])
-        out.push({
-          label: `LatencySLO wait ${maxWaitSeconds}s, ${targetUtilizationPercent}%${cap ? ', ESM cap' : ''}`,
-          spec: {
-            ...kept,
-            policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds, targetUtilizationPercent } },
-            ...(cap ? { eventSourceMapping: { manageMaximumConcurrency: true } } : {}),
-          },
-        });
+        for (const serviceTimeSource of serviceTimeSources)
+          out.push({
+            label: `LatencySLO wait ${maxWaitSeconds}s, ${targetUtilizationPercent}%${cap ? ', ESM cap' : ''}${serviceTimeSource === 'CloudWatch' ? ', Duration' : ''}`,
+            spec: {
+              ...kept,
+              policy: {
+                type: 'LatencySLO',
+                latencySLO: {
+                  maxWaitSeconds,
+                  targetUtilizationPercent,
+                  ...(serviceTimeSource === 'CloudWatch' ? { serviceTimeSource } : {}),
+                },
+              },
+              ...(cap ? { eventSourceMapping: { manageMaximumConcurrency: true } } : {}),
+            },
+          });
   return out;
 }
 

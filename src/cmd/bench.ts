@@ -9,13 +9,22 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { type EsmModel, esmModels } from '../awssim/index.ts';
 import {
   type BenchScenario,
+  COUNTS_ONLY,
   chartData,
   loadBenchScenario,
+  RECOMMENDED,
+  REFERENCE,
   type RunSummary,
   strategiesFor,
 } from '../bench/bench.ts';
 import { PALETTE } from '../bench/chart.ts';
 import { referenceBreaches } from '../bench/claims.ts';
+import {
+  type CostCell,
+  type CostComparison,
+  perMessageWorkload,
+  renderCostModelSection,
+} from '../bench/cost-models.ts';
 import type { AccountMetrics } from '../bench/metrics.ts';
 import { combine } from '../bench/metrics.ts';
 import { type ModelComparison, meanCell, renderModelSection } from '../bench/models.ts';
@@ -33,6 +42,8 @@ interface Task {
   chart: boolean;
   /** awssim's event source mapping model; undefined: the default (documented). */
   model?: EsmModel | undefined;
+  /** Every function made to cost per message (cost-models.ts); undefined: as the scenario says. */
+  cost?: 'message' | undefined;
 }
 
 /** A multi-scaler run's API calls are the account's (awssim counts per account, not per caller). */
@@ -56,7 +67,7 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   if (strategy === undefined) throw new Error(`no strategy ${t.strategy}`);
   const started = performance.now();
   const r = await runOnce({
-    workload: s.workload,
+    workload: t.cost === 'message' ? perMessageWorkload(s.workload) : s.workload,
     targets: s.targets,
     strategy,
     seed: t.seed,
@@ -64,6 +75,7 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   });
   return {
     ...(t.model === undefined ? {} : { model: t.model }),
+    ...(t.cost === undefined ? {} : { cost: t.cost }),
     scenario: s.id,
     strategy: strategy.label,
     seed: t.seed,
@@ -223,13 +235,22 @@ async function main(argv: string[]): Promise<void> {
         if (model !== DEFAULT_MODEL)
           for (const seed of modelSeeds) tasks.push({ file: s.file, strategy: i, seed, chart: false, model });
     });
+  // The recommended configuration, the same without the Duration, and the reference, with every
+  // function costing per message (cost-models.ts): the Duration's reading depends on it.
+  const COSTED = [COUNTS_ONLY, RECOMMENDED, REFERENCE];
+  for (const s of order)
+    strategiesFor(s).forEach((st, i) => {
+      if (COSTED.includes(st.label))
+        for (const seed of modelSeeds)
+          tasks.push({ file: s.file, strategy: i, seed, chart: false, cost: 'message' });
+    });
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   process.stderr.write(
     `bench: ${scenarios.length} scenarios × ${strategiesFor(scenarios[0] as BenchScenario).length} strategies × ${seeds.length} seeds = ${tasks.length} runs on ${workers} workers\n`,
   );
   const started = performance.now();
   const everything = await runAll(tasks, workers);
-  const summaries = everything.filter((r) => r.model === undefined);
+  const summaries = everything.filter((r) => r.model === undefined && r.cost === undefined);
   const wallSeconds = (performance.now() - started) / 1000;
 
   const sections = scenarios.map((s) => {
@@ -279,6 +300,7 @@ async function main(argv: string[]): Promise<void> {
                       r.scenario === s.id &&
                       r.strategy === st.label &&
                       modelSeeds.includes(r.seed) &&
+                      r.cost === undefined &&
                       (r.model ?? DEFAULT_MODEL) === m,
                   )
                   .map((r) => r.metrics),
@@ -286,6 +308,37 @@ async function main(argv: string[]): Promise<void> {
             ),
           })),
         }));
+  const costCellOf = (id: string, label: string, cost: 'message' | undefined): CostCell | undefined => {
+    const of = (l: string) =>
+      everything.filter(
+        (r) =>
+          r.scenario === id &&
+          r.strategy === l &&
+          r.model === undefined &&
+          r.cost === cost &&
+          modelSeeds.includes(r.seed),
+      );
+    const mine = meanCell(of(label).map((r) => r.metrics));
+    const ref = meanCell(of(REFERENCE).map((r) => r.metrics));
+    if (mine === undefined || ref === undefined) return undefined;
+    return {
+      pctOverSlo: mine.pctOverSlo,
+      capacityHours: mine.capacityHours,
+      referencePctOverSlo: ref.pctOverSlo,
+      referenceCapacityHours: ref.capacityHours,
+    };
+  };
+  const costs: CostComparison[] = scenarios.map((s) => ({
+    title: s.title,
+    seeds: modelSeeds,
+    rows: [COUNTS_ONLY, RECOMMENDED].map((label) => ({
+      strategy: label,
+      cells: [costCellOf(s.id, label, undefined), costCellOf(s.id, label, 'message')] as [
+        CostCell | undefined,
+        CostCell | undefined,
+      ],
+    })),
+  }));
   const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined;
   const cpu = cpus();
   const scaleFile = join(dirname(reportPath), 'SCALE.md');
@@ -298,7 +351,7 @@ async function main(argv: string[]): Promise<void> {
     wallSeconds,
     scenarios: sections,
     breaches,
-    models: renderModelSection(comparisons),
+    models: [...renderCostModelSection(costs), ...renderModelSection(comparisons)],
     moved: movedSection(
       previous,
       sections.map((x) => ({ title: x.scenario.title, aggregates: x.aggregates })),

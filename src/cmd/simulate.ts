@@ -21,6 +21,8 @@ const USAGE = `usage: npm run simulate -- --scaler SCALER.yaml --traffic TRAFFIC
 options:
   --recommend    search LatencySLO settings within the scaler's bounds for this traffic and print the
                  recommended manifest, beside the scaler as it is and the original operator's settings
+  --service-time S  with --recommend: which LatencySLO serviceTimeSource to search, CloudWatch
+                 (needs cloudwatch:GetMetricData), QueueCounts, or both (default)
   --duration D   simulated time, e.g. 90m, 6h, 3600 (seconds); default: the traffic file's, else 1h
   --seed N       random seed (default 1)
   --slo D        a message slower than this (sent → deleted) violates the SLO, the same for every
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       traffic: { type: 'string' },
       compare: { type: 'boolean' },
       recommend: { type: 'boolean' },
+      'service-time': { type: 'string' },
       duration: { type: 'string' },
       seed: { type: 'string' },
       slo: { type: 'string' },
@@ -77,6 +80,16 @@ async function main(argv: string[]): Promise<number> {
       : (scalers[0]?.spec.policy?.latencySLO?.maxWaitSeconds ?? 60);
   if (values.recommend && (values.compare || scalers.length !== 1))
     throw new UsageError('--recommend takes one --scaler (its bounds are kept), not --compare');
+  const sources = {
+    both: ['CloudWatch', 'QueueCounts'],
+    CloudWatch: ['CloudWatch'],
+    QueueCounts: ['QueueCounts'],
+  } as const;
+  const serviceTime = values['service-time'] ?? 'both';
+  if (!Object.hasOwn(sources, serviceTime))
+    throw new UsageError(`--service-time: "${serviceTime}" is not one of CloudWatch, QueueCounts, both`);
+  if (values['service-time'] !== undefined && !values.recommend)
+    throw new UsageError('--service-time goes with --recommend (a scaler file states its own)');
   const workload = loadWorkload(values.traffic);
   const duration =
     values.duration === undefined ? workload.durationSeconds : parseDuration(values.duration, '--duration');
@@ -86,7 +99,15 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `traffic ${workload.name}: ${duration} s simulated, seed ${seed}; each scaler's queue and function are mapped onto the simulated queue "${workload.queue}" and function "${workload.fn}"; SLO ${sloSeconds} s for every row`,
   );
-  if (values.recommend) return recommend(scalers[0] as ScalerFile, workload, duration, seed, sloSeconds);
+  if (values.recommend)
+    return recommend(
+      scalers[0] as ScalerFile,
+      workload,
+      duration,
+      seed,
+      sloSeconds,
+      sources[serviceTime as keyof typeof sources],
+    );
   const rows: string[][] = [];
   const results: RunResult[] = [];
   for (const s of scalers) {
@@ -172,8 +193,9 @@ async function recommend(
   duration: number,
   seed: number,
   sloSeconds: number,
+  serviceTimeSources: readonly ('CloudWatch' | 'QueueCounts')[],
 ): Promise<number> {
-  const grid = candidates(scaler.spec, sloSeconds);
+  const grid = candidates(scaler.spec, sloSeconds, serviceTimeSources);
   console.log(
     `searching ${grid.length} LatencySLO settings within [${scaler.spec.awsLambdaMinConcurrency}, ${maxConcurrency(scaler.spec)}], seeds ${seed} and ${seed + 1} …`,
   );

@@ -240,7 +240,8 @@ function recommend(
       const saturated =
         (batch !== undefined && queued >= Math.max(1, base) * batch) ||
         (isSaturated(queued, served, base, batch) &&
-          (batch === undefined || wasSaturated(latency?.last ?? null, base, batch)));
+          (batch === undefined ||
+            wasSaturated(latency?.last ?? null, latency?.observed ?? null, base, batch)));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
       // The learning probe remembers where the load just fills the units (see EDGE_MARGIN).
       const withEdge =
@@ -261,12 +262,21 @@ function recommend(
   }
 }
 
-/** Whether the previous poll's snapshot showed `base` units saturated (isSaturated, overpull counted). */
-function wasSaturated(last: LatencyEstimates['last'], base: number, batch: number): boolean {
+/**
+ * Whether the previous poll's snapshot showed `base` units saturated (isSaturated, overpull
+ * counted): `base` decided then and in effect now, or observed then and still (a refused write).
+ */
+function wasSaturated(
+  last: LatencyEstimates['last'],
+  observed: number | null,
+  base: number,
+  batch: number,
+): boolean {
   if (last === null) return false;
-  const [, visible, inFlight, , c] = last;
-  const over = Math.max(0, inFlight - c * batch);
-  return c === base && isSaturated(visible + over, inFlight - over, base, batch);
+  const [, visible, inFlight, , decided] = last;
+  if (decided !== base && observed !== base) return false;
+  const over = Math.max(0, inFlight - base * batch);
+  return isSaturated(visible + over, inFlight - over, base, batch);
 }
 
 function idleFor(config: PolicyConfig, idleSince: number | null, now: number): number | null {

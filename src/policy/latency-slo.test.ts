@@ -545,6 +545,27 @@ describe('updateEstimates after a saturated spell (issue 15, item 1)', () => {
     assert.equal(later.inFlightSeconds, 10, 'one anchor per spell');
   });
 
+  it('keeps learning while the account refuses the decided concurrency, and skips only a real change', () => {
+    // After the spell 60 was decided each poll, but the account's headroom left 40 in effect: the
+    // observed concurrency never moved, so each interval ran at 40. Skipping them froze 50/s on a
+    // load of 11/s, and the policy kept asking for the refused 60 (issue 15).
+    let e = updateEstimates(afterSpell(), { t: T + 30_000, visible: 0, inFlight: 110, delayed: 0 }, 40);
+    for (let i = 2; i <= 10; i++) {
+      e = { ...e, last: e.last === null ? null : [e.last[0], e.last[1], e.last[2], e.last[3], 60] };
+      e = updateEstimates(e, { t: T + i * 30_000, visible: 0, inFlight: 110, delayed: 0 }, 40);
+    }
+    assert.ok(Math.abs((e.arrivalRate ?? 0) - 11) < 1, `the rate follows the load: ${e.arrivalRate}`);
+    // Neither the decided 60 nor the 40 seen before: changed outside the operator during the
+    // interval, which ran partly at each, so it is skipped.
+    const moved = updateEstimates(
+      { ...e, last: e.last === null ? null : [e.last[0], e.last[1], e.last[2], e.last[3], 60] },
+      { t: T + 330_000, visible: 0, inFlight: 500, delayed: 0 },
+      50,
+    );
+    assert.equal(moved.arrivalRate, e.arrivalRate);
+    assert.equal(moved.calmPolls, 0);
+  });
+
   it('reads arrivals as completions plus net growth when a calm interval drains the backlog, from the first calm interval on', () => {
     // 500 waiting and 400 served at the end of the spell; 30 s later nothing waits, 300 are in
     // flight: the 40 units completed 350 / 10 s = 35/s, and the queue shrank by 600 / 30 = 20/s,

@@ -91,6 +91,7 @@ export function initialLatencyEstimates(): LatencyEstimates {
     anchored: false,
     noise: null,
     edge: null,
+    observed: null,
   };
 }
 
@@ -170,6 +171,7 @@ function fold(
     ...previous,
     samples: previous.samples.filter(([t]) => t > snap.t - SAMPLE_HORIZON_MS && t <= snap.t),
     last: [snap.t, snap.visible, snap.inFlight, snap.delayed, concurrency],
+    observed: concurrency,
   };
   // A measured service time (the function's mean Duration, serviceTimeSource: CloudWatch) replaces
   // both estimates the counts need saturation for. A message is in flight from its receive to its
@@ -185,9 +187,15 @@ function fold(
   }
   const last = previous.last;
   if (last === null) return next;
-  const [t0, v0, f0, d0, c] = last;
+  const [t0, v0, f0, d0, decided] = last;
   const dt = (snap.t - t0) / 1000;
-  if (dt <= 0 || snap.t - t0 > MAX_INTERVAL_MS || c !== concurrency || c <= 0) {
+  // The decided concurrency took effect, or the write was refused or capped and the observed one
+  // never moved: either way one concurrency ran the whole interval. Skipping the refused ones froze
+  // the arrival rate for as long as the account had no headroom, and the policy kept asking for
+  // the same refused value on it (two functions bursting into one account held 520 units on a load
+  // of 20 units for half an hour, issue 15).
+  const c = decided === concurrency || previous.observed === concurrency ? concurrency : Number.NaN;
+  if (dt <= 0 || snap.t - t0 > MAX_INTERVAL_MS || !(c > 0)) {
     next.calmPolls = 0;
     return next;
   }

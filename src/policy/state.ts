@@ -41,6 +41,7 @@ function readLatency(v: unknown): LatencyEstimates | null {
     anchored: o.anchored === true,
     noise: isNum(o.noise) ? o.noise : null,
     edge: isTuple(o.edge, 3) ? (o.edge as [number, number, number]) : null,
+    observed: isNum(o.observed) ? o.observed : null,
   };
 }
 

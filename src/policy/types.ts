@@ -129,6 +129,12 @@ export type ScaleEvent = [t: number, added: number, removed: number];
 export interface LatencyEstimates {
   /** Last observation: [epoch ms, visible, inFlight, delayed, concurrency decided then]. */
   last: [t: number, visible: number, inFlight: number, delayed: number, concurrency: number] | null;
+  /**
+   * The concurrency observed at the last poll (`last[4]` is the one decided then). When a write is
+   * refused or capped (the account's headroom) the two differ, and the observed one stayed in
+   * effect: an interval whose observed concurrency did not change is usable all the same.
+   */
+  observed?: number | null;
   /** Recent saturated intervals: [epoch ms, concurrency, net growth of the queue in messages/s]. */
   samples: [t: number, concurrency: number, growth: number][];
   /** Messages per second one unit of concurrency processes, once learned. */

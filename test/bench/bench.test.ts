@@ -46,6 +46,7 @@ describe('npm run bench -- --scenario FILE', () => {
       'original',
       'KEDA-like',
       'LatencySLO + ESM cap (ours)',
+      'LatencySLO + ESM cap + Duration (ours)',
       'clairvoyant',
       'static max',
     ])

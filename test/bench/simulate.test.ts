@@ -42,10 +42,10 @@ describe('npm run simulate', () => {
     const r = await simulate(['--scaler', scaler, '--traffic', traffic, '--duration', '20m', '--recommend']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /SLO 60 s for every row/);
-    assert.match(r.stdout, /searching 18 LatencySLO settings within \[10, 100\]/);
+    assert.match(r.stdout, /searching 36 LatencySLO settings within \[10, 100\]/);
     const rows = r.stdout.split('\n').filter((l) => /^\| (recommended|your scaler|the original)/.test(l));
     assert.equal(rows.length, 3, r.stdout);
-    assert.match(r.stdout, /Why: \d+ of 18 settings lost no message to the DLQ/);
+    assert.match(r.stdout, /Why: \d+ of 36 settings lost no message to the DLQ/);
     const manifest = parse(r.stdout.slice(r.stdout.indexOf('apiVersion:'))) as { spec: unknown };
     const parsed = parseSpec(manifest.spec);
     assert.equal(parsed.ok, true, JSON.stringify(parsed));
@@ -54,6 +54,34 @@ describe('npm run simulate', () => {
       assert.equal(parsed.spec.awsLambdaMinConcurrency, 10, 'the bounds are kept');
       assert.equal(parsed.spec.awsLamndaMaxConcurrency, 100);
     }
+  });
+
+  it('searches only the service time source it is given, and names a wrong one', async () => {
+    const r = await simulate([
+      '--scaler',
+      scaler,
+      '--traffic',
+      traffic,
+      '--duration',
+      '10m',
+      '--recommend',
+      '--service-time',
+      'QueueCounts',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /searching 18 LatencySLO settings/);
+    assert.doesNotMatch(r.stdout, /serviceTimeSource/);
+    const bad = await simulate([
+      '--scaler',
+      scaler,
+      '--traffic',
+      traffic,
+      '--recommend',
+      '--service-time',
+      'Counts',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--service-time: "Counts" is not one of CloudWatch, QueueCounts, both/);
   });
 
   it('refuses --recommend with several scalers', async () => {
