@@ -23,6 +23,8 @@ const pollStep = fc.record({
   /** none, restart (history lost), lost (the status write was lost: the previous history back). */
   state: fc.constantFrom('none', 'none', 'none', 'none', 'restart', 'lost'),
   awsError: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  /** The function's mean Duration as CloudWatch last published it, if ever (serviceTimeSource: CloudWatch). */
+  duration: fc.option(fc.double({ min: 0.05, max: 120, noNaN: true }), { nil: undefined }),
 });
 
 const specs: Record<string, LambdaConcurrencyScalerSpec> = {
@@ -30,6 +32,11 @@ const specs: Record<string, LambdaConcurrencyScalerSpec> = {
     awsLambdaMinConcurrency: 10,
     awsLamndaMaxConcurrency: 600,
     policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } },
+  }),
+  'LatencySLO on the Duration': baseSpec({
+    awsLambdaMinConcurrency: 10,
+    awsLamndaMaxConcurrency: 600,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30, serviceTimeSource: 'CloudWatch' } },
   }),
   TargetTracking: baseSpec({
     awsLambdaMinConcurrency: 10,
@@ -49,7 +56,9 @@ describe('an idle queue after any history', () => {
           let applied: number | null = null;
           let state: PolicyState = initialPolicyState();
           let previous: PolicyState = state;
+          let duration: number | undefined;
           for (const h of history) {
+            duration = h.duration ?? duration; // the last mean read stands
             now += POLL_MS;
             if (h.awsError) continue; // the reconcile failed before deciding: nothing changes
             const { decision, nextState } = decide(
@@ -59,6 +68,7 @@ describe('an idle queue after any history', () => {
                 currentConcurrency: current,
                 lastApplied: applied,
                 batchSize: 10,
+                ...(duration === undefined ? {} : { serviceTimeSeconds: duration }),
               },
               state,
               now,
@@ -87,6 +97,7 @@ describe('an idle queue after any history', () => {
                 currentConcurrency: current,
                 lastApplied: applied,
                 batchSize: 10,
+                ...(duration === undefined ? {} : { serviceTimeSeconds: duration }),
               },
               state,
               now,

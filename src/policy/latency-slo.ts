@@ -22,6 +22,15 @@ const SATURATED_TAU_SECONDS = 20;
 const BUSY_FRACTION = 0.8;
 /** How many times the calm samples' mean deviation the hold band spans (see recommendLatencySLO). */
 const NOISE_BAND = 3;
+/**
+ * The hold band is at least POISSON_BAND / √n for n served messages in flight: a count of random
+ * arrivals scatters by about 1/√n (±29 % at a dozen), the smoothed estimate by about half that, and
+ * three times that holds for an hour of polls. Loads of one or two units sit near an integer need:
+ * with what one unit processes known (a measured Duration) they went 2 ↔ 3 on that noise, which
+ * the calm samples' smoothed deviation under-read (generated constant loads, issue 15). It is
+ * under the 10 % tolerance from 225 messages in flight on.
+ */
+const POISSON_BAND = 1.5;
 /** The widest the noise may make the hold band (±40 %): wider, and real changes would wait. */
 const MAX_NOISE_BAND = 0.4;
 /**
@@ -374,10 +383,16 @@ export function recommendLatencySLO(
   // for 30 s polls and τ = 60 s), but the need also moves with the drain term and, at a few dozen
   // messages in flight, with their Poisson noise: 1.5 × noise still flapped at loads of 5–20 units,
   // 3 × holds them (test/policies/regressions.test.ts) for +2.5 % capacity in the diurnal benchmark.
+  // And never narrower than the Poisson noise of the served in-flight count the calm estimate reads
+  // (see POISSON_BAND), which the smoothed deviation under-reads at loads of one or two units.
   // Never wider than MAX_NOISE_BAND, and not on an empty queue: there is no noise in nothing.
+  const counted = served !== undefined && served.inFlight > 0 ? POISSON_BAND / Math.sqrt(served.inFlight) : 0;
   const band = empty
     ? config.tolerance
-    : Math.max(config.tolerance, Math.min(MAX_NOISE_BAND, NOISE_BAND * (estimates.noise ?? 0)));
+    : Math.max(
+        config.tolerance,
+        Math.min(MAX_NOISE_BAND, Math.max(NOISE_BAND * (estimates.noise ?? 0), counted)),
+      );
   if (base > 0 && Math.abs(need / base - 1) <= band) {
     return {
       recommendation: base,

@@ -232,8 +232,14 @@ describe('LatencySLO at small constant loads, before it knows the throughput (is
     });
 });
 
-/** The scaling actions after the first 30 minutes of two hours of constant load with noisy counts. */
-async function settledActions(c: { rate: number; medianMs: number; wobble: number; seed: number }) {
+/**
+ * The scaling actions after the first 30 minutes of two hours of constant load with noisy counts,
+ * the service time learned from the queue's counts (the default) or read from CloudWatch.
+ */
+async function settledActions(
+  c: { rate: number; medianMs: number; wobble: number; seed: number },
+  serviceTimeSource: 'QueueCounts' | 'CloudWatch' = 'QueueCounts',
+) {
   const w = parseWorkload({
     durationSeconds: 2 * 3600,
     model: { attributes: { lagSeconds: 2, wobble: c.wobble } },
@@ -245,7 +251,12 @@ async function settledActions(c: { rate: number; medianMs: number; wobble: numbe
     eventSource: { batchSize: 10 },
     traffic: [{ kind: 'constant', rate: c.rate }],
   });
-  const s = { ...spec(), awsLambdaMinConcurrency: 1, awsLamndaMaxConcurrency: 900 };
+  const s: LambdaConcurrencyScalerSpec = {
+    ...spec(),
+    awsLambdaMinConcurrency: 1,
+    awsLamndaMaxConcurrency: 900,
+    policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30, serviceTimeSource } },
+  };
   const r = await runOnce({
     workload: w,
     targets: [singleTarget(w, 'orders', s, 60)],
@@ -300,6 +311,52 @@ describe('LatencySLO at any constant load (issue 15, item 2, generated)', { time
         },
       ),
       { numRuns: 40, seed: 1502 },
+    );
+  });
+});
+
+describe("LatencySLO on the function's Duration at constant load (issue 15, item 2)", {
+  timeout: 600_000,
+}, () => {
+  // With what one unit processes known, a load of one or two units sits between two integers: the
+  // need swung 0.9–1.6 with the noise, and a drop from 2 to 1 counted as a large drop (half),
+  // skipped the scale-down window, saturated the one unit and came back a minute later (10 actions
+  // in 1.5 h). A drop of one unit now waits out the window. Found by a wider search: 25/s (2 ↔ 3,
+  // the hold band under the in-flight count's Poisson noise) and 22/s sized at the 80 % target
+  // (10 ↔ 13: a poll with three messages waiting per unit scaled up at once on a noisy estimate).
+  for (const found of [
+    { rate: 20, medianMs: 500, wobble: 0.2, seed: 7 },
+    { rate: 25, medianMs: 500, wobble: 0, seed: 234 },
+    { rate: 22, medianMs: 3393, wobble: 0, seed: 7 },
+    { rate: 25, medianMs: 1500, wobble: 0.3, seed: 5 },
+    { rate: 40, medianMs: 1000, wobble: 0.3, seed: 3 },
+  ])
+    it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
+      const settled = await settledActions(found, 'CloudWatch');
+      assert.ok(
+        settled.length / 1.5 <= 2,
+        `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+      );
+    });
+
+  it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          rate: fc.integer({ min: 20, max: 400 }),
+          medianMs: fc.integer({ min: 500, max: 10_000 }),
+          wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        async (c) => {
+          const settled = await settledActions(c, 'CloudWatch');
+          assert.ok(
+            settled.length / 1.5 <= 2,
+            `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+          );
+        },
+      ),
+      { numRuns: 20, seed: 1503 },
     );
   });
 });
