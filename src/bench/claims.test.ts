@@ -218,6 +218,22 @@ describe('verdicts', () => {
     assert.doesNotMatch(alone?.reason ?? '', /account/, 'one scaler: nothing about an account');
   });
 
+  it('counts a scale-up at the first poll after the crossing as within one poll, jitter included', () => {
+    const reaction = (worstReaction: number) =>
+      verdicts(
+        byName([
+          agg(ORIGINAL, 90, 50),
+          { ...agg(RECOMMENDED, 1, 40), episodes: 3, worstReaction },
+          agg(REFERENCE, 1, 38),
+        ]),
+        RECOMMENDED,
+      )[2];
+    assert.equal(reaction(30)?.pass, true);
+    assert.equal(reaction(31.5)?.pass, true, 'a poll requeued 5 % late');
+    assert.equal(reaction(32)?.pass, false);
+    assert.match(reaction(32)?.reason ?? '', /polls at most 31\.5 s apart with their ±5 % jitter/);
+  });
+
   it('says n/a for the reaction goal when no backlog ever crossed', () => {
     const v = verdicts(
       byName([agg(ORIGINAL, 1, 1), agg(RECOMMENDED, 1, 1), agg(REFERENCE, 1, 1)]),

@@ -30,6 +30,9 @@ import type { AwsPorts, ReconcileResult, ReconcilerDeps } from './ports.ts';
 import { idOf, type Pass, type ScalerRecord } from './record.ts';
 import { StatusBuilder } from './status-builder.ts';
 
+/** Each poll is requeued within ±POLL_JITTER of the interval, so scalers created together fall out of step. */
+export const POLL_JITTER = 0.05;
+
 export type { AwsPorts, ReconcileResult, ReconcilerDeps } from './ports.ts';
 
 /** A reconcile step's verdict: go on (undefined), or stop here with this result. */
@@ -343,7 +346,9 @@ export class ScalerReconciler {
     const { record, scaler, now } = pass;
     if (record.due !== undefined)
       this.#deps.metrics?.pollLateness.set(labels(scaler), Math.max(0, now - record.due) / 1000);
-    const jittered = Math.round(intervalMs * (0.95 + 0.1 * (this.#deps.random ?? Math.random)()));
+    const jittered = Math.round(
+      intervalMs * (1 - POLL_JITTER + 2 * POLL_JITTER * (this.#deps.random ?? Math.random)()),
+    );
     // The next poll is due from when it is requeued: a reconcile that waited for the AWS budget
     // makes its next poll later, not late.
     record.due = this.#deps.clock.now() + jittered;
