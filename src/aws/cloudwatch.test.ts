@@ -23,13 +23,17 @@ describe('CloudWatchMetricsReader against awssim', () => {
     sim = createSimulation({
       scenario: parseScenario({
         name: 'cw-reader',
-        queues: [{ name: 'orders' }],
+        queues: [{ name: 'orders' }, { name: 'steady' }],
         functions: [
           { name: 'worker', reservedConcurrency: 3, duration: { kind: 'constant', ms: 1000 } },
+          { name: 'varied', duration: { kind: 'uniform', minMs: 200, maxMs: 1800 } },
           { name: 'idle', duration: { kind: 'constant', ms: 1000 } },
         ],
-        eventSourceMappings: [{ function: 'worker', queue: 'orders', batchSize: 10 }],
-        traffic: { orders: [{ kind: 'constant', rate: 50 }] },
+        eventSourceMappings: [
+          { function: 'worker', queue: 'orders', batchSize: 10 },
+          { function: 'varied', queue: 'steady', batchSize: 10 },
+        ],
+        traffic: { orders: [{ kind: 'constant', rate: 50 }], steady: [{ kind: 'constant', rate: 20 }] },
       }),
     });
     await sim.runUntil(12 * 60_000);
@@ -81,21 +85,24 @@ describe('CloudWatchMetricsReader against awssim', () => {
     assert.equal(f.durationMs, 1000);
   });
 
-  it("reads the function's mean Duration over the newest published minutes, Sum over SampleCount", async () => {
-    const d = await reader.functionDuration('worker');
-    const published = sim.functionCloudWatch('worker', 'Duration').slice(-3);
-    assert.equal(published.length, 3);
+  it("reads the function's mean Duration over the window's published minutes, each invocation weighing alike", async () => {
+    const d = await reader.functionDuration('varied');
+    const start = Math.floor((sim.now() - 300_000) / 60_000) * 60_000 - sim.world.origin;
+    const published = sim.functionCloudWatch('varied', 'Duration', { startMs: start });
+    assert.ok(published.length >= 3, `published minutes in the window: ${published.length}`);
     const count = published.reduce((a, p) => a + p.sampleCount, 0);
-    assert.equal(d.invocations, count);
-    assert.ok(count > 100, `invocations in three minutes: ${count}`);
-    assert.equal(d.durationMs, published.reduce((a, p) => a + p.sum, 0) / count);
-    assert.equal(d.durationMs, 1000);
-    assert.equal(d.newestMinute, published.at(-1)?.timestamp);
-    const one = await reader.functionDuration('worker', undefined, 1);
-    assert.equal(one.invocations, published.at(-1)?.sampleCount);
+    const weighted = published.reduce((a, p) => a + p.sum, 0) / count;
+    const ofMinutes = published.reduce((a, p) => a + p.average, 0) / published.length;
+    assert.ok(
+      d.durationMs !== undefined && Math.abs(d.durationMs - weighted) < 1e-6,
+      `${d.durationMs} vs ${weighted}`,
+    );
+    assert.notEqual(weighted, ofMinutes, 'the mean of the minutes would be another number');
+    assert.ok(d.durationMs > 800 && d.durationMs < 1200, `uniform 200–1800 ms: ${d.durationMs}`);
+    assert.equal(d.periodStart, start + sim.world.origin);
+    assert.equal((await reader.functionDuration('worker')).durationMs, 1000);
     const idle = await reader.functionDuration('idle');
     assert.equal(idle.durationMs, undefined, 'a function nothing invoked has no Duration');
-    assert.equal(idle.invocations, 0);
   });
 
   it('counts each call and classifies failures as the other adapters do', async () => {

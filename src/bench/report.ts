@@ -295,7 +295,7 @@ export function renderReport(r: ReportInput): string {
     ...r.moved,
     `## Verdicts (issue 8, item 5) for the recommended configuration, ${RECOMMENDED}`,
     '',
-    `LatencySLO with \`eventSourceMapping.manageMaximumConcurrency: true\` (the operator keeps the queue's event source mapping's MaximumConcurrency at the reserved concurrency; for a mapping dedicated to the function) and \`policy.latencySLO.serviceTimeSource: CloudWatch\` (what one unit processes comes from the function's mean Duration, which CloudWatch publishes a minute or two late; two metrics read once a minute, about $0.86 a month per scaler). The CRD defaults leave the mapping alone and learn the service time from the queue's counts; the same policy with neither, ${WITHOUT_CAP}, has its verdicts further below, and the notes tally the cap without the Duration, ${COUNTS_ONLY}. In scenarios with several scalers the verdicts are about the account's totals.`,
+    `LatencySLO with \`eventSourceMapping.manageMaximumConcurrency: true\` (the operator keeps the queue's event source mapping's MaximumConcurrency at the reserved concurrency; for a mapping dedicated to the function) and \`policy.latencySLO.serviceTimeSource: CloudWatch\` (what one unit processes comes from the function's mean Duration, which CloudWatch publishes a minute or two late; one metric read once a minute, about $0.44 a month per scaler). The CRD defaults leave the mapping alone and learn the service time from the queue's counts; the same policy with neither, ${WITHOUT_CAP}, has its verdicts further below, and the notes tally the cap without the Duration, ${COUNTS_ONLY}. In scenarios with several scalers the verdicts are about the account's totals.`,
     '',
   );
   out.push(verdictTable(r, RECOMMENDED), '');

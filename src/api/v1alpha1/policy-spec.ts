@@ -66,7 +66,7 @@ const latencySLOSchema = z
     ),
     serviceTimeSource: z.enum(['QueueCounts', 'CloudWatch']).optional().meta({
       description:
-        "Where the policy learns how long the function holds a batch, and so what one unit of concurrency processes. QueueCounts: from the queue's counts alone, which needs the function saturated at two concurrencies before the estimate settles. CloudWatch: the function's AWS/Lambda Duration (Sum and SampleCount of the last minutes CloudWatch has published, read at most once a minute; needs cloudwatch:GetMetricData), one unit processing a mapping BatchSize per Duration. The queue's counts serve while no datapoint is published or the read fails. Default: QueueCounts.",
+        "Where the policy learns how long the function holds a batch, and so what one unit of concurrency processes. QueueCounts: from the queue's counts alone, which needs the function saturated at two concurrencies before the estimate settles. CloudWatch: the function's AWS/Lambda Duration (its Average over the last five minutes CloudWatch has published, read at most once a minute; needs cloudwatch:GetMetricData), one unit processing a mapping BatchSize per Duration. The queue's counts serve while no datapoint is published or the read fails. Default: QueueCounts.",
     }),
   })
   .meta({ description: 'Parameters of the LatencySLO policy.' });
