@@ -571,10 +571,16 @@ describe('updateEstimates after a saturated spell (issue 15, item 1)', () => {
     // flight: the 40 units completed 350 / 10 s = 35/s, and the queue shrank by 600 / 30 = 20/s,
     // so 15/s arrived. Smoothing from the spell's 50/s towards 35/s (the drain read as arrivals)
     // held a 10× step's probe units for minutes, and the gap counted as noise.
-    const calm = updateEstimates(afterSpell(), { t: T + 30_000, visible: 0, inFlight: 300, delayed: 0 }, 40);
+    // The noise measured before the spell (at another load) is forgotten too: carried over, it
+    // held the 10× step's units in a ±40 % band for minutes after the burst.
+    const calm = updateEstimates(
+      { ...afterSpell(), noise: 0.3 },
+      { t: T + 30_000, visible: 0, inFlight: 300, delayed: 0 },
+      40,
+    );
     assert.equal(calm.inFlightSeconds, 10);
     assert.ok(Math.abs((calm.arrivalRate ?? 0) - 15) < 1e-9, `${calm.arrivalRate}`);
-    assert.equal(calm.noise, null, 'switching estimators is not noise in the counts');
+    assert.equal(calm.noise, null, 'switching estimators is not noise in the counts, nor is the old load');
     const steady = updateEstimates(calm, { t: T + 60_000, visible: 0, inFlight: 150, delayed: 0 }, 40);
     assert.ok(
       steady.noise !== null && steady.noise !== undefined,

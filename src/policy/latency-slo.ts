@@ -281,9 +281,13 @@ function fold(
     // the first calm one after a saturated spell: the saturated estimate (growth + c × throughput)
     // and the calm one carry different biases (a fitted throughput, a time in flight anchored on
     // it); smoothing from one to the other read the gap as the counts' noise and widened the hold
-    // band to ±40 % for minutes. Start the calm estimate afresh; its noise is measured from the
-    // next calm interval on.
+    // band to ±40 % for minutes. Start the calm estimate afresh, and its noise too: it is measured
+    // from the next calm interval on. The noise measured before a spell belongs to the load before
+    // it (±15 % at 20 messages/s is not the noise at 200/s): carried over, it held the 10× step's
+    // 80 units in a ±40 % band for minutes after the burst (1.26× the reference's capacity; the
+    // Poisson floor of the band covers the first calm polls).
     next.arrivalRate = arrivals;
+    if (switching) next.noise = null;
     return next;
   }
   // How much calm samples scatter around the estimate (mean relative deviation, same smoothing):
