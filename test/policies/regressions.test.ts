@@ -224,11 +224,7 @@ describe('LatencySLO at small constant loads, before it knows the throughput (is
   } satisfies Record<string, { rate: number; medianMs: number; wobble: number; seed: number }>;
   for (const [name, c] of Object.entries(cases))
     it(`makes at most 2 scaling actions an hour once settled at ${name}`, async () => {
-      const settled = await settledActions(c);
-      assert.ok(
-        settled.length / 1.5 <= 2,
-        `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-      );
+      await assertSettled(c);
     });
 });
 
@@ -266,6 +262,26 @@ async function settledActions(
   return (r.targets[0]?.actions ?? []).filter((a) => a.t > 1800);
 }
 
+/** At most 2 scaling actions an hour once settled (the last 1.5 h of two hours of constant load). */
+async function assertSettled(
+  c: { rate: number; medianMs: number; wobble: number; seed: number },
+  serviceTimeSource: 'QueueCounts' | 'CloudWatch' = 'QueueCounts',
+) {
+  const settled = await settledActions(c, serviceTimeSource);
+  assert.ok(
+    settled.length / 1.5 <= 2,
+    `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
+  );
+}
+
+/** Generated constant loads from one unit (20 messages/s × 0.5 s batches of 10) to several hundred. */
+const constantLoad = fc.record({
+  rate: fc.integer({ min: 20, max: 400 }),
+  medianMs: fc.integer({ min: 500, max: 10_000 }),
+  wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
+  seed: fc.integer({ min: 1, max: 1000 }),
+});
+
 describe('LatencySLO at constant loads that generated cases found flapping (issue 15, item 2)', {
   timeout: 300_000,
 }, () => {
@@ -283,33 +299,16 @@ describe('LatencySLO at constant loads that generated cases found flapping (issu
     { rate: 20, medianMs: 2341, wobble: 0, seed: 1 },
   ])
     it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
-      const settled = await settledActions(found);
-      assert.ok(
-        settled.length / 1.5 <= 2,
-        `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-      );
+      await assertSettled(found);
     });
 });
 
 describe('LatencySLO at any constant load (issue 15, item 2, generated)', { timeout: 600_000 }, () => {
   it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        // Loads from one unit (20 messages/s × 0.5 s batches of 10) to several hundred.
-        fc.record({
-          rate: fc.integer({ min: 20, max: 400 }),
-          medianMs: fc.integer({ min: 500, max: 10_000 }),
-          wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
-          seed: fc.integer({ min: 1, max: 1000 }),
-        }),
-        async (c) => {
-          const settled = await settledActions(c);
-          assert.ok(
-            settled.length / 1.5 <= 2,
-            `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-          );
-        },
-      ),
+      fc.asyncProperty(constantLoad, async (c) => {
+        await assertSettled(c);
+      }),
       { numRuns: 40, seed: 1502 },
     );
   });
@@ -332,30 +331,14 @@ describe("LatencySLO on the function's Duration at constant load (issue 15, item
     { rate: 40, medianMs: 1000, wobble: 0.3, seed: 3 },
   ])
     it(`makes at most 2 scaling actions an hour once settled at ${JSON.stringify(found)}`, async () => {
-      const settled = await settledActions(found, 'CloudWatch');
-      assert.ok(
-        settled.length / 1.5 <= 2,
-        `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-      );
+      await assertSettled(found, 'CloudWatch');
     });
 
   it('settles and makes at most 2 scaling actions an hour, for generated loads, functions and noise up to ±30%', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.record({
-          rate: fc.integer({ min: 20, max: 400 }),
-          medianMs: fc.integer({ min: 500, max: 10_000 }),
-          wobble: fc.double({ min: 0, max: 0.3, noNaN: true }),
-          seed: fc.integer({ min: 1, max: 1000 }),
-        }),
-        async (c) => {
-          const settled = await settledActions(c, 'CloudWatch');
-          assert.ok(
-            settled.length / 1.5 <= 2,
-            `${settled.length} actions in the last 1.5 h: ${settled.map((a) => `${a.t}s ${a.from}→${a.to}`).join(', ')}`,
-          );
-        },
-      ),
+      fc.asyncProperty(constantLoad, async (c) => {
+        await assertSettled(c, 'CloudWatch');
+      }),
       { numRuns: 20, seed: 1503 },
     );
   });
