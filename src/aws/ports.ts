@@ -22,8 +22,9 @@ export interface CloudWatchPort {
     signal?: AbortSignal,
   ): Promise<QueueMetrics & { datapoints: { timestamp: number; value: number }[] }>;
   /**
-   * The function's mean AWS/Lambda Duration (ms) over the newest published minutes; undefined
-   * while none is published. For LatencySLO's serviceTimeSource: CloudWatch.
+   * The function's mean AWS/Lambda Duration (ms) over the window's published minutes, every
+   * invocation weighing alike; undefined while none is published. For LatencySLO's
+   * serviceTimeSource: CloudWatch.
    */
   functionDuration(
     functionName: string,

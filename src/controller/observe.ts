@@ -3,6 +3,7 @@
 // mapping's batch size and caps), and the backlog. Reads only; every call carries the pass's signal.
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionConcurrency, QueueMetrics, QueueRef } from '../aws/ports.ts';
+import { functionName } from './metrics.ts';
 import type { Pass } from './record.ts';
 import type { Mapping } from './status-builder.ts';
 
@@ -34,12 +35,6 @@ export interface Observation {
 /** CloudWatch publishes a datapoint a minute: reading the Duration more often learns nothing. */
 const SERVICE_TIME_REFRESH_MS = 60_000;
 
-/** The function name in an ARN (arn:aws:lambda:region:account:function:name[:qualifier]). */
-export function functionNameOf(arn: string): string {
-  const parts = arn.split(':');
-  return parts[5] === 'function' && parts[6] !== undefined && parts[6] !== '' ? parts[6] : arn;
-}
-
 /**
  * The function's mean Duration for LatencySLO's serviceTimeSource: CloudWatch, read at most once a
  * minute. A minute with no invocation publishes nothing, and a read can fail: either way the newest
@@ -55,7 +50,7 @@ async function observeServiceTime(pass: Pass, fn: FunctionConcurrency): Promise<
   const last = record.serviceTime;
   if (last === undefined || now - last.readAt >= SERVICE_TIME_REFRESH_MS) {
     try {
-      const d = await aws.cloudWatch.functionDuration(functionNameOf(fn.functionArn), signal);
+      const d = await aws.cloudWatch.functionDuration(functionName(fn.functionArn), signal);
       const ms = d.durationMs;
       const seconds = ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms / 1000 : last?.seconds;
       record.serviceTime = { readAt: now, seconds, error: undefined };

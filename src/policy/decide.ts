@@ -3,6 +3,7 @@
 import { clamp, rateLimit, recordRecommendation, recordScaleEvent, stabilize } from './behavior.ts';
 import {
   DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
+  LARGE_DROP_MIN_UNITS,
   type PolicyConfig,
   resolvePolicyConfig,
   type ScalingRules,
@@ -11,6 +12,7 @@ import {
   initialLatencyEstimates,
   isLearning,
   isSaturated,
+  ranThrough,
   recommendLatencySLO,
   updateEstimates,
 } from './latency-slo.ts';
@@ -245,8 +247,7 @@ function recommend(
       const saturated =
         (batch !== undefined && queued >= Math.max(1, base) * batch) ||
         (isSaturated(queued, served, base, batch) &&
-          (batch === undefined ||
-            wasSaturated(latency?.last ?? null, latency?.observed ?? null, base, batch)));
+          (batch === undefined || (latency !== null && wasSaturated(latency, base, batch))));
       const empty = backlog.visible + backlog.inFlight + backlog.delayed === 0;
       // The learning probe remembers where the load just fills the units (see EDGE_MARGIN).
       const withEdge =
@@ -269,17 +270,11 @@ function recommend(
 
 /**
  * Whether the previous poll's snapshot showed `base` units saturated (isSaturated, overpull
- * counted): `base` decided then and in effect now, or observed then and still (a refused write).
+ * counted), `base` having run since (ranThrough).
  */
-function wasSaturated(
-  last: LatencyEstimates['last'],
-  observed: number | null,
-  base: number,
-  batch: number,
-): boolean {
-  if (last === null) return false;
-  const [, visible, inFlight, , decided] = last;
-  if (decided !== base && observed !== base) return false;
+function wasSaturated(latency: LatencyEstimates, base: number, batch: number): boolean {
+  if (latency.last === null || !ranThrough(latency, base)) return false;
+  const [, visible, inFlight] = latency.last;
   const over = Math.max(0, inFlight - base * batch);
   return isSaturated(visible + over, inFlight - over, base, batch);
 }
@@ -370,7 +365,7 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
     const large = config.behavior.largeDrop;
     if (large !== null && !probing && !released && stable.value > recommendation) {
       const fast = stabilize(recommendation, base, seeded, up, withWindow(down, large.windowSeconds), now);
-      if (fast.value <= base * large.fraction && base - fast.value >= 2) {
+      if (fast.value <= base * large.fraction && base - fast.value >= LARGE_DROP_MIN_UNITS) {
         stable = fast;
         message += `; at most ${fmt(large.fraction * 100)}% of ${base} for ${fmt(large.windowSeconds)}s with the mapping capped: down without the rest of the ${fmt(scaleDown.stabilizationWindowSeconds)}s window`;
       }

@@ -87,6 +87,18 @@ export function isLearning(estimates: LatencyEstimates): boolean {
   return estimates.throughputPerUnit === null || estimates.arrivalRate === null;
 }
 
+/**
+ * Whether `concurrency`, observed now, ran the whole interval since the last snapshot: it was
+ * decided then and took effect, or the write was refused or capped and it was observed then too.
+ * Skipping the refused ones froze the arrival rate for as long as the account had no headroom, and
+ * the policy kept asking for the same refused value on it (two functions bursting into one account
+ * held 520 units on a load of 20 units for half an hour, issue 15).
+ */
+export function ranThrough(estimates: LatencyEstimates, concurrency: number): boolean {
+  const decided = estimates.last?.[4];
+  return decided !== undefined && (decided === concurrency || estimates.observed === concurrency);
+}
+
 /** A fresh estimator that knows nothing yet. */
 export function initialLatencyEstimates(): LatencyEstimates {
   return {
@@ -196,15 +208,10 @@ function fold(
   }
   const last = previous.last;
   if (last === null) return next;
-  const [t0, v0, f0, d0, decided] = last;
+  const [t0, v0, f0, d0] = last;
   const dt = (snap.t - t0) / 1000;
-  // The decided concurrency took effect, or the write was refused or capped and the observed one
-  // never moved: either way one concurrency ran the whole interval. Skipping the refused ones froze
-  // the arrival rate for as long as the account had no headroom, and the policy kept asking for
-  // the same refused value on it (two functions bursting into one account held 520 units on a load
-  // of 20 units for half an hour, issue 15).
-  const c = decided === concurrency || previous.observed === concurrency ? concurrency : Number.NaN;
-  if (dt <= 0 || snap.t - t0 > MAX_INTERVAL_MS || !(c > 0)) {
+  const c = concurrency;
+  if (dt <= 0 || snap.t - t0 > MAX_INTERVAL_MS || !ranThrough(previous, c) || c <= 0) {
     next.calmPolls = 0;
     return next;
   }
