@@ -24,6 +24,7 @@ describe('resolvePolicyConfig', () => {
         cooldownSeconds: 0,
         idleSeconds: null,
         largeDrop: null,
+        measuredScaleUp: false,
       },
       metrics: {
         includeInFlight: false,

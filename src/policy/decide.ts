@@ -214,13 +214,17 @@ function recommend(
   observedAt: number,
   batchSize: number | undefined,
   serviceTimeSeconds: number | undefined,
-): { rec: Recommendation; latency: LatencyEstimates | null } {
+): { rec: Recommendation; latency: LatencyEstimates | null; measured: boolean } {
   const policy = config.policy;
   switch (policy.type) {
     case 'Step':
-      return { rec: recommendStep(backlog.backlog, base, policy), latency: null };
+      return { rec: recommendStep(backlog.backlog, base, policy), latency: null, measured: false };
     case 'TargetTracking':
-      return { rec: recommendTargetTracking(backlog.backlog, current, policy), latency: null };
+      return {
+        rec: recommendTargetTracking(backlog.backlog, current, policy),
+        latency: null,
+        measured: false,
+      };
     case 'LatencySLO': {
       const estimates = updateEstimates(
         latency ?? initialLatencyEstimates(),
@@ -263,7 +267,17 @@ function recommend(
         empty,
         batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
       );
-      return { rec, latency: withEdge };
+      // A need computed from the measured Duration while a full batch waits for every unit
+      // (config.ts, MEASURED_SCALE_UP).
+      const measured =
+        policy.serviceTimeSource === 'CloudWatch' &&
+        serviceTimeSeconds !== undefined &&
+        Number.isFinite(serviceTimeSeconds) &&
+        serviceTimeSeconds > 0 &&
+        batch !== undefined &&
+        rec.reason === Reason.LatencySLO &&
+        queued >= Math.max(1, base) * batch;
+      return { rec, latency: withEdge, measured };
     }
   }
 }
@@ -277,6 +291,19 @@ function wasSaturated(latency: LatencyEstimates, base: number, batch: number): b
   const [, visible, inFlight] = latency.last;
   const over = Math.max(0, inFlight - base * batch);
   return isSaturated(visible + over, inFlight - over, base, batch);
+}
+
+/**
+ * What the scale-down window remembers of a recommendation: all of it, but nothing above the
+ * minimum of a measured scale-up's (MEASURED_SCALE_UP). Its need drains a backlog that the raise
+ * itself removes, and its arrival estimate comes from an interval in which the mapping was still
+ * filling the new units: remembered, the 58–64 units of such a poll were held through a 5-minute
+ * burst whose arrivals needed 40 (square bursts, 1.27× the reference's capacity; 1.21× without).
+ * The calm polls after the drain set what the window holds.
+ */
+function remembered(recommendation: number, measured: boolean, config: PolicyConfig, idle: boolean): number {
+  if (idle || !measured || !config.behavior.measuredScaleUp) return recommendation;
+  return Math.min(recommendation, config.minConcurrency);
 }
 
 function idleFor(config: PolicyConfig, idleSince: number | null, now: number): number | null {
@@ -309,7 +336,7 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
   const idleSince = empty ? (state.idleSince ?? observedAt) : null;
 
   // 1. recommend
-  const { rec, latency } = recommend(
+  const { rec, latency, measured } = recommend(
     config,
     backlog,
     current,
@@ -375,10 +402,14 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
     if (released && scaleDown.stabilizationWindowSeconds > 0)
       message += `; another scaler of the account waits for concurrency: released without the ${fmt(scaleDown.stabilizationWindowSeconds)}s scale-down window`;
 
-    // 3. rate-limit
+    // 3. rate-limit (not a measured scale-up: config.ts, MEASURED_SCALE_UP)
     const limited = rateLimit(value, base, state.scaleEvents, scaleUp, scaleDown, now);
-    value = limited.value;
-    if (limited.limit !== null) limitedBy.push(limited.limit);
+    if (measured && config.behavior.measuredScaleUp && limited.value < value && value > base) {
+      message += `; a full batch waits for every unit and the service time is measured: up to the need past the scale-up rate policies`;
+    } else {
+      value = limited.value;
+      if (limited.limit !== null) limitedBy.push(limited.limit);
+    }
   }
 
   // 4. cooldown
@@ -408,7 +439,12 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
     },
     nextState: {
       version: 1,
-      recommendations: recordRecommendation(seeded, recommendation, now, longestWindow(config)),
+      recommendations: recordRecommendation(
+        seeded,
+        remembered(recommendation, measured, config, idle !== null),
+        now,
+        longestWindow(config),
+      ),
       scaleEvents: recordScaleEvent(
         state.scaleEvents,
         changed ? final - base : 0,

@@ -282,7 +282,19 @@ function fold(
   // stayed 25 % high for four minutes and held the probe's 80 units where 55 did (issue 15).
   let completions = inFlight / next.inFlightSeconds;
   if (next.throughputPerUnit !== null) completions = Math.min(completions, c * next.throughputPerUnit);
-  const arrivals = Math.max(0, completions + growth);
+  let arrivals = Math.max(0, completions + growth);
+  if (switching && serviceTime !== undefined && next.arrivalRate !== null) {
+    // The first calm interval after a spell began saturated: its units ran full until the backlog
+    // ran out somewhere inside it, so the mean of its two ends under-reads what they completed and
+    // the growth counts the drained backlog against the arrivals (14/s read for 150/s after a
+    // square burst's backlog drained). Its end is calm, so with the service time measured,
+    // Little's law on the end's served messages reads the arrivals, no more than the spell's own
+    // estimate (growth + c × throughput, no fitted bias then): a poll just after the backlog ran
+    // out still holds its last batches. Taking the interval's reading instead held the 10× step
+    // 1.22× the reference's capacity against 1.10× (bench, issue 15).
+    const atEnd = Math.max(0, snap.inFlight - over) / next.inFlightSeconds;
+    arrivals = Math.min(atEnd, next.arrivalRate);
+  }
   if (switching || next.arrivalRate === null) {
     // The first estimate of all (a measured service time needs no saturated interval first), or
     // the first calm one after a saturated spell: the saturated estimate (growth + c × throughput)
