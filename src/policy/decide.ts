@@ -295,14 +295,16 @@ function wasSaturated(latency: LatencyEstimates, base: number, batch: number): b
 
 /**
  * What the scale-down window remembers of a recommendation: all of it, but nothing above the
- * minimum of a measured scale-up's (MEASURED_SCALE_UP). Its need drains a backlog that the raise
- * itself removes, and its arrival estimate comes from an interval in which the mapping was still
- * filling the new units: remembered, the 58–64 units of such a poll were held through a 5-minute
- * burst whose arrivals needed 40 (square bursts, 1.27× the reference's capacity; 1.21× without).
- * The calm polls after the drain set what the window holds.
+ * minimum of a measured scale-up's (MEASURED_SCALE_UP) when the mapping is capped with the default
+ * window (the large drop's conditions, for its reason: lowering cannot throttle the mapping). Its
+ * need drains a backlog that the raise itself removes, and its arrival estimate comes from an
+ * interval in which the mapping was still filling the new units: remembered, the 58–64 units of
+ * such a poll were held through a 5-minute burst whose arrivals needed 40 (square bursts, 1.27×
+ * the reference's capacity; 1.21× without). The calm polls after the drain set what it holds.
  */
 function remembered(recommendation: number, measured: boolean, config: PolicyConfig, idle: boolean): number {
-  if (idle || !measured || !config.behavior.measuredScaleUp) return recommendation;
+  const { measuredScaleUp, largeDrop } = config.behavior;
+  if (idle || !measured || !measuredScaleUp || largeDrop === null) return recommendation;
   return Math.min(recommendation, config.minConcurrency);
 }
 

@@ -676,3 +676,104 @@ describe('a measured service time (serviceTimeSource: CloudWatch, issue 15)', ()
     }
   });
 });
+
+describe('a measured scale-up (MEASURED_SCALE_UP, issue 15)', () => {
+  // 10 units of a function taking a batch of 10 in 2 s (5 messages/s each) at 20 messages/s; then
+  // a burst: 3,000 messages wait, every unit full. The need is (arrivals + 3,000 / 30 s) / (5 × 80 %).
+  const capped = (extra: Partial<LambdaConcurrencyScalerSpec> = {}) =>
+    slo({
+      awsLambdaMinConcurrency: 10,
+      policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30, serviceTimeSource: 'CloudWatch' } },
+      eventSourceMapping: { manageMaximumConcurrency: true },
+      ...extra,
+    });
+  const poll = (
+    s: LambdaConcurrencyScalerSpec,
+    state: ReturnType<typeof initialPolicyState>,
+    at: number,
+    current: number,
+    visible: number,
+    inFlight: number,
+  ) =>
+    decide(
+      {
+        spec: s,
+        metrics: { visible, inFlight, delayed: 0, observedAt: at },
+        currentConcurrency: current,
+        batchSize: 10,
+        serviceTimeSeconds: 2,
+      },
+      state,
+      at,
+    );
+  /** Two calm polls, then the burst's poll. */
+  const burst = (s: LambdaConcurrencyScalerSpec) => {
+    let state = initialPolicyState();
+    state = poll(s, state, T0, 10, 0, 40).nextState;
+    state = poll(s, state, T0 + 30_000, 10, 0, 40).nextState;
+    return poll(s, state, T0 + 60_000, 10, 3000, 100);
+  };
+
+  it('goes to the need at once, past the default rate policies (100 % per 15 s would give 20)', () => {
+    const r = burst(capped());
+    assert.equal(r.decision.reason, Reason.LatencySLO);
+    assert.ok((r.decision.desired ?? 0) >= 40, `desired ${r.decision.desired}: ${r.decision.message}`);
+    assert.equal(r.decision.desired, r.decision.recommendation);
+    assert.match(r.decision.message, /past the scale-up rate policies/);
+  });
+
+  it('keeps scale-up rules the user wrote', () => {
+    const r = burst(
+      capped({
+        behavior: { scaleUp: { policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] } },
+      }),
+    );
+    assert.equal(r.decision.desired, 20, r.decision.message);
+    const disabled = burst(capped({ behavior: { scaleUp: { selectPolicy: 'Disabled' } } }));
+    assert.equal(disabled.decision.desired, null, disabled.decision.message);
+  });
+
+  it('keeps the rate policies when the service time is learned from the counts', () => {
+    const s = capped({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } });
+    const r = burst(s);
+    assert.ok((r.decision.desired ?? 0) <= 20, `desired ${r.decision.desired}: ${r.decision.message}`);
+  });
+
+  it('lets the drain’s units go at the first calm poll with the mapping capped, and holds them the window without the cap', () => {
+    for (const [s, held] of [
+      [capped(), false],
+      [capped({ eventSourceMapping: undefined }), true],
+    ] as const) {
+      const up = burst(s);
+      const units = up.decision.desired ?? 0;
+      // 30 s later the backlog is gone; 150 messages/s arrive: 300 in flight for 2 s each.
+      const calm = poll(s, up.nextState, T0 + 90_000, units, 0, 300);
+      const after = calm.decision.desired ?? units;
+      if (held) assert.equal(after, units, `uncapped: ${calm.decision.message}`);
+      else assert.ok(after < units && after >= 10, `capped: ${units} → ${after}: ${calm.decision.message}`);
+    }
+  });
+});
+
+describe('the first calm interval after a saturated spell, with the service time measured (issue 15)', () => {
+  const snap = (t: number, visible: number, inFlight: number) => ({ t, visible, inFlight, delayed: 0 });
+  it('reads the arrivals from its end, no more than the spell’s estimate', () => {
+    // 80 units saturated at 5/s each while 4,264 wait; the backlog runs out inside the next
+    // interval, whose end shows 293 served in flight at 2 s each: about 146/s arrive. The mean of
+    // the two ends plus the (drained) growth read 14/s.
+    let e = updateEstimates(initialLatencyEstimates(), snap(T0, 4000, 800), 80, 10, 2);
+    e = updateEstimates(e, snap(T0 + 30_000, 4264, 800), 80, 10, 2);
+    assert.ok(e.spell !== null && e.spell !== undefined, 'a saturated spell');
+    const spell = e.arrivalRate ?? 0;
+    assert.ok(Math.abs(spell - (264 / 30 + 400)) < 1e-6, `the spell's estimate ${spell}`);
+    e = updateEstimates(e, snap(T0 + 60_000, 6, 293), 80, 10, 2);
+    assert.equal(e.arrivalRate, 146.5);
+    // A poll just after the backlog ran out, its last batches still in flight (300 at 2 s read
+    // 150/s): no more than the spell's 140/s.
+    let f = updateEstimates(initialLatencyEstimates(), snap(T0, 4000, 300), 30, 10, 2);
+    f = updateEstimates(f, snap(T0 + 30_000, 3700, 300), 30, 10, 2);
+    assert.equal(f.arrivalRate, 140);
+    f = updateEstimates(f, snap(T0 + 60_000, 5, 300), 30, 10, 2);
+    assert.equal(f.arrivalRate, 140);
+  });
+});

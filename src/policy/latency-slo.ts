@@ -290,8 +290,10 @@ function fold(
     // square burst's backlog drained). Its end is calm, so with the service time measured,
     // Little's law on the end's served messages reads the arrivals, no more than the spell's own
     // estimate (growth + c × throughput, no fitted bias then): a poll just after the backlog ran
-    // out still holds its last batches. Taking the interval's reading instead held the 10× step
-    // 1.22× the reference's capacity against 1.10× (bench, issue 15).
+    // out still holds its last batches. The interval's reading held the 10× step at 1.22× the
+    // reference's capacity, this 1.10×; the end alone whenever the units were not all busy there,
+    // 1.18× (bench, three seeds, issue 15). The spell's estimate lags a burst's arrivals, so this
+    // errs low, and a measured scale-up (decide.ts) takes the units back if the backlog returns.
     const atEnd = Math.max(0, snap.inFlight - over) / next.inFlightSeconds;
     arrivals = Math.min(atEnd, next.arrivalRate);
   }
