@@ -180,6 +180,13 @@ export const FAST_SCALE_UP_POLICIES = [
 export const ORIGINAL = 'original';
 /** The clairvoyant controller (reference.ts), judged against the capacity lower bound. */
 export const REFERENCE = 'clairvoyant';
+/**
+ * The reactive reference (reference.ts, `present`): the clairvoyant blind to the future. Where a
+ * policy misses the clairvoyant's violations, it tells how much of the gap reacting at all costs.
+ */
+export const REACTIVE_REFERENCE = 'reactive reference';
+/** The strategies that are yardsticks, not products: never "the fewest violations" of a scenario. */
+export const REFERENCES: ReadonlySet<string> = new Set([REFERENCE, REACTIVE_REFERENCE]);
 export const STATIC_MAX = 'static max';
 /** Reserved concurrency and the mapping's cap at the maximum all run: the floor of violations. */
 export const STATIC_MAX_CAPPED = 'static max + ESM cap';
@@ -370,6 +377,7 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
     { kind: 'static', label: STATIC_MIN, concurrency: s.targets.map((t) => t.spec.awsLambdaMinConcurrency) },
     { kind: 'static', label: PROVISIONED_ALONE, concurrency: [], provisioned: true },
     { kind: 'clairvoyant', label: REFERENCE },
+    { kind: 'clairvoyant', label: REACTIVE_REFERENCE, knows: 'present' },
   ];
 }
 
@@ -381,6 +389,8 @@ export function describeStrategy(st: Strategy): string {
     const values = [...new Set(st.concurrency)].join('/');
     return `reserved concurrency fixed at ${values}${st.capEventSource === true ? ", and the event source mapping's MaximumConcurrency set to it (2–1,000) at the start" : ''}`;
   }
+  if (st.kind === 'clairvoyant' && st.knows === 'present')
+    return `every ${st.intervalSeconds ?? 10} s: ⌈(mean of the true arrivals in the last 60 s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max]: the clairvoyant without foresight, exact about the present (no poll, no approximate counts, no estimate, no rate limit), blind to what comes; the mapping and the account's headroom as the clairvoyant's`;
   if (st.kind === 'clairvoyant')
     return `every ${st.intervalSeconds ?? 10} s: ⌈(highest 60 s mean of the true arrivals in the next ${CLAIRVOYANT_LOOKAHEAD_SECONDS} s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max], knowing the whole arrival trace; the mapping's MaximumConcurrency kept at it (lowered before, raised after); raises share the account's headroom above the floor`;
   const spec = st.specs[0];
@@ -423,6 +433,8 @@ export interface RunSummary {
   model?: string;
   /** 'message' when every function was made to cost per message (the cost-model comparison's runs). */
   cost?: 'message';
+  /** The queue attributes' lag, seconds, when the lag comparison set it (lag.ts). */
+  lag?: number;
   wallMs: number;
   /** The first scaler's metrics (the only one's, in a single-scaler scenario). */
   metrics: RunMetrics;

@@ -7,6 +7,7 @@ import {
   ORIGINAL,
   PROVISIONED_ALONE,
   PROVISIONED_POLLERS,
+  REACTIVE_REFERENCE,
   RECOMMENDED,
   REFERENCE,
   STATIC_MAX,
@@ -112,13 +113,61 @@ describe('fewestViolations', () => {
   it('leaves the reference aside and names every strategy tied at the lowest share', () => {
     assert.equal(
       fewestViolations(herd),
-      'Fewest SLO violations (reference aside): 0.00%, by static max + ESM cap (100.0 capacity-hours).',
+      'Fewest SLO violations (references aside): 0.00%, by static max + ESM cap (100.0 capacity-hours).',
     );
-    const tie = [agg('a', 0.001, 10), agg('b', 0.004, 20), agg(REFERENCE, 0, 5)];
+    const tie = [
+      agg('a', 0.001, 10),
+      agg('b', 0.004, 20),
+      agg(REFERENCE, 0, 5),
+      agg(REACTIVE_REFERENCE, 0, 4),
+    ];
     assert.match(
       fewestViolations(tie) ?? '',
       /0\.00%, by a \(10\.0 capacity-hours\), b \(20\.0 capacity-hours\)/,
     );
+  });
+});
+
+describe('a miss on violations, split at the reactive reference', () => {
+  const byStrategy = (reactive: number) =>
+    new Map(
+      [
+        agg(RECOMMENDED, 38, 14),
+        agg(ORIGINAL, 65, 14),
+        agg(REFERENCE, 31.5, 17),
+        agg(REACTIVE_REFERENCE, reactive, 13),
+      ].map((a) => [a.strategy, a]),
+    );
+  const near = (m: Map<string, Aggregate>) =>
+    verdicts(m, RECOMMENDED).find((v) => v.goal.startsWith('within 1.25×'))?.reason ?? '';
+
+  it('says how much foresight buys over exact reaction and how much is the policy’s own', () => {
+    const why = near(byStrategy(33.5));
+    assert.match(why, /the reactive reference .* gets 33\.50% with 13\.0 capacity-hours/);
+    assert.match(why, /2\.00 pp of the gap lie between the two references/);
+    assert.match(why, /4\.50 pp lie between the policy and exact reaction/);
+  });
+
+  it('says when the policy is as good as exact reaction, or foresight buys nothing', () => {
+    const why = near(byStrategy(31.8));
+    assert.match(why, /foresight buys no more than 1 pp over exact reaction here/);
+    assert.match(why, /6\.20 pp lie between the policy and exact reaction/);
+    assert.match(near(byStrategy(37.5)), /the policy is within 1 pp of exact reaction/);
+  });
+
+  it('is left out where the goal is met, and without a reactive reference', () => {
+    const met = new Map(
+      [
+        agg(RECOMMENDED, 31.6, 14),
+        agg(ORIGINAL, 65, 14),
+        agg(REFERENCE, 31.5, 17),
+        agg(REACTIVE_REFERENCE, 33, 13),
+      ].map((a) => [a.strategy, a]),
+    );
+    assert.doesNotMatch(near(met), /reactive/);
+    const none = byStrategy(33.5);
+    none.delete(REACTIVE_REFERENCE);
+    assert.doesNotMatch(near(none), /reactive/);
   });
 });
 

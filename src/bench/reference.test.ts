@@ -104,6 +104,18 @@ describe('clairvoyantCapacity', () => {
     assert.equal(clairvoyantCapacity({ ...base, t: 0, arrivals: calm, backlog: 3000 }), 25);
     assert.equal(clairvoyantCapacity({ ...base, t: 0, arrivals: calm, backlog: 1e6 }), 100);
   });
+
+  it('with `present`, sizes from the last minute only: blind to a surge until it arrives', () => {
+    const arrivals = trace(600, (t) => (t >= 100 ? 90 : 9));
+    // At t=60 the surge is 40 s away: the last minute's 9/s → ⌈9 / 4.5⌉ = 2, the minimum.
+    assert.equal(clairvoyantCapacity({ ...base, t: 60, arrivals, present: true }), 2);
+    // 30 s into it: (30 × 9 + 30 × 90) / 60 = 49.5/s → ⌈49.5 / 4.5⌉ = 11; a minute in, 20.
+    assert.equal(clairvoyantCapacity({ ...base, t: 130, arrivals, present: true }), 11);
+    assert.equal(clairvoyantCapacity({ ...base, t: 160, arrivals, present: true }), 20);
+    // It drains the true backlog as the clairvoyant does, and knows nothing at t = 0.
+    assert.equal(clairvoyantCapacity({ ...base, t: 60, arrivals, backlog: 3000, present: true }), 25);
+    assert.equal(clairvoyantCapacity({ ...base, t: 0, arrivals, present: true }), 2);
+  });
 });
 
 describe('accountUnavoidable', () => {

@@ -88,6 +88,11 @@ export interface ClairvoyantInput {
   sloSeconds: number;
   min: number;
   max: number;
+  /**
+   * Size from the mean arrival rate of the last 60 s instead of the peak of the next two minutes:
+   * the reactive reference, exact about the present and blind to the future.
+   */
+  present?: boolean;
 }
 
 /** How far ahead the clairvoyant looks: a poll, a write and the mapping's ramp-up fit in it. */
@@ -98,9 +103,20 @@ export const CLAIRVOYANT_UTILIZATION = 0.9;
 /**
  * The capacity the clairvoyant holds at second t: the highest 60 s mean arrival rate of the next
  * two minutes plus draining the true backlog within half the SLO, at 90% busy, within [min, max].
+ * With `present`, the mean of the last 60 s instead: the reactive reference, which knows the
+ * present exactly and re-sizes every 10 s with no rate limit, and so bounds what reacting can do
+ * (a policy polls, reads approximate counts and estimates the service rate), where the gap to
+ * the clairvoyant is what foresight buys.
  */
 export function clairvoyantCapacity(c: ClairvoyantInput): number {
   const T = c.arrivals.length;
+  if (c.present === true) {
+    const to = Math.max(0, Math.min(T, Math.floor(c.t)));
+    const from = Math.max(0, to - 60);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += c.arrivals[i] as number;
+    return sized(c, to > from ? sum / (to - from) : 0);
+  }
   let peak = 0;
   let sum = 0;
   const from = Math.max(0, Math.floor(c.t));
@@ -111,8 +127,13 @@ export function clairvoyantCapacity(c: ClairvoyantInput): number {
     if (i - from >= 59) peak = Math.max(peak, sum / 60);
   }
   if (to - from < 60) peak = Math.max(peak, sum / Math.max(1, to - from));
+  return sized(c, peak);
+}
+
+/** Arrivals at `rate` plus draining the true backlog within half the SLO, at 90 % busy, in bounds. */
+function sized(c: ClairvoyantInput, rate: number): number {
   const drain = c.backlog / Math.max(1, c.sloSeconds / 2);
-  const need = Math.ceil((peak + drain) / (Math.max(1e-9, c.throughput) * CLAIRVOYANT_UTILIZATION));
+  const need = Math.ceil((rate + drain) / (Math.max(1e-9, c.throughput) * CLAIRVOYANT_UTILIZATION));
   return Math.min(c.max, Math.max(c.min, need));
 }
 

@@ -308,7 +308,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   } else if (s.kind === 'clairvoyant') {
     intervalSeconds = s.intervalSeconds ?? 10;
     const mu = targets.map((t) => throughputOf(o.workload, t));
-    sim.every(intervalSeconds * 1000, clairvoyant(sim, targets, trace, mu), 1000);
+    sim.every(intervalSeconds * 1000, clairvoyant(sim, targets, trace, mu, s.knows === 'present'), 1000);
   }
   await sim.runUntil(durationSeconds * 1000);
 
@@ -393,6 +393,7 @@ function clairvoyant(
   targets: readonly Target[],
   trace: readonly Float64Array[],
   mu: readonly ((t: number) => number)[],
+  present: boolean,
 ): (now: number) => void {
   const mappings = new Map<string, { uuid: string; cap: number | undefined }[]>();
   const setCaps = (fn: string, reserved: number) => {
@@ -431,6 +432,7 @@ function clairvoyant(
         throughput: mu[i]?.(t) ?? 1,
         sloSeconds: tg.sloSeconds,
         ...boundsOf(tg),
+        present,
       });
       return { tg, have: x.reserved, want };
     });

@@ -45,6 +45,11 @@ export interface ClairvoyantStrategy {
   label: string;
   /** How often it re-sizes, seconds (default 10). */
   intervalSeconds?: number;
+  /**
+   * `present`: it knows what arrived until now and what waits, not what comes: the reactive
+   * reference (the last 60 s of true arrivals in place of the next two minutes'). Default `future`.
+   */
+  knows?: 'future' | 'present';
 }
 
 export type Strategy = OperatorStrategy | OriginalStrategy | StaticStrategy | ClairvoyantStrategy;

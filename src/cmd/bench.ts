@@ -25,6 +25,13 @@ import {
   perMessageWorkload,
   renderCostModelSection,
 } from '../bench/cost-models.ts';
+import {
+  ATTRIBUTE_LAGS,
+  attributeLagOf,
+  type LagComparison,
+  renderLagSection,
+  withAttributeLag,
+} from '../bench/lag.ts';
 import type { AccountMetrics } from '../bench/metrics.ts';
 import { combine } from '../bench/metrics.ts';
 import { type ModelComparison, meanCell, renderModelSection } from '../bench/models.ts';
@@ -44,6 +51,8 @@ interface Task {
   model?: EsmModel | undefined;
   /** Every function made to cost per message (cost-models.ts); undefined: as the scenario says. */
   cost?: 'message' | undefined;
+  /** The queue attributes this many seconds old (lag.ts); undefined: as the scenario says. */
+  lag?: number | undefined;
 }
 
 /** A multi-scaler run's API calls are the account's (awssim counts per account, not per caller). */
@@ -66,8 +75,9 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   const strategy = strategiesFor(s)[t.strategy];
   if (strategy === undefined) throw new Error(`no strategy ${t.strategy}`);
   const started = performance.now();
+  const costed = t.cost === 'message' ? perMessageWorkload(s.workload) : s.workload;
   const r = await runOnce({
-    workload: t.cost === 'message' ? perMessageWorkload(s.workload) : s.workload,
+    workload: t.lag === undefined ? costed : withAttributeLag(costed, t.lag),
     targets: s.targets,
     strategy,
     seed: t.seed,
@@ -76,6 +86,7 @@ async function runTask(t: Task, cache: Map<string, BenchScenario>): Promise<RunS
   return {
     ...(t.model === undefined ? {} : { model: t.model }),
     ...(t.cost === undefined ? {} : { cost: t.cost }),
+    ...(t.lag === undefined ? {} : { lag: t.lag }),
     scenario: s.id,
     strategy: strategy.label,
     seed: t.seed,
@@ -244,13 +255,22 @@ async function main(argv: string[]): Promise<void> {
         for (const seed of modelSeeds)
           tasks.push({ file: s.file, strategy: i, seed, chart: false, cost: 'message' });
     });
+  // The same two under older queue attributes (lag.ts): every LatencySLO estimate reads them.
+  for (const s of order)
+    strategiesFor(s).forEach((st, i) => {
+      if (st.label === COUNTS_ONLY || st.label === RECOMMENDED)
+        for (const lag of ATTRIBUTE_LAGS)
+          for (const seed of modelSeeds) tasks.push({ file: s.file, strategy: i, seed, chart: false, lag });
+    });
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   process.stderr.write(
     `bench: ${scenarios.length} scenarios × ${strategiesFor(scenarios[0] as BenchScenario).length} strategies × ${seeds.length} seeds = ${tasks.length} runs on ${workers} workers\n`,
   );
   const started = performance.now();
   const everything = await runAll(tasks, workers);
-  const summaries = everything.filter((r) => r.model === undefined && r.cost === undefined);
+  const summaries = everything.filter(
+    (r) => r.model === undefined && r.cost === undefined && r.lag === undefined,
+  );
   const wallSeconds = (performance.now() - started) / 1000;
 
   const sections = scenarios.map((s) => {
@@ -301,6 +321,7 @@ async function main(argv: string[]): Promise<void> {
                       r.strategy === st.label &&
                       modelSeeds.includes(r.seed) &&
                       r.cost === undefined &&
+                      r.lag === undefined &&
                       (r.model ?? DEFAULT_MODEL) === m,
                   )
                   .map((r) => r.metrics),
@@ -308,18 +329,25 @@ async function main(argv: string[]): Promise<void> {
             ),
           })),
         }));
-  const costCellOf = (id: string, label: string, cost: 'message' | undefined): CostCell | undefined => {
-    const of = (l: string) =>
+  const costCellOf = (
+    id: string,
+    label: string,
+    cost: 'message' | undefined,
+    lag?: number,
+  ): CostCell | undefined => {
+    const of = (l: string, withLag: number | undefined) =>
       everything.filter(
         (r) =>
           r.scenario === id &&
           r.strategy === l &&
           r.model === undefined &&
           r.cost === cost &&
+          r.lag === withLag &&
           modelSeeds.includes(r.seed),
       );
-    const mine = meanCell(of(label).map((r) => r.metrics));
-    const ref = meanCell(of(REFERENCE).map((r) => r.metrics));
+    const mine = meanCell(of(label, lag).map((r) => r.metrics));
+    // The clairvoyant reads the truth, not the attributes: its runs serve every lag.
+    const ref = meanCell(of(REFERENCE, undefined).map((r) => r.metrics));
     if (mine === undefined || ref === undefined) return undefined;
     return {
       pctOverSlo: mine.pctOverSlo,
@@ -339,6 +367,15 @@ async function main(argv: string[]): Promise<void> {
       ],
     })),
   }));
+  const lags: LagComparison[] = scenarios.map((s) => ({
+    title: s.title,
+    own: attributeLagOf(s.workload),
+    seeds: modelSeeds,
+    rows: [COUNTS_ONLY, RECOMMENDED].map((label) => ({
+      strategy: label,
+      cells: [undefined, ...ATTRIBUTE_LAGS].map((lag) => costCellOf(s.id, label, undefined, lag)),
+    })),
+  }));
   const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined;
   const cpu = cpus();
   const scaleFile = join(dirname(reportPath), 'SCALE.md');
@@ -351,7 +388,7 @@ async function main(argv: string[]): Promise<void> {
     wallSeconds,
     scenarios: sections,
     breaches,
-    models: [...renderCostModelSection(costs), ...renderModelSection(comparisons)],
+    models: [...renderCostModelSection(costs), ...renderLagSection(lags), ...renderModelSection(comparisons)],
     moved: movedSection(
       previous,
       sections.map((x) => ({ title: x.scenario.title, aggregates: x.aggregates })),
