@@ -59,7 +59,9 @@ describe('renderLagSection', () => {
     assert.equal(ATTRIBUTE_LAGS.length, 2);
     assert.ok(lines.includes('| scenario | strategy | as above | 30 s | 60 s |'), lines.join('\n'));
     assert.ok(
-      lines.includes(`| Step | ${RECOMMENDED} | 0.00% / 11.0 (1.10×, met) | 0.00% / 13.0 (1.30×, missed) | n/a |`),
+      lines.includes(
+        `| Step | ${RECOMMENDED} | 0.00% / 11.0 (1.10×, met) | 0.00% / 13.0 (1.30×, missed) | n/a |`,
+      ),
       lines.join('\n'),
     );
     assert.match(lines.join('\n'), /2 s in the scenarios above/);

@@ -5,6 +5,7 @@ import {
   type BenchScenario,
   COUNTS_ONLY,
   describeStrategy,
+  FAST_POLLS,
   FAST_SCALE_UP,
   ORIGINAL,
   PROVISIONED_MODE,
@@ -205,6 +206,7 @@ function alternatives(r: ReportInput): string[] {
       "The recommended configuration with the service time learned from the queue's counts alone (the CRD default)",
     ],
     [FAST_SCALE_UP, 'The recommended configuration with a faster scale-up rate'],
+    [FAST_POLLS, 'The recommended configuration polling every 10 s'],
   ];
   return described.flatMap(([name, what]) => {
     const count = { pass: 0, miss: 0, na: 0 };
