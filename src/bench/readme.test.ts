@@ -2,7 +2,7 @@
 // from a report's headline rows, with the goal's verdict and how far it was missed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FAST_SCALE_UP, RECOMMENDED, REFERENCE } from './bench.ts';
+import { FAST_POLLS, REACTIVE_REFERENCE, RECOMMENDED, REFERENCE } from './bench.ts';
 import { embeddedRecommendedNumbers, embedRecommendedNumbers, recommendedNumbers } from './readme.ts';
 
 const HEAD =
@@ -20,8 +20,9 @@ const report = (fast: boolean) =>
     HEAD,
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     row(`**${RECOMMENDED}**`, 0.5, 110),
-    ...(fast ? [row(FAST_SCALE_UP, 0.4, 120)] : []),
+    ...(fast ? [row(FAST_POLLS, 0.4, 120)] : []),
     row(REFERENCE, 0, 100),
+    ...(fast ? [row(REACTIVE_REFERENCE, 0.1, 90)] : []),
     '',
     '## Squeezed',
     '',
@@ -41,13 +42,14 @@ describe('recommendedNumbers', () => {
       /\| Squeezed \| 45\.00 \(9\.00\) \| 300\.0 \(200\.0\) \| missed: capacity 1\.50×, \+36\.00 pp over SLO \|/,
     );
     assert.match(lines, /bench\/REPORT\.md of 2026-12-01/);
-    assert.doesNotMatch(lines, /400 %/, 'no column for a strategy that did not run');
+    assert.doesNotMatch(lines, /10 s polls|reactive/, 'no column for a strategy that did not run');
   });
 
-  it('adds the fast scale-up variant where it ran', () => {
+  it('adds the reactive reference and the 10 s polls where they ran', () => {
     const lines = recommendedNumbers(report(true)).join('\n');
-    assert.match(lines, /\| Calm \| 0\.50 \(0\.00\) \| 110\.0 \(100\.0\) \| met \| 0\.40 \|/);
-    assert.match(lines, /\| Squeezed \| .* \| – \|/);
+    assert.match(lines, /\| over SLO %, reactive reference \| over SLO % with 10 s polls \|/);
+    assert.match(lines, /\| Calm \| 0\.50 \(0\.00\) \| 110\.0 \(100\.0\) \| met \| 0\.10 \| 0\.40 \|/);
+    assert.match(lines, /\| Squeezed \| .* \| – \| – \|/);
   });
 
   it('replaces only the copy between its markers, and refuses a document without them', () => {
