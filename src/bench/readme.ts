@@ -28,7 +28,8 @@ export function recommendedNumbers(reportMd: string): string[] {
   const rows: string[][] = [];
   const ran = new Set<string>();
   const headlines = [...headlineNumbers(reportMd)];
-  for (const [, byStrategy] of headlines) for (const [name] of BESIDE) if (byStrategy.has(name)) ran.add(name);
+  for (const [, byStrategy] of headlines)
+    for (const [name] of BESIDE) if (byStrategy.has(name)) ran.add(name);
   const beside = BESIDE.filter(([name]) => ran.has(name));
   for (const [title, byStrategy] of headlines) {
     const ours = byStrategy.get(RECOMMENDED);
