@@ -42,8 +42,16 @@ export class Actuator {
     this.#headroom = headroom;
   }
 
-  /** Notices drift, keeps the account's headroom, and writes the decision (unless dry-run). */
-  async apply(pass: Pass, observed: Observation, decision: Decision, manageCaps: boolean): Promise<void> {
+  /**
+   * Notices drift, keeps the account's headroom, and writes the decision (unless dry-run).
+   * Returns the reserved concurrency the function has afterwards (undefined: unreserved).
+   */
+  async apply(
+    pass: Pass,
+    observed: Observation,
+    decision: Decision,
+    manageCaps: boolean,
+  ): Promise<number | undefined> {
     const { scaler, spec, report, record } = pass;
     const current = observed.fn.reserved;
     const mappings = manageCaps ? observed.mappings : undefined;
@@ -73,7 +81,7 @@ export class Actuator {
           );
       }
       this.#gauges(pass, desired ?? current);
-      return;
+      return current;
     }
     const up = current === undefined || desired > current;
     const from = current === undefined ? 'unreserved' : String(current);
@@ -88,7 +96,7 @@ export class Actuator {
       );
       report.dryRun(current, desired, decision.message);
       this.#gauges(pass, desired);
-      return;
+      return current;
     }
     // Keep "cap ≤ reserved" at every moment: lower the cap before lowering the reserved
     // concurrency, raise it only after raising the reserved concurrency.
@@ -98,7 +106,7 @@ export class Actuator {
     if (written === undefined || written === current) {
       report.steady(current, false);
       this.#gauges(pass, desired);
-      return;
+      return current;
     }
     report.scaled(written, decision.reason, decision.message);
     this.#deps.metrics?.actions.inc({
@@ -120,6 +128,7 @@ export class Actuator {
       `Reserved concurrency ${from} → ${written}${refused}${capped}: ${decision.message}`,
     );
     this.#gauges(pass, desired);
+    return written;
   }
 
   /**

@@ -349,6 +349,21 @@ describe('ScalerReconciler', () => {
     assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
   });
 
+  it('tells the estimates what was written when the account capped it, not what was decided', async () => {
+    object = scaler({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } });
+    aws.batchSize = 10;
+    aws.reserved = 5;
+    aws.backlog = 5000;
+    aws.accountConcurrency = async () => ({ limit: 1000, unreserved: 103 });
+    const last = () =>
+      (object.status?.policyState as { latency?: { last?: number[] | null } } | undefined)?.latency?.last;
+    await poll();
+    await poll();
+    assert.deepEqual(aws.puts, [8], 'capped at 8 by the account');
+    assert.notEqual(object.status?.desiredConcurrency, 8, 'the policy wanted more');
+    assert.equal(last()?.[4], 8, 'the interval that follows runs at 8');
+  });
+
   it("scales on CloudWatch's datapoints when the spec asks for the original's source", async () => {
     object = scaler({ metrics: { source: 'CloudWatch' } });
     aws.backlog = 0; // the queue's own attributes would say: nothing waits

@@ -19,7 +19,13 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { AwsError, AwsErrorCode, ErrorClass } from '../aws/errors.ts';
 import type { FunctionPort } from '../aws/ports.ts';
-import { decide, type PolicyState, resolvePolicyConfig, restorePolicyState } from '../policy/index.ts';
+import {
+  decide,
+  type PolicyState,
+  resolvePolicyConfig,
+  restorePolicyState,
+  withApplied,
+} from '../policy/index.ts';
 import { unitHash } from '../runtime/hash.ts';
 import { Actuator, labels, type Original } from './actuate.ts';
 import { checkMappingMode, leverValue, MappingActuator } from './actuate-mapping.ts';
@@ -330,8 +336,12 @@ export class ScalerReconciler {
       m?.set({ ...labels(scaler), kind: 'in_flight' }, observed.metrics.inFlight);
       m?.set({ ...labels(scaler), kind: 'delayed' }, observed.metrics.delayed);
     } else report.metricsUnavailable(observed.metricsError ?? 'metrics unavailable');
-    if (lever === Lever.ReservedConcurrency) await this.#actuator.apply(pass, observed, decision, manageCaps);
-    else await this.#mappingActuator.apply(pass, observed, decision, lever);
+    if (lever === Lever.ReservedConcurrency) {
+      const applied = await this.#actuator.apply(pass, observed, decision, manageCaps);
+      // What the estimates take as the next interval's concurrency: what was written, not decided.
+      if (applied !== undefined && decision.desired !== null && applied !== decision.desired)
+        report.policy(withApplied(nextState, applied), decision.desired);
+    } else await this.#mappingActuator.apply(pass, observed, decision, lever);
   }
 
   /** Gives `fn` back what the lever the values were recorded for wrote (status.originalConcurrency). */

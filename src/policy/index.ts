@@ -64,7 +64,7 @@ export {
 } from './config.ts';
 export { decide } from './decide.ts';
 export { cloudWatchVisible } from './metrics.ts';
-export { initialPolicyState, restorePolicyState } from './state.ts';
+export { initialPolicyState, restorePolicyState, withApplied } from './state.ts';
 /** The decision reasons under a name that does not clash with the API's condition `Reason`. */
 export {
   type Datapoint,

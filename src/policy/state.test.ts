@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialLatencyEstimates } from './latency-slo.ts';
-import { initialPolicyState, restorePolicyState } from './state.ts';
+import { initialPolicyState, restorePolicyState, withApplied } from './state.ts';
 
 interface Case {
   stored: unknown;
@@ -48,5 +48,22 @@ describe('restorePolicyState', () => {
     const restored = restorePolicyState({ ...kept, latency: { last: 'x', samples: [] } });
     assert.deepEqual(restored.recommendations, kept.recommendations);
     assert.equal(restored.latency?.throughputPerUnit, null);
+  });
+});
+
+describe('withApplied', () => {
+  it('records the written concurrency as the one the next interval runs at, and nothing else', () => {
+    const state = {
+      ...initialPolicyState(),
+      latency: {
+        ...initialLatencyEstimates(),
+        last: [1, 2, 3, 4, 600] as [number, number, number, number, number],
+      },
+    };
+    const after = withApplied(state, 465);
+    assert.deepEqual(after.latency?.last, [1, 2, 3, 4, 465]);
+    assert.deepEqual(state.latency.last, [1, 2, 3, 4, 600], 'a copy');
+    assert.equal(withApplied(state, 600), state, 'unchanged when written as decided');
+    assert.equal(withApplied(initialPolicyState(), 5).latency, null, 'no estimates, nothing to tell');
   });
 });
