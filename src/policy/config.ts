@@ -85,8 +85,15 @@ export interface PolicyConfig {
      */
     largeDrop: { fraction: number; windowSeconds: number } | null;
     /**
-     * With the service time measured, a full batch waiting for every unit scales up to the need
-     * at once, past the scale-up rate policies (see MEASURED_SCALE_UP); false = never.
+     * A measured scale-up: LatencySLO with `serviceTimeSource: CloudWatch` and the default scale-up
+     * rules. When a full batch waits for every unit it goes to the need at once, past the scale-up
+     * rate policies. The HPA's 100 % per 15 s guards a recommendation guessed from a utilization
+     * ratio; this one is computed from the function's measured Duration and a backlog that proves
+     * every unit busy, so doubling per poll only delays the need by several polls. Ten scalers each
+     * taking 4 → 150 units in five polls let 15,000 messages pile up behind each (bench: ten
+     * overlapping peaks, 90 % of the messages over the SLO; 44 % with this). The scale-down window
+     * does not remember such a step (decide.ts, `remembered`), so the units that drained a burst's
+     * backlog go with it. Scale-up rules the user wrote are kept as written. False = never.
      */
     measuredScaleUp: boolean;
   };
@@ -135,18 +142,6 @@ export const LARGE_DROP_WINDOW_SECONDS = 60;
  * unit and came back (10 actions in 1.5 h in a generated constant load, issue 15).
  */
 export const LARGE_DROP_MIN_UNITS = 2;
-
-/**
- * A measured scale-up: LatencySLO with `serviceTimeSource: CloudWatch`, the default scale-up rules,
- * and a full batch waiting for every unit. The HPA's 100 % per 15 s guards a recommendation guessed
- * from a utilization ratio; this one is computed from the function's measured Duration and a
- * backlog that proves every unit busy, so doubling per poll only delays the need by several polls.
- * Ten scalers each taking 4 → 150 units in five polls let 15,000 messages pile up behind each
- * (bench: ten overlapping peaks, 90 % of the messages over the SLO; 44 % with this). The scale-down
- * window does not remember such a step (decide.ts, `remembered`), so the units that drained a
- * burst's backlog go with it. Scale-up rules the user wrote are kept as written.
- */
-export const MEASURED_SCALE_UP = true;
 
 /** The HPA's default scale-up rules, with Concurrency in place of Pods. */
 const HPA_SCALE_UP: ScalingRules = {
@@ -238,7 +233,6 @@ export function resolvePolicyConfig(
           ? { fraction: LARGE_DROP_FRACTION, windowSeconds: LARGE_DROP_WINDOW_SECONDS }
           : null,
       measuredScaleUp:
-        MEASURED_SCALE_UP &&
         policy.type === 'LatencySLO' &&
         policy.serviceTimeSource === 'CloudWatch' &&
         spec.behavior?.scaleUp?.policies === undefined &&

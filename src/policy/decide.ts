@@ -15,6 +15,7 @@ import {
   ranThrough,
   recommendLatencySLO,
   updateEstimates,
+  usableServiceTime,
 } from './latency-slo.ts';
 import { type Backlog, readBacklog } from './metrics.ts';
 import { fmt, type Recommendation, recommendStep, recommendTargetTracking } from './recommend.ts';
@@ -268,13 +269,11 @@ function recommend(
         batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
       );
       // A need computed from the measured Duration while a full batch waits for every unit
-      // (config.ts, MEASURED_SCALE_UP).
+      // (config.ts, `measuredScaleUp`).
       const measured =
-        policy.serviceTimeSource === 'CloudWatch' &&
-        serviceTimeSeconds !== undefined &&
-        Number.isFinite(serviceTimeSeconds) &&
-        serviceTimeSeconds > 0 &&
         batch !== undefined &&
+        policy.serviceTimeSource === 'CloudWatch' &&
+        usableServiceTime(batch, serviceTimeSeconds) !== undefined &&
         rec.reason === Reason.LatencySLO &&
         queued >= Math.max(1, base) * batch;
       return { rec, latency: withEdge, measured };
@@ -295,7 +294,7 @@ function wasSaturated(latency: LatencyEstimates, base: number, batch: number): b
 
 /**
  * What the scale-down window remembers of a recommendation: all of it, but nothing above the
- * minimum of a measured scale-up's (MEASURED_SCALE_UP) when the mapping is capped with the default
+ * minimum of a measured scale-up's (config.ts, `measuredScaleUp`) when the mapping is capped with the default
  * window (the large drop's conditions, for its reason: lowering cannot throttle the mapping). Its
  * need drains a backlog that the raise itself removes, and its arrival estimate comes from an
  * interval in which the mapping was still filling the new units: remembered, the 58–64 units of
@@ -404,7 +403,7 @@ export function decide(input: DecisionInput, state: PolicyState, now: number): D
     if (released && scaleDown.stabilizationWindowSeconds > 0)
       message += `; another scaler of the account waits for concurrency: released without the ${fmt(scaleDown.stabilizationWindowSeconds)}s scale-down window`;
 
-    // 3. rate-limit (not a measured scale-up: config.ts, MEASURED_SCALE_UP)
+    // 3. rate-limit (not a measured scale-up: config.ts, `measuredScaleUp`)
     const limited = rateLimit(value, base, state.scaleEvents, scaleUp, scaleDown, now);
     if (measured && config.behavior.measuredScaleUp && limited.value < value && value > base) {
       message += `; a full batch waits for every unit and the service time is measured: up to the need past the scale-up rate policies`;

@@ -677,7 +677,7 @@ describe('a measured service time (serviceTimeSource: CloudWatch, issue 15)', ()
   });
 });
 
-describe('a measured scale-up (MEASURED_SCALE_UP, issue 15)', () => {
+describe('a measured scale-up (config.ts measuredScaleUp, issue 15)', () => {
   // 10 units of a function taking a batch of 10 in 2 s (5 messages/s each) at 20 messages/s; then
   // a burst: 3,000 messages wait, every unit full. The need is (arrivals + 3,000 / 30 s) / (5 × 80 %).
   const capped = (extra: Partial<LambdaConcurrencyScalerSpec> = {}) =>

@@ -166,14 +166,23 @@ export function updateEstimates(
   batchSize?: number,
   serviceTimeSeconds?: number,
 ): LatencyEstimates {
-  const measured =
-    batchSize !== undefined &&
+  return sane(fold(previous, snap, concurrency, batchSize, usableServiceTime(batchSize, serviceTimeSeconds)));
+}
+
+/**
+ * The measured service time the estimates use: a finite, positive number of seconds, and only with
+ * the batch size that turns it into a throughput per unit; undefined otherwise.
+ */
+export function usableServiceTime(
+  batchSize: number | undefined,
+  serviceTimeSeconds: number | undefined,
+): number | undefined {
+  return batchSize !== undefined &&
     serviceTimeSeconds !== undefined &&
     Number.isFinite(serviceTimeSeconds) &&
     serviceTimeSeconds > 0
-      ? serviceTimeSeconds
-      : undefined;
-  return sane(fold(previous, snap, concurrency, batchSize, measured));
+    ? serviceTimeSeconds
+    : undefined;
 }
 
 /** In-flight messages beyond what `c` units can hold (throttled, overpulled); 0 without a batch size. */
