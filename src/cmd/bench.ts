@@ -248,22 +248,18 @@ async function main(argv: string[]): Promise<void> {
           for (const seed of modelSeeds) tasks.push({ file: s.file, strategy: i, seed, chart: false, model });
     });
   // The recommended configuration, the same without the Duration, and the reference, with every
-  // function costing per message (cost-models.ts): the Duration's reading depends on it.
+  // function costing per message (cost-models.ts): the Duration's reading depends on it. The same
+  // two and the recommended configuration polling every 10 s under older queue attributes
+  // (lag.ts): every LatencySLO estimate reads them.
   const COSTED = [COUNTS_ONLY, RECOMMENDED, REFERENCE];
-  for (const s of order)
-    strategiesFor(s).forEach((st, i) => {
-      if (COSTED.includes(st.label))
-        for (const seed of modelSeeds)
-          tasks.push({ file: s.file, strategy: i, seed, chart: false, cost: 'message' });
-    });
-  // The same two and the recommended configuration polling every 10 s, under older queue
-  // attributes (lag.ts): every LatencySLO estimate reads them.
   const LAGGED = [COUNTS_ONLY, RECOMMENDED, FAST_POLLS];
   for (const s of order)
     strategiesFor(s).forEach((st, i) => {
-      if (LAGGED.includes(st.label))
-        for (const lag of ATTRIBUTE_LAGS)
-          for (const seed of modelSeeds) tasks.push({ file: s.file, strategy: i, seed, chart: false, lag });
+      for (const seed of modelSeeds) {
+        const task = { file: s.file, strategy: i, seed, chart: false };
+        if (COSTED.includes(st.label)) tasks.push({ ...task, cost: 'message' });
+        if (LAGGED.includes(st.label)) for (const lag of ATTRIBUTE_LAGS) tasks.push({ ...task, lag });
+      }
     });
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   process.stderr.write(
@@ -332,7 +328,7 @@ async function main(argv: string[]): Promise<void> {
             ),
           })),
         }));
-  const costCellOf = (
+  const cellOf = (
     id: string,
     label: string,
     cost: 'message' | undefined,
@@ -364,7 +360,7 @@ async function main(argv: string[]): Promise<void> {
     seeds: modelSeeds,
     rows: [COUNTS_ONLY, RECOMMENDED].map((label) => ({
       strategy: label,
-      cells: [costCellOf(s.id, label, undefined), costCellOf(s.id, label, 'message')] as [
+      cells: [cellOf(s.id, label, undefined), cellOf(s.id, label, 'message')] as [
         CostCell | undefined,
         CostCell | undefined,
       ],
@@ -376,7 +372,7 @@ async function main(argv: string[]): Promise<void> {
     seeds: modelSeeds,
     rows: LAGGED.map((label) => ({
       strategy: label,
-      cells: [undefined, ...ATTRIBUTE_LAGS].map((lag) => costCellOf(s.id, label, undefined, lag)),
+      cells: [undefined, ...ATTRIBUTE_LAGS].map((lag) => cellOf(s.id, label, undefined, lag)),
     })),
   }));
   const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined;
