@@ -190,8 +190,25 @@ export const REFERENCE = 'clairvoyant';
  * policy misses the clairvoyant's violations, it tells how much of the gap reacting at all costs.
  */
 export const REACTIVE_REFERENCE = 'reactive reference';
+/**
+ * The reactive reference re-sizing only as often as the recommended configuration polls (every
+ * 30 s, its first re-size at the operator's seeded phase): what the poll interval costs exact
+ * reaction.
+ */
+export const REACTIVE_AT_POLLS = 'reactive reference, 30 s';
+/**
+ * The same sharing the account's headroom between scalers as the operator's ledger does (priority,
+ * then fairly): what fair sharing costs where bursts overlap. Only where an account has several.
+ */
+export const REACTIVE_FAIR = 'reactive reference, 30 s, fair share';
+/**
+ * The rungs between the clairvoyant and a policy, in order: each removes one advantage the
+ * clairvoyant has over the operator (foresight, 10 s re-sizing, taking the headroom largest need
+ * first), so a policy's miss splits into what each costs and what is left, the policy's own.
+ */
+export const REACTIVE_LADDER: readonly string[] = [REACTIVE_REFERENCE, REACTIVE_AT_POLLS, REACTIVE_FAIR];
 /** The strategies that are yardsticks, not products: never "the fewest violations" of a scenario. */
-export const REFERENCES: ReadonlySet<string> = new Set([REFERENCE, REACTIVE_REFERENCE]);
+export const REFERENCES: ReadonlySet<string> = new Set([REFERENCE, ...REACTIVE_LADDER]);
 export const STATIC_MAX = 'static max';
 /** Reserved concurrency and the mapping's cap at the maximum all run: the floor of violations. */
 export const STATIC_MAX_CAPPED = 'static max + ESM cap';
@@ -392,6 +409,19 @@ export function strategiesFor(s: BenchScenario): Strategy[] {
     { kind: 'static', label: PROVISIONED_ALONE, concurrency: [], provisioned: true },
     { kind: 'clairvoyant', label: REFERENCE },
     { kind: 'clairvoyant', label: REACTIVE_REFERENCE, knows: 'present' },
+    { kind: 'clairvoyant', label: REACTIVE_AT_POLLS, knows: 'present', intervalSeconds: 30, phased: true },
+    ...(s.targets.length > 1
+      ? [
+          {
+            kind: 'clairvoyant' as const,
+            label: REACTIVE_FAIR,
+            knows: 'present' as const,
+            intervalSeconds: 30,
+            phased: true,
+            share: 'fair' as const,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -403,10 +433,19 @@ export function describeStrategy(st: Strategy): string {
     const values = [...new Set(st.concurrency)].join('/');
     return `reserved concurrency fixed at ${values}${st.capEventSource === true ? ", and the event source mapping's MaximumConcurrency set to it (2–1,000) at the start" : ''}`;
   }
-  if (st.kind === 'clairvoyant' && st.knows === 'present')
-    return `every ${st.intervalSeconds ?? 10} s: ⌈(mean of the true arrivals in the last 60 s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max]: the clairvoyant without foresight, exact about the present (no poll, no approximate counts, no estimate, no rate limit), blind to what comes; the mapping and the account's headroom as the clairvoyant's`;
+  if (st.kind === 'clairvoyant' && st.knows === 'present') {
+    const when =
+      st.phased === true
+        ? ` (the first at the operator's first poll: as often and as soon as the recommended configuration looks)`
+        : '';
+    const share =
+      st.share === 'fair'
+        ? "the mapping as the clairvoyant's; raises share the account's headroom as the operator's ledger does (priority, then fairly, src/controller/headroom.ts)"
+        : "the mapping and the account's headroom as the clairvoyant's";
+    return `every ${st.intervalSeconds ?? 10} s${when}: ⌈(mean of the true arrivals in the last 60 s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max]: the clairvoyant without foresight, exact about the present (no approximate counts, no estimate, no rate limit), blind to what comes; ${share}`;
+  }
   if (st.kind === 'clairvoyant')
-    return `every ${st.intervalSeconds ?? 10} s: ⌈(highest 60 s mean of the true arrivals in the next ${CLAIRVOYANT_LOOKAHEAD_SECONDS} s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max], knowing the whole arrival trace; the mapping's MaximumConcurrency kept at it (lowered before, raised after); raises share the account's headroom above the floor`;
+    return `every ${st.intervalSeconds ?? 10} s: ⌈(highest 60 s mean of the true arrivals in the next ${CLAIRVOYANT_LOOKAHEAD_SECONDS} s + true waiting messages / (SLO/2)) / (true throughput per unit × ${CLAIRVOYANT_UTILIZATION})⌉ within [min, max], knowing the whole arrival trace; the mapping's MaximumConcurrency kept at it (lowered before, raised after); raises share the account's headroom above the floor, the largest shortfall first`;
   const spec = st.specs[0];
   if (spec === undefined) return '';
   const every = `every ${st.kind === 'original' ? 300 : (spec.pollingIntervalSeconds ?? 30)} s`;

@@ -7,6 +7,8 @@ import {
   ORIGINAL,
   PROVISIONED_ALONE,
   PROVISIONED_POLLERS,
+  REACTIVE_AT_POLLS,
+  REACTIVE_FAIR,
   REACTIVE_REFERENCE,
   RECOMMENDED,
   REFERENCE,
@@ -168,6 +170,49 @@ describe('a miss on violations, split at the reactive reference', () => {
     const none = byStrategy(33.5);
     none.delete(REACTIVE_REFERENCE);
     assert.doesNotMatch(near(none), /reactive/);
+  });
+});
+
+describe('a miss on violations, split along the reactive ladder', () => {
+  const accounts = (rungs: Aggregate[], interval = 30) =>
+    new Map(
+      [
+        { ...agg(RECOMMENDED, 40, 190), intervalSeconds: interval },
+        agg(ORIGINAL, 97, 130),
+        agg(REFERENCE, 9, 180),
+        { ...agg(REACTIVE_REFERENCE, 20, 148), intervalSeconds: 10 },
+        ...rungs,
+      ].map((a) => [a.strategy, a]),
+    );
+  const near = (m: Map<string, Aggregate>) =>
+    verdicts(m, RECOMMENDED).find((v) => v.goal.startsWith('within 1.25×'))?.reason ?? '';
+
+  it('names what the poll interval and fair sharing cost, and measures the policy against the last rung', () => {
+    const why = near(accounts([agg(REACTIVE_AT_POLLS, 38, 149), agg(REACTIVE_FAIR, 36.5, 149)]));
+    assert.match(why, /11\.00 pp of the gap lie between the two references/);
+    assert.match(
+      why,
+      /re-sizing only every 30 s, when the policy polls, costs exact reaction 18\.00 pp \(38\.00%\)/,
+    );
+    assert.match(why, /sharing the account's headroom fairly, .* gains it 1\.50 pp \(36\.50%\)/);
+    assert.match(
+      why,
+      /3\.50 pp lie between the policy and exact reaction at its poll interval and sharing \(approximate counts/,
+    );
+    assert.doesNotMatch(why, /polls, approximate/);
+  });
+
+  it('stops at the poll interval where one scaler has the account, and says when the policy is within 1 pp of it', () => {
+    const why = near(accounts([agg(REACTIVE_AT_POLLS, 39.5, 149)]));
+    assert.match(why, /costs exact reaction 19\.50 pp \(39\.50%\)/);
+    assert.doesNotMatch(why, /sharing/);
+    assert.match(why, /the policy is within 1 pp of exact reaction at its poll interval$/);
+  });
+
+  it('leaves the poll-interval rung out for a policy that polls at another interval', () => {
+    const why = near(accounts([agg(REACTIVE_AT_POLLS, 38, 149), agg(REACTIVE_FAIR, 36.5, 149)], 10));
+    assert.doesNotMatch(why, /re-sizing only|sharing/);
+    assert.match(why, /20\.00 pp lie between the policy and exact reaction \(polls, approximate counts/);
   });
 });
 

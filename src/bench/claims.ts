@@ -6,6 +6,8 @@ import { POLL_JITTER } from '../controller/reconciler.ts';
 import {
   ORIGINAL,
   PROVISIONED_MODE,
+  REACTIVE_AT_POLLS,
+  REACTIVE_FAIR,
   REACTIVE_REFERENCE,
   REFERENCE,
   REFERENCES,
@@ -183,8 +185,8 @@ export function verdicts(
     );
   const pool = squeezed(account);
   if (!sloOk && pool !== null) why.push(pool);
-  const reactive = byStrategy.get(REACTIVE_REFERENCE);
-  if (!sloOk && reactive !== undefined) why.push(foresight(o.pctOverSlo, ref.mean, reactive.mean));
+  const split = sloOk ? null : foresight(ours, ref.mean, byStrategy);
+  if (split !== null) why.push(split);
   const behind = sloOk ? '' : ` (${num(o.pctOverSlo - ref.mean.pctOverSlo, 2)} pp more)`;
   const vsRef = `${num(ratio, 2)}× the reference's capacity-hours (lower bound ${ch(o.boundCapacityHours)}); ${pp(o.pctOverSlo)} over SLO vs the reference's ${pp(ref.mean.pctOverSlo)}${behind}`;
   const misses = [!capOk ? 'too much capacity' : '', !sloOk ? 'too many violations' : ''].filter(Boolean);
@@ -220,13 +222,59 @@ export function verdicts(
 }
 
 /**
- * How much of a miss on violations reacting at all explains: the reactive reference (exact about
- * the present, blind to the future) against the clairvoyant, and the policy against both.
+ * How a miss on violations splits along the reactive ladder (bench.ts REACTIVE_LADDER), each rung
+ * the previous one with one advantage of the clairvoyant's taken away: foresight (the reactive
+ * reference), re-sizing every 10 s (the same at the policy's poll interval, when the policy polls
+ * at that interval), taking the headroom largest need first (the same sharing it fairly, where an
+ * account has several scalers). What lies between the last rung present and the policy is the
+ * policy's own: approximate counts, estimates, rate limits.
  */
-export function foresight(ours: number, clairvoyant: Aggregate['mean'], reactive: Aggregate['mean']): string {
-  const lost = reactive.pctOverSlo - clairvoyant.pctOverSlo;
-  const own = ours - reactive.pctOverSlo;
-  return `the reactive reference (the clairvoyant without foresight: the true arrivals of the last minute and the true backlog every 10 s, no rate limit) gets ${pp(reactive.pctOverSlo)} with ${ch(reactive.capacityHours)}: ${lost > 1 ? `${num(lost, 2)} pp of the gap lie between the two references, what foresight buys over exact reaction` : 'foresight buys no more than 1 pp over exact reaction here'}; ${own > 1 ? `${num(own, 2)} pp lie between the policy and exact reaction (polls, approximate counts, estimates, rate limits)` : 'the policy is within 1 pp of exact reaction'}`;
+export function foresight(
+  ours: Pick<Aggregate, 'intervalSeconds'> & { mean: Pick<Aggregate['mean'], 'pctOverSlo'> },
+  clairvoyant: Aggregate['mean'],
+  byStrategy: ReadonlyMap<string, Aggregate>,
+): string | null {
+  const reactive = byStrategy.get(REACTIVE_REFERENCE);
+  if (reactive === undefined) return null;
+  const atPolls = byStrategy.get(REACTIVE_AT_POLLS);
+  // The poll-interval rung only says something of a policy that polls as it re-sizes.
+  const cadence =
+    atPolls !== undefined && atPolls.intervalSeconds === ours.intervalSeconds ? atPolls : undefined;
+  const fair = cadence !== undefined ? byStrategy.get(REACTIVE_FAIR) : undefined;
+  const lost = reactive.mean.pctOverSlo - clairvoyant.pctOverSlo;
+  const parts = [
+    `the reactive reference (the clairvoyant without foresight: the true arrivals of the last minute and the true backlog every 10 s, no rate limit) gets ${pp(reactive.mean.pctOverSlo)} with ${ch(reactive.mean.capacityHours)}: ${lost > 1 ? `${num(lost, 2)} pp of the gap lie between the two references, what foresight buys over exact reaction` : 'foresight buys no more than 1 pp over exact reaction here'}`,
+  ];
+  let last = reactive;
+  if (cadence !== undefined) {
+    parts.push(
+      `re-sizing only every ${cadence.intervalSeconds} s, when the policy polls, ${change(cadence.mean.pctOverSlo - last.mean.pctOverSlo)} (${pp(cadence.mean.pctOverSlo)})`,
+    );
+    last = cadence;
+  }
+  if (fair !== undefined) {
+    parts.push(
+      `sharing the account's headroom fairly, as the operator's ledger does, where the references give the largest need all it wants first, ${change(fair.mean.pctOverSlo - last.mean.pctOverSlo)} (${pp(fair.mean.pctOverSlo)})`,
+    );
+    last = fair;
+  }
+  const own = ours.mean.pctOverSlo - last.mean.pctOverSlo;
+  const where =
+    last === reactive
+      ? 'exact reaction'
+      : 'exact reaction at its poll interval' + (fair ? ' and sharing' : '');
+  parts.push(
+    own > 1
+      ? `${num(own, 2)} pp lie between the policy and ${where} (${last === reactive ? 'polls, ' : ''}approximate counts, estimates, rate limits)`
+      : `the policy is within 1 pp of ${where}`,
+  );
+  return parts.join('; ');
+}
+
+/** "costs exact reaction 5.30 pp", "gains it 1.20 pp", or "changes it by under 0.1 pp". */
+function change(d: number): string {
+  if (Math.abs(d) < 0.1) return 'changes it by under 0.1 pp';
+  return d > 0 ? `costs exact reaction ${num(d, 2)} pp` : `gains it ${num(-d, 2)} pp`;
 }
 
 /** One run as the reference check sees it. */

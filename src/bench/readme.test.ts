@@ -2,7 +2,14 @@
 // from a report's headline rows, with the goal's verdict and how far it was missed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FAST_POLLS, REACTIVE_REFERENCE, RECOMMENDED, REFERENCE } from './bench.ts';
+import {
+  FAST_POLLS,
+  REACTIVE_AT_POLLS,
+  REACTIVE_FAIR,
+  REACTIVE_REFERENCE,
+  RECOMMENDED,
+  REFERENCE,
+} from './bench.ts';
 import { embeddedRecommendedNumbers, embedRecommendedNumbers, recommendedNumbers } from './readme.ts';
 
 const HEAD =
@@ -22,7 +29,7 @@ const report = (fast: boolean) =>
     row(`**${RECOMMENDED}**`, 0.5, 110),
     ...(fast ? [row(FAST_POLLS, 0.4, 120)] : []),
     row(REFERENCE, 0, 100),
-    ...(fast ? [row(REACTIVE_REFERENCE, 0.1, 90)] : []),
+    ...(fast ? [row(REACTIVE_REFERENCE, 0.1, 90), row(REACTIVE_AT_POLLS, 0.3, 95)] : []),
     '',
     '## Squeezed',
     '',
@@ -30,6 +37,7 @@ const report = (fast: boolean) =>
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     row(`**${RECOMMENDED}**`, 45, 300),
     row(REFERENCE, 9, 200),
+    ...(fast ? [row(REACTIVE_FAIR, 30, 190)] : []),
     '',
   ].join('\n');
 
@@ -45,11 +53,17 @@ describe('recommendedNumbers', () => {
     assert.doesNotMatch(lines, /10 s polls|reactive/, 'no column for a strategy that did not run');
   });
 
-  it('adds the reactive reference and the 10 s polls where they ran', () => {
+  it('adds the reactive references and the 10 s polls where they ran', () => {
     const lines = recommendedNumbers(report(true)).join('\n');
-    assert.match(lines, /\| over SLO %, reactive reference \| over SLO % with 10 s polls \|/);
-    assert.match(lines, /\| Calm \| 0\.50 \(0\.00\) \| 110\.0 \(100\.0\) \| met \| 0\.10 \| 0\.40 \|/);
-    assert.match(lines, /\| Squeezed \| .* \| – \| – \|/);
+    assert.match(
+      lines,
+      /\| over SLO %, reactive reference \| reactive reference every 30 s \| same, sharing fairly \| over SLO % with 10 s polls \|/,
+    );
+    assert.match(
+      lines,
+      /\| Calm \| 0\.50 \(0\.00\) \| 110\.0 \(100\.0\) \| met \| 0\.10 \| 0\.30 \| – \| 0\.40 \|/,
+    );
+    assert.match(lines, /\| Squeezed \| .* \| – \| – \| 30\.00 \| – \|/);
   });
 
   it('replaces only the copy between its markers, and refuses a document without them', () => {

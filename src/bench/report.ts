@@ -9,6 +9,9 @@ import {
   FAST_SCALE_UP,
   ORIGINAL,
   PROVISIONED_MODE,
+  REACTIVE_AT_POLLS,
+  REACTIVE_FAIR,
+  REACTIVE_LADDER,
   REACTIVE_REFERENCE,
   RECOMMENDED,
   REFERENCE,
@@ -177,10 +180,11 @@ function notes(r: ReportInput): string[] {
       bounds.push(
         `${s.scenario.title}: bound ${num(ref.mean.boundCapacityHours, 1)}, reference ${num(ref.mean.capacityHours, 1)} at ${pp(ref.mean.pctOverSlo)}`,
       );
-    const reactive = s.aggregates.find((a) => a.strategy === REACTIVE_REFERENCE);
+    const rungs = REACTIVE_LADDER.map((l) => s.aggregates.find((a) => a.strategy === l));
+    const [reactive, atPolls, fair] = rungs;
     if (reactive !== undefined)
       reacting.push(
-        `${s.scenario.title} ${pp(reactive.mean.pctOverSlo)} with ${num(reactive.mean.capacityHours, 1)}`,
+        `${s.scenario.title} ${pp(reactive.mean.pctOverSlo)} with ${num(reactive.mean.capacityHours, 1)}${atPolls !== undefined ? `, every ${atPolls.intervalSeconds} s ${pp(atPolls.mean.pctOverSlo)}` : ''}${fair !== undefined ? `, sharing fairly ${pp(fair.mean.pctOverSlo)}` : ''}`,
       );
   }
   return [
@@ -190,7 +194,7 @@ function notes(r: ReportInput): string[] {
     `- The same policy without the cap (the CRD default), ${WITHOUT_CAP}, verdicts below: ${plain.pass} pass, ${plain.miss} miss, ${plain.na} not applicable.`,
     ...alternatives(r),
     `- Capacity lower bound (capacity-hours no strategy within the bounds can hold less of and meet the SLO on the same arrivals) against the clairvoyant reference that follows the trace: ${bounds.join('; ')}.`,
-    `- The ${REACTIVE_REFERENCE} (the clairvoyant without foresight: the true arrivals of the last minute and the true backlog every 10 s, no rate limit; a yardstick for what reacting at all can do, not a bound on it), % over SLO with capacity-hours: ${reacting.join('; ')}. Where the recommended configuration misses the clairvoyant's violations, its verdict splits the gap at it.`,
+    `- The ${REACTIVE_REFERENCE} (the clairvoyant without foresight: the true arrivals of the last minute and the true backlog every 10 s, no rate limit; a yardstick for what reacting at all can do, not a bound on it), % over SLO with capacity-hours, and the same re-sizing only every 30 s as the recommended configuration polls (${REACTIVE_AT_POLLS}) and, where an account has several scalers, sharing its headroom fairly as the operator does (${REACTIVE_FAIR}): ${reacting.join('; ')}. Where the recommended configuration misses the clairvoyant's violations, its verdict splits the gap along these rungs: what foresight buys, what the poll interval costs, what fair sharing costs, and what is left, the policy's own.`,
     `- ${r.breaches.length === 0 ? `The reference held: in no scenario and seed did any strategy have both fewer SLO violations and fewer capacity-hours than the clairvoyant, and no run held less capacity than the lower bound without more violations than it allows. (Strategies that put the mapping in provisioned mode — ${[...PROVISIONED_MODE].join(', ')} — run another system than the clairvoyant, a standard-mode mapping whose scaling AWS documents at 300 concurrent invokes a minute against 1,000, so they are held to the lower bound only.)` : `THE REFERENCE DID NOT HOLD (the run failed): ${r.breaches.join('; ')}.`}`,
     `- ~0% over SLO ${outOfReachIn.length > 0 ? `was reached by no strategy in: ${outOfReachIn.join('; ')} (the scenario says whether the lower bound proves it out of reach, and why)` : 'was reached by some strategy in every scenario'}.`,
     `- Reserved concurrency and the mapping's cap at the maximum for the whole run (${STATIC_MAX_CAPPED}): ${cappedFloors.join('; ')}.`,
@@ -322,10 +326,16 @@ export function renderReport(r: ReportInput): string {
     out.push(
       '## Strategies',
       '',
-      'Settings are fixed by rule, not tuned per scenario (shown for the first scenario):',
+      'Settings are fixed by rule, not tuned per scenario (shown for the first scenario that has each):',
       '',
     );
-    for (const st of strategiesFor(first.scenario)) out.push(`- **${st.label}**: ${describeStrategy(st)}`);
+    const seen = new Set<string>();
+    for (const s of r.scenarios)
+      for (const st of strategiesFor(s.scenario))
+        if (!seen.has(st.label)) {
+          seen.add(st.label);
+          out.push(`- **${st.label}**: ${describeStrategy(st)}`);
+        }
     out.push('');
   }
   for (const s of r.scenarios) {

@@ -21,6 +21,7 @@ import {
   type Simulation,
 } from '../awssim/index.ts';
 import { pollersFor } from '../controller/actuate-mapping.ts';
+import { shareHeadroom } from '../controller/headroom.ts';
 import { type AccountMetrics, measure, measureAccount, type RunMetrics, setting } from './metrics.ts';
 import { startOperator } from './operator.ts';
 import { startOriginalOperator } from './original.ts';
@@ -308,7 +309,11 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   } else if (s.kind === 'clairvoyant') {
     intervalSeconds = s.intervalSeconds ?? 10;
     const mu = targets.map((t) => throughputOf(o.workload, t));
-    sim.every(intervalSeconds * 1000, clairvoyant(sim, targets, trace, mu, s.knows === 'present'), 1000);
+    sim.every(
+      intervalSeconds * 1000,
+      clairvoyant(sim, targets, trace, mu, { present: s.knows === 'present', fair: s.share === 'fair' }),
+      s.phased === true ? phaseMs(o.seed, intervalSeconds, 0) : 1000,
+    );
   }
   await sim.runUntil(durationSeconds * 1000);
 
@@ -393,7 +398,7 @@ function clairvoyant(
   targets: readonly Target[],
   trace: readonly Float64Array[],
   mu: readonly ((t: number) => number)[],
-  present: boolean,
+  { present, fair }: { present: boolean; fair: boolean },
 ): (now: number) => void {
   const mappings = new Map<string, { uuid: string; cap: number | undefined }[]>();
   const setCaps = (fn: string, reserved: number) => {
@@ -444,17 +449,35 @@ function clairvoyant(
     const ups = plans
       .filter((p) => p.have === null || p.want > p.have)
       .sort((a, b) => b.want - (b.have ?? 0) - (a.want - (a.have ?? 0)));
-    for (const p of ups) {
-      let value = p.want;
-      if (ups.length > 1) {
-        // Share what the floor leaves: ask the account, as anyone must.
-        try {
-          value = Math.min(value, sim.getAccountConcurrency().unreserved - 100 + (p.have ?? 0));
-        } catch (e) {
-          if (!(e instanceof AwsApiError)) throw e;
-        }
+    if (fair && ups.length > 1) {
+      // As the operator's ledger shares it: priority, then water-filling (one engine: its function).
+      let headroom = 0;
+      try {
+        headroom = sim.getAccountConcurrency().unreserved - 100;
+      } catch (e) {
+        if (!(e instanceof AwsApiError)) throw e;
       }
-      if (value > (p.have ?? 0) && tryPut(sim, p.tg.fn, value)) p.have = value;
+      const grants = shareHeadroom(
+        ups.map((p) => ({ id: p.tg.fn, priority: p.tg.spec.priority ?? 0, wanted: p.want - (p.have ?? 0) })),
+        headroom,
+      );
+      for (const p of ups) {
+        const value = (p.have ?? 0) + (grants.get(p.tg.fn) ?? 0);
+        if (value > (p.have ?? 0) && tryPut(sim, p.tg.fn, value)) p.have = value;
+      }
+    } else {
+      for (const p of ups) {
+        let value = p.want;
+        if (ups.length > 1) {
+          // Largest shortfall first: ask the account what the floor leaves, as anyone must.
+          try {
+            value = Math.min(value, sim.getAccountConcurrency().unreserved - 100 + (p.have ?? 0));
+          } catch (e) {
+            if (!(e instanceof AwsApiError)) throw e;
+          }
+        }
+        if (value > (p.have ?? 0) && tryPut(sim, p.tg.fn, value)) p.have = value;
+      }
     }
     for (const p of plans) if (p.have !== null) setCaps(p.tg.fn, p.have);
   };

@@ -50,6 +50,18 @@ export interface ClairvoyantStrategy {
    * reference (the last 60 s of true arrivals in place of the next two minutes'). Default `future`.
    */
   knows?: 'future' | 'present';
+  /**
+   * Its first re-size comes when the operator's first scaler would first poll (the same seeded
+   * phase within `intervalSeconds`), so that a reference at the policy's poll interval sees a burst
+   * no sooner than the policy does. Default: 1 s after the start.
+   */
+  phased?: boolean;
+  /**
+   * How raises share the account's headroom when several scalers want more at once: `largest`
+   * (default) gives the largest shortfall all it wants first; `fair` splits it as the operator's
+   * ledger does (src/controller/headroom.ts `shareHeadroom`: priority, then water-filling).
+   */
+  share?: 'largest' | 'fair';
 }
 
 export type Strategy = OperatorStrategy | OriginalStrategy | StaticStrategy | ClairvoyantStrategy;

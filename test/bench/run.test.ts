@@ -15,6 +15,7 @@ import { createSimulation } from '../../src/awssim/index.ts';
 import { loadBenchScenario, staticMax } from '../../src/bench/bench.ts';
 import { startOperator } from '../../src/bench/operator.ts';
 import { arrivalTrace, runOnce, singleTarget, type Target } from '../../src/bench/run.ts';
+import type { Strategy } from '../../src/bench/strategy.ts';
 import { parseAccountWorkload, parseWorkload, WorkloadError } from '../../src/bench/workload.ts';
 
 const workload = (traffic: unknown[], durationSeconds = 1200) =>
@@ -243,6 +244,53 @@ describe('the references', () => {
     const raise = r.actions.find((a) => (a.to ?? 0) > 20);
     assert.ok(raise !== undefined && raise.t < 300, `raised at ${raise?.t}`);
     assert.ok(r.metrics.capacityHours >= r.metrics.boundCapacityHours);
+  });
+
+  it('reactive: sizes from what arrived, so it raises after the surge; at 30 s only on its seeded 30 s grid', async () => {
+    const w = surge();
+    const raiseOf = async (strategy: Strategy, seed: number) => {
+      const r = await runOnce({ workload: w, targets: one(w), strategy, seed });
+      return { r, raise: r.actions.find((a) => a.t > 300 && (a.to ?? 0) > (a.from ?? 0)) };
+    };
+    const fast = await raiseOf({ kind: 'clairvoyant', label: 'r10', knows: 'present' }, 2);
+    assert.ok(fast.raise !== undefined && fast.raise.t <= 311, `10 s: raised at ${fast.raise?.t}`);
+    const offsets = new Set<number>();
+    for (const seed of [1, 2, 3, 4]) {
+      const { r, raise } = await raiseOf(
+        { kind: 'clairvoyant', label: 'r30', knows: 'present', intervalSeconds: 30, phased: true },
+        seed,
+      );
+      assert.ok(raise !== undefined && raise.t > 300 && raise.t <= 331, `30 s: raised at ${raise?.t}`);
+      const grid = new Set(r.actions.map((a) => Math.round(a.t) % 30));
+      assert.equal(grid.size, 1, `seed ${seed}: changes at ${r.actions.map((a) => a.t).join(', ')}`);
+      offsets.add([...grid][0] as number);
+    }
+    assert.ok(offsets.size > 1, "the first re-size is phased by the seed, as the operator's first poll is");
+  });
+
+  it("reactive, fair share: splits the account's headroom as the operator's ledger does, where the largest need first does not", async () => {
+    const w = account(400);
+    const targets = accountTargets(spec);
+    const held = async (share: 'largest' | 'fair') => {
+      const r = await runOnce({
+        workload: w,
+        targets,
+        strategy: {
+          kind: 'clairvoyant',
+          label: share,
+          knows: 'present',
+          intervalSeconds: 30,
+          phased: true,
+          share,
+        },
+        seed: 1,
+      });
+      assert.ok(r.account.minUnreserved >= 100, `least unreserved ${r.account.minUnreserved}`);
+      return r.targets.map((t) => t.timeline.at(-1)?.reserved ?? 0);
+    };
+    // Both want their maximum, 200, and 300 lie above the floor.
+    assert.deepEqual(await held('fair'), [150, 150]);
+    assert.deepEqual((await held('largest')).sort(), [100, 200]);
   });
 
   it('every strategy of a seed sees the same arrivals, so one bound serves them all', async () => {
