@@ -260,9 +260,7 @@ export function foresight(
   }
   const own = ours.mean.pctOverSlo - last.mean.pctOverSlo;
   const where =
-    last === reactive
-      ? 'exact reaction'
-      : 'exact reaction at its poll interval' + (fair ? ' and sharing' : '');
+    last === reactive ? 'exact reaction' : `exact reaction at its poll interval${fair ? ' and sharing' : ''}`;
   parts.push(
     own > 1
       ? `${num(own, 2)} pp lie between the policy and ${where} (${last === reactive ? 'polls, ' : ''}approximate counts, estimates, rate limits)`

@@ -57,7 +57,7 @@ describe('recommendedNumbers', () => {
     const lines = recommendedNumbers(report(true)).join('\n');
     assert.match(
       lines,
-      /\| over SLO %, reactive reference \| reactive reference every 30 s \| same, sharing fairly \| over SLO % with 10 s polls \|/,
+      /\| over SLO %, reactive reference \| reactive, 30 s \| reactive, 30 s, fair share \| over SLO % with 10 s polls \|/,
     );
     assert.match(
       lines,

@@ -22,8 +22,8 @@ const VIOLATIONS_PP = 1;
 /** Other strategies whose violations the table quotes beside, when they ran: [strategy, column]. */
 const BESIDE: readonly [string, string][] = [
   [REACTIVE_REFERENCE, 'over SLO %, reactive reference'],
-  [REACTIVE_AT_POLLS, 'reactive reference every 30 s'],
-  [REACTIVE_FAIR, 'same, sharing fairly'],
+  [REACTIVE_AT_POLLS, 'reactive, 30 s'],
+  [REACTIVE_FAIR, 'reactive, 30 s, fair share'],
   [FAST_POLLS, 'over SLO % with 10 s polls'],
 ];
 

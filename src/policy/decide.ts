@@ -259,6 +259,9 @@ function recommend(
         saturated && batch !== undefined && queued < Math.max(1, base) * batch && isLearning(estimates)
           ? { ...estimates, edge: [observedAt, base, Math.max(0, served)] as [number, number, number] }
           : estimates;
+      // The measured Duration, when the estimates use it (usableServiceTime: with the batch size).
+      const serviceTime =
+        policy.serviceTimeSource === 'CloudWatch' ? usableServiceTime(batch, serviceTimeSeconds) : undefined;
       const rec = recommendLatencySLO(
         withEdge,
         waiting,
@@ -267,13 +270,13 @@ function recommend(
         policy,
         empty,
         batch === undefined ? undefined : { inFlight: Math.max(0, served), batchSize: batch },
+        serviceTime,
       );
       // A need computed from the measured Duration while a full batch waits for every unit
       // (config.ts, `measuredScaleUp`).
       const measured =
         batch !== undefined &&
-        policy.serviceTimeSource === 'CloudWatch' &&
-        usableServiceTime(batch, serviceTimeSeconds) !== undefined &&
+        serviceTime !== undefined &&
         rec.reason === Reason.LatencySLO &&
         queued >= Math.max(1, base) * batch;
       return { rec, latency: withEdge, measured };

@@ -722,6 +722,15 @@ describe('a measured scale-up (config.ts measuredScaleUp, issue 15)', () => {
     assert.match(r.decision.message, /past the scale-up rate policies/);
   });
 
+  it("names the Duration its throughput per unit came from, and says nothing of it with the counts' estimate", () => {
+    assert.match(
+      burst(capped()).decision.message,
+      /at 5\/s per unit \(a batch of 10 per 2 s, the function's mean Duration\) and 80% utilization/,
+    );
+    const counts = burst(capped({ policy: { type: 'LatencySLO', latencySLO: { maxWaitSeconds: 30 } } }));
+    assert.doesNotMatch(counts.decision.message, /Duration/);
+  });
+
   it('keeps scale-up rules the user wrote', () => {
     const r = burst(
       capped({

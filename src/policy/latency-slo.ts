@@ -333,8 +333,20 @@ function fold(
 }
 
 /**
+ * Where the throughput per unit came from, for the decision's message: " (a batch of 10 per 2 s,
+ * the function's mean Duration)" when it is the measured service time's, else nothing (the queue's
+ * counts): the user sees which estimate sized the function.
+ */
+function measuredFrom(mu: number, batchSize: number | undefined, serviceTime: number | undefined): string {
+  if (batchSize === undefined || serviceTime === undefined) return '';
+  if (Math.abs(mu - batchSize / serviceTime) > 1e-9 * mu) return '';
+  return ` (a batch of ${fmt(batchSize)} per ${fmt(serviceTime)} s, the function's mean Duration)`;
+}
+
+/**
  * The LatencySLO recommendation: enough concurrency for the arrival rate at the target
- * utilization, plus draining the waiting backlog within maxWaitSeconds. Until throughput is known
+ * utilization, plus draining the waiting backlog within maxWaitSeconds. `serviceTime` is the
+ * measured Duration the estimates use, if any: the message names it. Until throughput is known
  * it probes: doubling while messages wait, halving while some are in flight, and nothing (the
  * minimum, once the scale-down window allows) when the queue is empty, nothing in flight either.
  */
@@ -346,6 +358,7 @@ export function recommendLatencySLO(
   config: LatencySLOConfig,
   empty = false,
   served?: { inFlight: number; batchSize: number },
+  serviceTime?: number,
 ): Recommendation {
   const mu = estimates.throughputPerUnit;
   const lambda = estimates.arrivalRate;
@@ -411,7 +424,7 @@ export function recommendLatencySLO(
   const wanted = Math.ceil(need - 1e-9);
   const message =
     `arrivals ${fmt(lambda)}/s plus draining ${fmt(backlog)} waiting messages within ${config.maxWaitSeconds}s, ` +
-    `at ${fmt(mu)}/s per unit and ${fmt(config.targetUtilization * 100)}% utilization, need ${fmt(need)}`;
+    `at ${fmt(mu)}/s per unit${measuredFrom(mu, served?.batchSize, serviceTime)} and ${fmt(config.targetUtilization * 100)}% utilization, need ${fmt(need)}`;
   // Hold within the configured tolerance, widened to the noise the estimate still carries. The
   // smoothed mean of samples scattering by `noise` moves by about noise × √(poll / 2τ) (½ × noise
   // for 30 s polls and τ = 60 s), but the need also moves with the drain term and, at a few dozen
