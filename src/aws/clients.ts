@@ -51,7 +51,7 @@ export interface AwsClientFactoryOptions {
   controlPlaneRps?: number;
   /** GetFunction budget per account and Region (AWS allows 100/s). Default 50. */
   getFunctionRps?: number;
-  /** SDK attempts per call (the work queue retries on top). Default 2. */
+  /** Attempts per call (the work queue retries on top): the SDK's, or paced ones for Lambda. Default 2. */
   maxAttempts?: number;
   /** Deadline of one call, every attempt included (sdk.ts). Default 10 s. */
   callTimeoutMs?: number;
@@ -100,7 +100,9 @@ export class AwsClientFactory {
     // A queue URL is a parameter, never an endpoint: requests go to AWS_ENDPOINT_URL(_SQS) or the
     // Region's SQS endpoint, whatever host a tenant's URL names (and the SDK stops warning about it).
     const sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
-    const lambda = new LambdaClient(common);
+    // Lambda's calls are paced by the account's buckets: one attempt a send, and the retries made
+    // by `instrumented`, each after its own token (sdk.ts CallDeps.attempts).
+    const lambda = new LambdaClient({ ...common, maxAttempts: 1 });
     const account = `${identity.account ?? identity.key}|${region}`;
     const buckets = this.buckets(identity.account ?? identity.key, region);
     const deps = {
@@ -113,7 +115,7 @@ export class AwsClientFactory {
     const gated = () => ({ ...deps, gate: new Gate(SOCKETS_PER_CLIENT) });
     const binding: AwsBinding = {
       queues: new SqsQueues(sqs, gated()),
-      functions: new LambdaFunctions(lambda, buckets, gated()),
+      functions: new LambdaFunctions(lambda, buckets, { ...gated(), attempts: common.maxAttempts }),
       cloudWatch: new CloudWatchMetricsReader(new CloudWatchClient(common), gated()),
       buckets,
       account,

@@ -3,11 +3,14 @@
 // bucket, and classifies refusals.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { parseScenario } from '../awssim/scenario.ts';
 import { type Harness, startHarness } from '../awssim/testing/harness.ts';
 import { ManualClock } from '../runtime/clock.ts';
+import { AwsClientFactory } from './clients.ts';
 import { AwsError } from './errors.ts';
 import { TokenBucket } from './limiter.ts';
+import { AwsMetrics } from './metrics.ts';
 import { functionKey, LambdaFunctions, spread } from './sdk.ts';
 
 describe('LambdaFunctions.updateEventSourceMaximumConcurrency against awssim', () => {
@@ -296,5 +299,78 @@ describe('LambdaFunctions reads under a shared budget, against awssim', () => {
     assert.equal((await functions.concurrency('fn-4', { freshMs: 120_000 })).reserved, 7);
     assert.equal(functionKey('arn:aws:lambda:us-east-1:123456789012:function:fn-4:live'), 'fn-4');
     assert.equal(functionKey('123456789012:function:fn-4'), 'fn-4');
+  });
+});
+
+describe('paced attempts (sdk.ts CallDeps.attempts) through the client factory, against awssim', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      scenario: parseScenario({ name: 'paced', functions: [{ name: 'worker' }] }),
+    });
+  });
+  after(() => h?.close());
+
+  it('retries a throttled write once, after a token of the same budget: never two requests for one token', async () => {
+    // One request a second, a burst of one, on a clock the test moves.
+    const clock = new ManualClock(0);
+    const previous = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = h.server.url;
+    try {
+      const binding = new AwsClientFactory({ defaultRegion: 'us-east-1', clock, controlPlaneRps: 1 }).for({
+        key: 'paced',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      h.sim.injectFault('lambda:PutFunctionConcurrency', { throttle: true });
+      const sent = () =>
+        Object.values(h.sim.report().apiCalls['lambda:PutFunctionConcurrency'] ?? {}).reduce(
+          (a, b) => a + b,
+          0,
+        );
+      const pending = binding.functions.putConcurrency('worker', 5);
+      pending.catch(() => {});
+      // Past the standard mode's first backoff after a throttle (at most 500 ms): the retry waits
+      // for a token the clock has not brought yet.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(sent(), 1, 'one request for the one token');
+      await clock.advance(1000);
+      await assert.rejects(pending, (e: unknown) => e instanceof AwsError && e.code === 'Throttled');
+      assert.equal(sent(), 2, 'the retry, after the next token');
+    } finally {
+      h.sim.clearFaults('lambda:PutFunctionConcurrency');
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previous;
+    }
+  });
+
+  it('does not retry what AWS refuses, and counts every attempt', async () => {
+    const previous = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = h.server.url;
+    try {
+      const metrics = new AwsMetrics(new Registry());
+      const binding = new AwsClientFactory({
+        defaultRegion: 'us-east-1',
+        clock: new ManualClock(0),
+        controlPlaneRps: 5,
+        metrics,
+      }).for({ key: 'refused', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const before = h.sim.report().apiCalls['lambda:PutFunctionConcurrency'] ?? {};
+      // More than the account can reserve: refused for its unreserved floor, which moves as other
+      // functions scale, not within a backoff: the call is not retried (the next poll asks again).
+      await assert.rejects(binding.functions.putConcurrency('worker', 100_000), AwsError);
+      const after = h.sim.report().apiCalls['lambda:PutFunctionConcurrency'] ?? {};
+      const total = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+      assert.equal(total(after) - total(before), 1);
+      const counted = (await metrics.calls.get()).values.filter(
+        (v) => v.labels.operation === 'PutFunctionConcurrency',
+      );
+      assert.deepEqual(
+        counted.map((v) => [v.labels.outcome, v.value]),
+        [['InsufficientHeadroom', 1]],
+      );
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previous;
+    }
   });
 });

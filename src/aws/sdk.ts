@@ -54,74 +54,150 @@ export interface CallDeps {
    * it is bound to this instead (besides its deadline).
    */
   lifetime?: AbortSignal | undefined;
+  /**
+   * Attempts of a paced call (one with a token bucket), default 1. Its client makes one attempt a
+   * send (clients.ts) and the retries are made here, each after a token of the same bucket: the
+   * SDK's own retries would reach AWS unpaced, two requests for one token, and a throttled account
+   * would be asked twice as often as the budget says.
+   */
+  attempts?: number | undefined;
 }
 
-/** Default deadline of one AWS call (every SDK attempt included). */
+/** Default deadline of one AWS call (every attempt included). */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+/** A paced call's bucket; `prepaid` when the caller already took the first attempt's token. */
+export interface Pacing {
+  bucket: TokenBucket;
+  name: string;
+  priority: number;
+  prepaid?: boolean;
+}
+
+/**
+ * Whether a failed attempt of a paced call is worth another: AWS throttled it, answered 5xx, or
+ * never answered (the SDK's standard retry mode retries the same). Never past the deadline.
+ */
+function retryable(error: AwsError): boolean {
+  return error.code === AwsErrorCode.Throttled || error.code === AwsErrorCode.Unavailable;
+}
+
+/**
+ * The wait before attempt `attempt + 1`, ms: the SDK standard mode's full jitter, a random share of
+ * 100 ms × 2^(attempt−1) (500 ms for a throttle), at most 20 s; AWS's Retry-After when it sent one.
+ */
+export function retryDelayMs(attempt: number, error: AwsError, random: () => number = Math.random): number {
+  if (error.retryAfterSeconds !== undefined) return error.retryAfterSeconds * 1000;
+  const base = error.code === AwsErrorCode.Throttled ? 500 : 100;
+  return random() * Math.min(20_000, base * 2 ** (attempt - 1));
+}
 
 /**
  * Runs one AWS call with metrics, an optional token bucket, a deadline, and error classification.
  * `call` gets the signal to hand the SDK (`send(command, { abortSignal })`): it aborts when the
- * caller's signal does or when the deadline passes, so a hung endpoint holds nobody longer.
+ * caller's signal does or when the deadline passes, so a hung endpoint holds nobody longer. A paced
+ * call makes up to `deps.attempts` attempts, each after its own token (see CallDeps.attempts);
+ * every attempt's outcome is counted.
  */
 export async function instrumented<T>(
   deps: CallDeps,
   service: string,
   operation: string,
   call: (abortSignal: AbortSignal) => Promise<T>,
-  bucket?: { bucket: TokenBucket; name: string; priority: number } | undefined,
+  pacing?: Pacing | undefined,
   signal?: AbortSignal | undefined,
 ): Promise<T> {
   const context = `${service} ${operation}`;
   if (signal?.aborted) throw cancelled(context, signal);
-  if (bucket !== undefined) {
-    let waitedMs = 0;
-    try {
-      waitedMs = await bucket.bucket.take(bucket.priority, signal);
-    } catch (error) {
-      if (signal?.aborted) throw cancelled(context, signal);
-      if (error instanceof LineFull) {
-        deps.metrics?.calls.inc({ service, operation, outcome: AwsErrorCode.Deferred });
-        throw new AwsError(`${context}: not sent: ${error.message}`, {
-          code: AwsErrorCode.Deferred,
-          errorClass: ErrorClass.Transient,
-          retryAfterSeconds: error.retryAfterMs / 1000,
-        });
-      }
-      throw error;
-    }
-    // This call's own wait (the bucket's total moves with every other caller meanwhile).
-    deps.metrics?.limiterWait.inc({ bucket: bucket.name }, waitedMs / 1000);
-  }
+  if (pacing !== undefined && pacing.prepaid !== true) await paced(deps, service, operation, pacing, signal);
   const timeoutMs = deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);
   const abortSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  const attempts = pacing === undefined ? 1 : Math.max(1, deps.attempts ?? 1);
   const started = performance.now();
   const slow = setTimeout(releaseSlot, deps.slowCallMs ?? 250);
   try {
-    const result = await (deps.gate === undefined
-      ? call(abortSignal)
-      : deps.gate.run(() => call(abortSignal), abortSignal));
-    deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
-    return result;
-  } catch (error) {
-    const classified = signal?.aborted
-      ? cancelled(context, signal)
-      : deadline.aborted
-        ? new AwsError(`${context}: no answer within ${timeoutMs / 1000} s (the call deadline)`, {
-            code: AwsErrorCode.Unavailable,
-            errorClass: ErrorClass.Transient,
-            awsName: 'TimeoutError',
-            cause: error,
-          })
-        : classify(error, context, deps.secrets ?? []);
-    deps.metrics?.calls.inc({ service, operation, outcome: classified.code });
-    if (classified.code === 'Throttled') deps.metrics?.throttles.inc({ service, operation });
-    throw classified;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await (deps.gate === undefined
+          ? call(abortSignal)
+          : deps.gate.run(() => call(abortSignal), abortSignal));
+        deps.metrics?.calls.inc({ service, operation, outcome: 'success' });
+        return result;
+      } catch (error) {
+        const classified = signal?.aborted
+          ? cancelled(context, signal)
+          : deadline.aborted
+            ? new AwsError(`${context}: no answer within ${timeoutMs / 1000} s (the call deadline)`, {
+                code: AwsErrorCode.Unavailable,
+                errorClass: ErrorClass.Transient,
+                awsName: 'TimeoutError',
+                cause: error,
+              })
+            : classify(error, context, deps.secrets ?? []);
+        deps.metrics?.calls.inc({ service, operation, outcome: classified.code });
+        if (classified.code === 'Throttled') deps.metrics?.throttles.inc({ service, operation });
+        if (pacing === undefined || attempt >= attempts || abortSignal.aborted || !retryable(classified))
+          throw classified;
+        // Another attempt, after the SDK's backoff and a token of the same budget, both within
+        // the deadline; when either cannot be had in time, this attempt's error stands.
+        try {
+          await sleep(retryDelayMs(attempt, classified), abortSignal);
+          await pacing.bucket.take(pacing.priority, abortSignal);
+        } catch {
+          if (signal?.aborted) throw cancelled(context, signal);
+          throw classified;
+        }
+      }
+    }
   } finally {
     clearTimeout(slow);
     deps.metrics?.latency.observe({ service, operation }, (performance.now() - started) / 1000);
   }
+}
+
+/** Takes the first attempt's token, waiting in line; a full line is Deferred (come back later). */
+async function paced(
+  deps: CallDeps,
+  service: string,
+  operation: string,
+  pacing: Pacing,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const context = `${service} ${operation}`;
+  let waitedMs = 0;
+  try {
+    waitedMs = await pacing.bucket.take(pacing.priority, signal);
+  } catch (error) {
+    if (signal?.aborted) throw cancelled(context, signal);
+    if (error instanceof LineFull) {
+      deps.metrics?.calls.inc({ service, operation, outcome: AwsErrorCode.Deferred });
+      throw new AwsError(`${context}: not sent: ${error.message}`, {
+        code: AwsErrorCode.Deferred,
+        errorClass: ErrorClass.Transient,
+        retryAfterSeconds: error.retryAfterMs / 1000,
+      });
+    }
+    throw error;
+  }
+  // This call's own wait (the bucket's total moves with every other caller meanwhile).
+  deps.metrics?.limiterWait.inc({ bucket: pacing.name }, waitedMs / 1000);
+}
+
+/** Resolves after `ms`, or rejects when `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function cancelled(context: string, signal: AbortSignal): AwsError {
@@ -367,9 +443,12 @@ export class LambdaFunctions implements FunctionPort {
       'GetFunction',
       (abortSignal) =>
         this.#lambda.send(new GetFunctionCommand({ FunctionName: functionName }), { abortSignal }),
-      usable
-        ? undefined // the token was taken above
-        : { bucket: this.#buckets.getFunction, name: 'lambda-get-function', priority: Priority.Read },
+      {
+        bucket: this.#buckets.getFunction,
+        name: 'lambda-get-function',
+        priority: Priority.Read,
+        prepaid: usable, // the token was taken above
+      },
       options.signal,
     );
     const value = {
