@@ -5,21 +5,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
+import type { ControlPlane } from '../../src/envtest/index.ts';
+import { type Awssim, scenarioFile, waitFor } from '../../src/envtest/processes.ts';
 import {
-  type Awssim,
-  type Manager,
-  scenarioFile,
-  startAwssim,
-  startManager,
-  waitFor,
-} from '../../src/envtest/processes.ts';
-import { awsClients, condition, getScaler, reservedConcurrency, sendBurst } from './helpers.ts';
+  awsClients,
+  condition,
+  getScaler,
+  reservedConcurrency,
+  type Stack,
+  sendBurst,
+  servedCalls,
+  startStack,
+} from './helpers.ts';
 
 const ns = 'e2e-actuators';
 let cp: ControlPlane;
 let sim: Awssim;
-let manager: Manager;
 let sqs: SQSClient;
 let lambda: LambdaClient;
 
@@ -58,23 +59,16 @@ async function mappingOf(fn: string) {
   return m;
 }
 
-/** The calls awssim served, as `service:Operation` → outcome → count. */
-const calls = async () =>
-  (await sim.admin<{ apiCalls: Record<string, Record<string, number>> }>('GET', '/report')).apiCalls;
+const calls = () => servedCalls(sim);
 
+let stack: Stack;
 before(async () => {
-  [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
-  await cp.kubectl(['create', 'namespace', ns]);
-  manager = await startManager({ kubeconfig: cp.kubeconfig, awsEndpoint: sim.endpoint });
+  stack = await startStack(ns, scenario);
+  ({ cp, sim } = stack);
   ({ sqs, lambda } = awsClients(sim.endpoint));
 });
 
-after(async () => {
-  const code = await manager?.stop();
-  if (code !== 0 && code !== undefined) console.error(manager?.output());
-  await sim?.stop();
-  await cp?.stop();
-});
+after(() => stack?.stop());
 
 describe('the mapping actuators, end to end', () => {
   it('scales the mapping’s MaximumConcurrency alone, never reserves, and restores the cap on deletion', async () => {

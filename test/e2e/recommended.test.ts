@@ -5,22 +5,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
-import { type ControlPlane, CRD_DIR, startControlPlane } from '../../src/envtest/index.ts';
+import type { ControlPlane } from '../../src/envtest/index.ts';
+import { type Awssim, scenarioFile, waitFor } from '../../src/envtest/processes.ts';
 import {
-  type Awssim,
-  type Manager,
-  scenarioFile,
-  startAwssim,
-  startManager,
-  waitFor,
-} from '../../src/envtest/processes.ts';
-import { awsClients, condition, getScaler, reservedConcurrency } from './helpers.ts';
+  awsClients,
+  condition,
+  getScaler,
+  reservedConcurrency,
+  type Stack,
+  servedCalls,
+  startStack,
+} from './helpers.ts';
 
 const ns = 'e2e-recommended';
 const name = 'jobs';
 let cp: ControlPlane;
 let sim: Awssim;
-let manager: Manager;
 let lambda: LambdaClient;
 
 // A function taking 2 s a batch of 10 (5 messages/s per unit) at 10 messages/s until the test
@@ -64,9 +64,7 @@ spec:
     manageMaximumConcurrency: true
 `;
 
-/** The calls awssim served, as `service:Operation` → outcome → count. */
-const calls = async () =>
-  (await sim.admin<{ apiCalls: Record<string, Record<string, number>> }>('GET', '/report')).apiCalls;
+const calls = () => servedCalls(sim);
 
 /** The mapping's MaximumConcurrency over the wire. */
 async function mappingCap(): Promise<number | undefined> {
@@ -74,19 +72,14 @@ async function mappingCap(): Promise<number | undefined> {
   return out.EventSourceMappings?.[0]?.ScalingConfig?.MaximumConcurrency;
 }
 
+let stack: Stack;
 before(async () => {
-  [cp, sim] = await Promise.all([startControlPlane({ crds: [CRD_DIR] }), startAwssim({ scenario })]);
-  await cp.kubectl(['create', 'namespace', ns]);
-  manager = await startManager({ kubeconfig: cp.kubeconfig, awsEndpoint: sim.endpoint });
+  stack = await startStack(ns, scenario);
+  ({ cp, sim } = stack);
   ({ lambda } = awsClients(sim.endpoint));
 });
 
-after(async () => {
-  const code = await manager?.stop();
-  if (code !== 0 && code !== undefined) console.error(manager?.output());
-  await sim?.stop();
-  await cp?.stop();
-});
+after(() => stack?.stop());
 
 describe('the recommended configuration, end to end', () => {
   it("sizes from the function's mean Duration read from CloudWatch over the wire, within bounds, the mapping capped", async () => {
