@@ -308,6 +308,22 @@ describe('verdicts', () => {
       reaction?.reason ?? '',
       /slowest first scale-up 97 s after the crossing .*; for 900 s the scalers/,
     );
+    assert.doesNotMatch(reaction?.reason ?? '', /references' slowest/, 'no yardstick timed');
+    const timed = verdicts(
+      byName([
+        agg(ORIGINAL, 90, 50),
+        late,
+        { ...agg(REFERENCE, 9, 38), episodes: 12, worstReaction: 99 },
+        { ...agg(REACTIVE_FAIR, 40, 38), episodes: 12, worstReaction: 136 },
+      ]),
+      RECOMMENDED,
+      undefined,
+      squeeze,
+    )[2];
+    assert.match(
+      timed?.reason ?? '',
+      /reached the 100 AWS keeps: .*; the references' slowest: clairvoyant 99 s, reactive reference, 30 s, fair share 136 s$/,
+    );
     const [, , alone] = verdicts(byName([agg(ORIGINAL, 90, 50), late, agg(REFERENCE, 9, 38)]), RECOMMENDED);
     assert.doesNotMatch(alone?.reason ?? '', /account/, 'one scaler: nothing about an account');
   });

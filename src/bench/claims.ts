@@ -8,6 +8,7 @@ import {
   PROVISIONED_MODE,
   REACTIVE_AT_POLLS,
   REACTIVE_FAIR,
+  REACTIVE_LADDER,
   REACTIVE_REFERENCE,
   REFERENCE,
   REFERENCES,
@@ -212,10 +213,17 @@ export function verdicts(
     const longest = ours.intervalSeconds * (1 + POLL_JITTER);
     const pass = ours.worstReaction <= longest;
     const late = !pass && pool !== null ? `; ${pool}` : '';
+    // Whether the yardsticks were late too: where the account is full, even they wait.
+    const yardsticks = [REFERENCE, ...REACTIVE_LADDER]
+      .map((l) => byStrategy.get(l))
+      .filter((a) => a !== undefined && a.episodes > 0 && a.worstReaction !== null)
+      .map((a) => `${a?.strategy} ${num(a?.worstReaction ?? 0)} s`);
+    const theirs =
+      !pass && yardsticks.length > 0 ? `; the references' slowest: ${yardsticks.join(', ')}` : '';
     out.push({
       goal: 'scale-up within one poll',
       pass,
-      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s, polls at most ${num(longest, 1)} s apart with their ±${num(POLL_JITTER * 100)} % jitter; ${ours.episodes} episodes over all seeds)${late}`,
+      reason: `slowest first scale-up ${num(ours.worstReaction)} s after the crossing (poll interval ${ours.intervalSeconds} s, polls at most ${num(longest, 1)} s apart with their ±${num(POLL_JITTER * 100)} % jitter; ${ours.episodes} episodes over all seeds)${late}${theirs}`,
     });
   }
   return out;
