@@ -162,6 +162,7 @@ export class Actuator {
     const message = `AWS refused reserved concurrency ${desired}: the account has ${account?.unreserved ?? 'too few'} unreserved${account === undefined ? '' : ` of ${account.limit}`} and must keep 100 unreserved; holding ${fallback > held && fallback >= spec.awsLambdaMinConcurrency ? fallback : held}`;
     if (pass.report.constrained(message))
       this.#deps.event(pass.scaler, 'Warning', EventReason.Constrained, message);
+    heldBack(pass);
     if (fallback <= held || fallback < spec.awsLambdaMinConcurrency) return current;
     try {
       await aws.functions.putConcurrency(spec.awsLambdaName, fallback, undefined, { signal });
@@ -306,8 +307,18 @@ export class Actuator {
       sharing > 1 ? `, shared by priority then fairly between ${sharing} scalers that want more` : '';
     const message = `wanted ${desired} but the account has ${account.unreserved} unreserved of ${account.limit} and must keep 100 unreserved${others}: this scaler (priority ${priority}) gets ${capped}`;
     if (report.constrained(message)) this.#deps.event(scaler, 'Warning', EventReason.Constrained, message);
+    heldBack(pass);
     return granted > 0 && capped >= scaler.spec.awsLambdaMinConcurrency ? capped : undefined;
   }
+}
+
+/**
+ * The account's headroom held this poll's raise back: the next poll comes sooner
+ * (reconciler.ts HELD_BACK_POLL_MS) to claim what another scaler releases. Not in a dry run,
+ * which writes nothing to claim.
+ */
+function heldBack(pass: Pass): void {
+  if (pass.spec.dryRun !== true) pass.heldBack = true;
 }
 
 /** Clamps into the user's bounds once more, whatever the policy said: never outside them. */

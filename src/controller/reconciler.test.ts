@@ -7,7 +7,7 @@ import type { FunctionPort } from '../aws/ports.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { ScalerMetrics } from './metrics.ts';
-import { ScalerReconciler } from './reconciler.ts';
+import { HELD_BACK_POLL_MS, POLL_JITTER, ScalerReconciler } from './reconciler.ts';
 import { FakeAws, reconcilerOver, scaler } from './testing/fakes.ts';
 
 describe('ScalerReconciler', () => {
@@ -347,6 +347,31 @@ describe('ScalerReconciler', () => {
     );
     await poll();
     assert.equal(events.filter((e) => e.startsWith('Warning Constrained')).length, 1);
+  });
+
+  it('looks again within 5 s while the account holds a raise back, at its interval otherwise (not in a dry run)', async () => {
+    aws.reserved = 5;
+    aws.backlog = 500;
+    let unreserved = 103;
+    aws.accountConcurrency = async () => ({ limit: 1000, unreserved });
+    await poll(); // records what the function had
+    const first = await poll();
+    assert.deepEqual(aws.puts, [8], 'capped at 8 by the account');
+    assert.ok(
+      (first.requeueAfterMs ?? 0) <= HELD_BACK_POLL_MS * (1 + POLL_JITTER),
+      `${first.requeueAfterMs}`,
+    );
+    unreserved = 900;
+    const free = await poll();
+    assert.deepEqual(aws.puts, [8, 13], 'one step, no longer held back');
+    assert.ok((free.requeueAfterMs ?? 0) >= 30_000 * (1 - POLL_JITTER), `${free.requeueAfterMs}`);
+
+    object = scaler({ dryRun: true });
+    aws.reserved = 5;
+    unreserved = 103;
+    await poll();
+    const dry = await poll();
+    assert.ok((dry.requeueAfterMs ?? 0) >= 30_000 * (1 - POLL_JITTER), `dry run: ${dry.requeueAfterMs}`);
   });
 
   it('tells the estimates what was written when the account capped it, not what was decided', async () => {
