@@ -8,7 +8,7 @@ import type { Aggregate } from './claims.ts';
  * table below it is computed). Each line names a cause and the strategies it touches.
  */
 export const WHY_NUMBERS_MOVED: readonly string[] = [
-  "While the account's headroom holds a scaler's raise back (Constrained), it polls every 5 s instead of its interval (reconciler.ts `HELD_BACK_POLL_MS`), to claim the units another scaler releases within seconds. It moves the operator's strategies in the two multi-scaler scenarios only: a scaler alone in its account is never held back.",
+  "While the account's headroom holds a raise back (Constrained), a LatencySLO scaler sizing from the function's measured Duration polls every 5 s instead of its interval (reconciler.ts `HELD_BACK_POLL_MS`), to claim the units another scaler releases within seconds. It moves the Duration configurations in the two multi-scaler scenarios only: a scaler alone in its account is never held back, and the counts-only configurations keep their interval (their estimates need it: with 5 s polls the two bursts' payments scaler held 600 units for five minutes on an empty queue).",
   "No policy changed. New rows, yardsticks only: the reactive reference re-sizing every 30 s, at the operator's first poll (what the recommended configuration's poll interval costs exact reaction) and, in the two multi-scaler scenarios, the same sharing the account's headroom as the operator's ledger does (what fair sharing costs). A miss on violations now splits along them: foresight, the poll interval, fair sharing, and the policy's own.",
 ];
 

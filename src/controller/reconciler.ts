@@ -40,13 +40,13 @@ import { StatusBuilder } from './status-builder.ts';
 export const POLL_JITTER = 0.05;
 /**
  * While the account's headroom holds a raise back (the write was capped or refused at the
- * unreserved floor), the scaler looks again this soon, or at its own interval if that is sooner.
- * The units it waits for come back when another scaler's poll releases them, at any moment of
- * its own interval: looking every 30 s took up to 30 s more to claim them. Measured (issue 15,
- * bench/REPORT.md): the ten overlapping peaks went from 44 % to 36 % of messages over the SLO,
- * two functions bursting into one account from 38 % to 35 %; a single scaler is never held back.
- * The extra polls are one GetQueueAttributes each; the account's settings are a shared read, and
- * a write happens only when the ledger grants more.
+ * unreserved floor), a LatencySLO scaler sizing from the function's measured Duration looks again
+ * this soon, or at its own interval if that is sooner (actuate.ts `heldBack` says when). The units
+ * it waits for come back when another scaler's poll releases them, at any moment of its own
+ * interval: looking every 30 s took up to 30 s more to claim them. Measured (issue 15,
+ * bench/REPORT.md): the ten overlapping peaks went from 43 % to 36 % of messages over the SLO. The
+ * extra polls are one GetQueueAttributes each; the account's settings are a shared reading, and a
+ * write happens only when the ledger grants more. A scaler alone in its account is never held back.
  */
 export const HELD_BACK_POLL_MS = 5_000;
 
