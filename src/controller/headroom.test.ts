@@ -98,4 +98,18 @@ describe('HeadroomLedger', () => {
     ledger.grant('acct', d('a', 0), 20, 64_000);
     assert.equal(ledger.contended('acct', 'b', 65_000), false, 'withdrawn');
   });
+
+  it('counts the scalers of an account held back now, until each expires or is met', () => {
+    const ledger = new HeadroomLedger(60_000);
+    assert.equal(ledger.shortCount('acct', 0), 0);
+    ledger.grant('acct', d('a', 30), 20, 0);
+    ledger.grant('acct', d('b', 30), 20, 1000);
+    ledger.grant('acct', d('c', 5), 100, 1000);
+    ledger.grant('other', d('z', 30), 0, 1000);
+    assert.equal(ledger.shortCount('acct', 2000), 2, 'a and b short, c met');
+    assert.equal(ledger.shortCount('other', 2000), 1, 'accounts are apart');
+    ledger.grant('acct', d('b', 5), 100, 3000);
+    assert.equal(ledger.shortCount('acct', 4000), 1, 'b met now');
+    assert.equal(ledger.shortCount('acct', 61_000), 0, "a's shortfall expired");
+  });
 });

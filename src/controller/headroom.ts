@@ -115,6 +115,14 @@ export class HeadroomLedger {
     return false;
   }
 
+  /** How many scalers of `account` were granted less than they wanted at their last poll (within the TTL). */
+  shortCount(account: string, now: number): number {
+    let n = 0;
+    for (const at of (this.#short.get(account) ?? new Map<string, number>()).values())
+      if (now - at <= this.#ttlMs) n++;
+    return n;
+  }
+
   /** Withdraws at once the demands of scalers `ids` matches (deleted: no lingering share). */
   forget(ids: (id: string) => boolean): void {
     for (const demands of [...this.#accounts.values(), ...this.#short.values()])

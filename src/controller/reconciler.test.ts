@@ -7,7 +7,7 @@ import type { FunctionPort } from '../aws/ports.ts';
 import { ManualClock } from '../runtime/clock.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { ScalerMetrics } from './metrics.ts';
-import { HELD_BACK_POLL_MS, POLL_JITTER, ScalerReconciler } from './reconciler.ts';
+import { HELD_BACK_POLL_MS, heldBackPollMs, POLL_JITTER, ScalerReconciler } from './reconciler.ts';
 import { FakeAws, reconcilerOver, scaler } from './testing/fakes.ts';
 
 describe('ScalerReconciler', () => {
@@ -395,6 +395,14 @@ describe('ScalerReconciler', () => {
         `${source}${dry ? ', dry run' : ''} was held back`,
       );
     }
+  });
+
+  it('spaces the polls of many held-back scalers of an account: at most 20 extra a second, never past the interval', () => {
+    assert.equal(heldBackPollMs(30_000, 1), 5_000);
+    assert.equal(heldBackPollMs(30_000, 100), 5_000);
+    assert.equal(heldBackPollMs(30_000, 300), 15_000);
+    assert.equal(heldBackPollMs(30_000, 5_000), 30_000);
+    assert.equal(heldBackPollMs(2_000, 1), 2_000, 'an interval shorter than 5 s stays');
   });
 
   it('tells the estimates what was written when the account capped it, not what was decided', async () => {

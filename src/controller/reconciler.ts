@@ -49,6 +49,17 @@ export const POLL_JITTER = 0.05;
  * write happens only when the ledger grants more. A scaler alone in its account is never held back.
  */
 export const HELD_BACK_POLL_MS = 5_000;
+/**
+ * The most extra polls a second an account's held-back scalers make together: with more of them
+ * held back than this many × 5 s, each looks again less often (up to its own interval), so a
+ * squeezed account of thousands of scalers does not multiply the operator's work by six.
+ */
+export const HELD_BACK_POLLS_PER_SECOND = 20;
+
+/** When a poll held back by the account comes again: `heldBack` of the account's scalers are. */
+export function heldBackPollMs(intervalMs: number, heldBack: number): number {
+  return Math.min(intervalMs, Math.max(HELD_BACK_POLL_MS, (heldBack * 1000) / HELD_BACK_POLLS_PER_SECOND));
+}
 
 export type { AwsPorts, ReconcileResult, ReconcilerDeps } from './ports.ts';
 
@@ -364,13 +375,13 @@ export class ScalerReconciler {
 
   /**
    * The regular poll: measured for lateness, jittered by ±5 % so scalers do not march in step, and
-   * sooner (HELD_BACK_POLL_MS) while the account's headroom holds a raise back.
+   * sooner (heldBackPollMs) while the account's headroom holds a raise back.
    */
   #requeue(pass: Pass, intervalMs: number): ReconcileResult {
     const { record, scaler, now } = pass;
     if (record.due !== undefined)
       this.#deps.metrics?.pollLateness.set(labels(scaler), Math.max(0, now - record.due) / 1000);
-    const next = pass.heldBack === true ? Math.min(intervalMs, HELD_BACK_POLL_MS) : intervalMs;
+    const next = pass.heldBack === undefined ? intervalMs : heldBackPollMs(intervalMs, pass.heldBack);
     const jittered = Math.round(
       next * (1 - POLL_JITTER + 2 * POLL_JITTER * (this.#deps.random ?? Math.random)()),
     );

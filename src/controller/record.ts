@@ -55,8 +55,11 @@ export interface Pass {
   /** Aborts when the scaler is deleted, the reconcile's deadline passes or the manager stops. */
   signal: AbortSignal;
   now: number;
-  /** The account's headroom held this poll's raise back: the next poll comes sooner (HELD_BACK_POLL_MS). */
-  heldBack?: boolean;
+  /**
+   * The account's headroom held this poll's raise back: how many of the account's scalers it holds
+   * back now, this one included. The next poll comes sooner (reconciler.ts `heldBackPollMs`).
+   */
+  heldBack?: number;
 }
 
 /** The record key of a scaler: namespace/name@uid. */
