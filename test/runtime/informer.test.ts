@@ -234,9 +234,17 @@ describe('Informer against a real API server', { timeout: 60_000 }, () => {
         assert.deepEqual(informer.keys().sort(), [`${ns}/created-after`, `${ns}/kept`]);
         const errors = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'error' });
         assert.ok(errors >= 1, `the broken connection counts as a restart (got ${errors})`);
-        // The restarted server's watch cache starts after our resourceVersion: 410, relist, diff.
-        assert.equal(await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' }), 1);
-        assert.equal(await metricValue(registry, 'informer_relists_total', {}), 2);
+        // Two right ways back, by timing. Usually the restarted server's watch cache starts after
+        // our resourceVersion: 410, relist, diff. But once, in a fresh-clone run on a busy machine,
+        // the server resumed the watch at our resourceVersion and the deletion came as a watch
+        // event: no 410 and no relist, and everything above held. A relist without a 410, or a
+        // 410 without one, would still fail.
+        const gone = await metricValue(registry, 'informer_watch_restarts_total', { cause: 'gone' });
+        const relists = await metricValue(registry, 'informer_relists_total', {});
+        assert.ok(
+          (gone === 1 && relists === 2) || (gone === 0 && relists === 1),
+          `410s ${gone}, relists ${relists}: a 410 must bring exactly one relist, and nothing else may`,
+        );
       },
     );
   });
