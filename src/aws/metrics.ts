@@ -12,7 +12,7 @@ export class AwsMetrics {
     const registers = [registry];
     this.calls = new Counter({
       name: 'lcs_aws_requests_total',
-      help: 'AWS API calls by service, operation and outcome (success or the error class code)',
+      help: 'AWS API requests by service, operation and outcome (success or the error class code): each attempt of a Lambda call; an SQS or CloudWatch call once, its SDK retry included',
       labelNames: ['service', 'operation', 'outcome'],
       registers,
     });
