@@ -11,6 +11,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { systemClock } from '../runtime/clock.ts';
 import { unitHash } from '../runtime/hash.ts';
 import { releaseSlot } from '../runtime/slot.ts';
 import { AwsError, AwsErrorCode, classify, ErrorClass } from './errors.ts';
@@ -86,7 +87,7 @@ function retryable(error: AwsError): boolean {
  * The wait before attempt `attempt + 1`, ms: the SDK standard mode's full jitter, a random share of
  * 100 ms × 2^(attempt−1) (500 ms for a throttle), at most 20 s; AWS's Retry-After when it sent one.
  */
-export function retryDelayMs(attempt: number, error: AwsError, random: () => number = Math.random): number {
+function retryDelayMs(attempt: number, error: AwsError, random: () => number = Math.random): number {
   if (error.retryAfterSeconds !== undefined) return error.retryAfterSeconds * 1000;
   const base = error.code === AwsErrorCode.Throttled ? 500 : 100;
   return random() * Math.min(20_000, base * 2 ** (attempt - 1));
@@ -142,7 +143,7 @@ export async function instrumented<T>(
         // Another attempt, after the SDK's backoff and a token of the same budget, both within
         // the deadline; when either cannot be had in time, this attempt's error stands.
         try {
-          await sleep(retryDelayMs(attempt, classified), abortSignal);
+          await systemClock.sleep(retryDelayMs(attempt, classified), abortSignal);
           await pacing.bucket.take(pacing.priority, abortSignal);
         } catch {
           if (signal?.aborted) throw cancelled(context, signal);
@@ -182,22 +183,6 @@ async function paced(
   }
   // This call's own wait (the bucket's total moves with every other caller meanwhile).
   deps.metrics?.limiterWait.inc({ bucket: pacing.name }, waitedMs / 1000);
-}
-
-/** Resolves after `ms`, or rejects when `signal` aborts first. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function cancelled(context: string, signal: AbortSignal): AwsError {

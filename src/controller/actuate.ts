@@ -162,7 +162,7 @@ export class Actuator {
     const message = `AWS refused reserved concurrency ${desired}: the account has ${account?.unreserved ?? 'too few'} unreserved${account === undefined ? '' : ` of ${account.limit}`} and must keep 100 unreserved; holding ${fallback > held && fallback >= spec.awsLambdaMinConcurrency ? fallback : held}`;
     if (pass.report.constrained(message))
       this.#deps.event(pass.scaler, 'Warning', EventReason.Constrained, message);
-    this.#heldBack(pass);
+    pass.heldBack = true;
     if (fallback <= held || fallback < spec.awsLambdaMinConcurrency) return current;
     try {
       await aws.functions.putConcurrency(spec.awsLambdaName, fallback, undefined, { signal });
@@ -262,24 +262,6 @@ export class Actuator {
   }
 
   /**
-   * The account's headroom held this poll's raise back: the next poll comes sooner
-   * (reconciler.ts HELD_BACK_POLL_MS) to claim what another scaler releases. Only while the policy
-   * sizes from a measured service time (LatencySLO with the function's Duration read): the
-   * estimates learned from the queue's counts alone need intervals as long as a poll, and 5 s ones
-   * held a burst's 600 units for five minutes on an empty queue in the benchmark's two bursts. Not
-   * in a dry run, which writes nothing to claim.
-   */
-  #heldBack(pass: Pass): void {
-    const { spec, config, record } = pass;
-    const measured =
-      config.policy.type === 'LatencySLO' &&
-      config.policy.serviceTimeSource === 'CloudWatch' &&
-      record.serviceTime?.seconds !== undefined;
-    if (spec.dryRun !== true && measured)
-      pass.heldBack = Math.max(1, this.#headroom.shortCount(pass.aws.account, this.#deps.clock.now()));
-  }
-
-  /**
    * Caps a scale-up to the account's headroom: Lambda keeps 100 executions unreserved in every
    * account (AWS-FACTS.md), and scalers of one account that want more at the same time share
    * what is left by priority, then fairly (headroom.ts). Returns the value to set, or undefined.
@@ -325,7 +307,7 @@ export class Actuator {
       sharing > 1 ? `, shared by priority then fairly between ${sharing} scalers that want more` : '';
     const message = `wanted ${desired} but the account has ${account.unreserved} unreserved of ${account.limit} and must keep 100 unreserved${others}: this scaler (priority ${priority}) gets ${capped}`;
     if (report.constrained(message)) this.#deps.event(scaler, 'Warning', EventReason.Constrained, message);
-    this.#heldBack(pass);
+    pass.heldBack = true;
     return granted > 0 && capped >= scaler.spec.awsLambdaMinConcurrency ? capped : undefined;
   }
 }

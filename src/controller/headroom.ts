@@ -118,8 +118,7 @@ export class HeadroomLedger {
   /** How many scalers of `account` were granted less than they wanted at their last poll (within the TTL). */
   shortCount(account: string, now: number): number {
     let n = 0;
-    for (const at of (this.#short.get(account) ?? new Map<string, number>()).values())
-      if (now - at <= this.#ttlMs) n++;
+    for (const at of this.#short.get(account)?.values() ?? []) if (now - at <= this.#ttlMs) n++;
     return n;
   }
 

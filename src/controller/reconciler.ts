@@ -41,7 +41,7 @@ export const POLL_JITTER = 0.05;
 /**
  * While the account's headroom holds a raise back (the write was capped or refused at the
  * unreserved floor), a LatencySLO scaler sizing from the function's measured Duration looks again
- * this soon, or at its own interval if that is sooner (actuate.ts `heldBack` says when). The units
+ * this soon, or at its own interval if that is sooner (#heldBackPollMs says when). The units
  * it waits for come back when another scaler's poll releases them, at any moment of its own
  * interval: looking every 30 s took up to 30 s more to claim them. Measured (issue 15,
  * bench/REPORT.md): the ten overlapping peaks went from 43 % to 36 % of messages over the SLO. The
@@ -175,8 +175,8 @@ export class ScalerReconciler {
     if (refused !== undefined) return refused;
     const held = await this.#holdFunction(pass);
     if (!('observed' in held)) return held;
-    await this.#decideAndAct(pass, held.observed);
-    return this.#requeue(pass, intervalMs);
+    const sooner = await this.#decideAndAct(pass, held.observed);
+    return this.#requeue(pass, sooner ?? intervalMs);
   }
 
   /** The references agree with the scaler's Region and identity, and the tenant may act as it does. */
@@ -307,7 +307,8 @@ export class ScalerReconciler {
   }
 
   /** Decide and actuate on what was observed, and report it. */
-  async #decideAndAct(pass: Pass, observed: Observation): Promise<void> {
+  /** Decides and writes; returns when to poll next if that is sooner than the interval. */
+  async #decideAndAct(pass: Pass, observed: Observation): Promise<number | undefined> {
     const { scaler, spec, config, report, aws, record, signal, now } = pass;
     const previous = scaler.status ?? {};
     const lever = actuatorOf(spec);
@@ -364,6 +365,21 @@ export class ScalerReconciler {
       if (applied !== undefined && decision.desired !== null && applied !== decision.desired)
         report.policy(withApplied(nextState, applied), decision.desired);
     } else await this.#mappingActuator.apply(pass, observed, decision, lever);
+    return this.#heldBackPollMs(pass, observed);
+  }
+
+  /**
+   * Sooner than the interval (heldBackPollMs) when the account's headroom held this poll's raise
+   * back and the policy sizes from the measured Duration: the estimates learned from the queue's
+   * counts alone need intervals as long as a poll (5 s ones held a burst's 600 units for five
+   * minutes on an empty queue in the benchmark's two bursts). Not in a dry run, which writes
+   * nothing to claim.
+   */
+  #heldBackPollMs(pass: Pass, observed: Observation): number | undefined {
+    if (pass.heldBack !== true || pass.spec.dryRun === true || observed.serviceTimeSeconds === undefined)
+      return undefined;
+    const held = this.#headroom.shortCount(pass.aws.account, this.#deps.clock.now());
+    return heldBackPollMs(pass.config.pollingIntervalSeconds * 1000, Math.max(1, held));
   }
 
   /** Gives `fn` back what the lever the values were recorded for wrote (status.originalConcurrency). */
@@ -374,16 +390,15 @@ export class ScalerReconciler {
   }
 
   /**
-   * The regular poll: measured for lateness, jittered by ±5 % so scalers do not march in step, and
-   * sooner (heldBackPollMs) while the account's headroom holds a raise back.
+   * The regular poll: measured for lateness, jittered by ±5 % so scalers do not march in step
+   * (`intervalMs` is sooner than the spec's while the account holds a raise back: #heldBackPollMs).
    */
   #requeue(pass: Pass, intervalMs: number): ReconcileResult {
     const { record, scaler, now } = pass;
     if (record.due !== undefined)
       this.#deps.metrics?.pollLateness.set(labels(scaler), Math.max(0, now - record.due) / 1000);
-    const next = pass.heldBack === undefined ? intervalMs : heldBackPollMs(intervalMs, pass.heldBack);
     const jittered = Math.round(
-      next * (1 - POLL_JITTER + 2 * POLL_JITTER * (this.#deps.random ?? Math.random)()),
+      intervalMs * (1 - POLL_JITTER + 2 * POLL_JITTER * (this.#deps.random ?? Math.random)()),
     );
     // The next poll is due from when it is requeued: a reconcile that waited for the AWS budget
     // makes its next poll later, not late.

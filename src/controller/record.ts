@@ -56,10 +56,10 @@ export interface Pass {
   signal: AbortSignal;
   now: number;
   /**
-   * The account's headroom held this poll's raise back: how many of the account's scalers it holds
-   * back now, this one included. The next poll comes sooner (reconciler.ts `heldBackPollMs`).
+   * The account's headroom held this poll's raise back (capped, or refused at the unreserved
+   * floor): the actuator says so, the reconciler decides whether to look again sooner.
    */
-  heldBack?: number;
+  heldBack?: boolean;
 }
 
 /** The record key of a scaler: namespace/name@uid. */
