@@ -451,12 +451,7 @@ function clairvoyant(
       .sort((a, b) => b.want - (b.have ?? 0) - (a.want - (a.have ?? 0)));
     if (fair && ups.length > 1) {
       // As the operator's ledger shares it: priority, then water-filling (one engine: its function).
-      let headroom = 0;
-      try {
-        headroom = sim.getAccountConcurrency().unreserved - 100;
-      } catch (e) {
-        if (!(e instanceof AwsApiError)) throw e;
-      }
+      const headroom = headroomOf(sim) ?? 0;
       const grants = shareHeadroom(
         ups.map((p) => ({ id: p.tg.fn, priority: p.tg.spec.priority ?? 0, wanted: p.want - (p.have ?? 0) })),
         headroom,
@@ -470,17 +465,24 @@ function clairvoyant(
         let value = p.want;
         if (ups.length > 1) {
           // Largest shortfall first: ask the account what the floor leaves, as anyone must.
-          try {
-            value = Math.min(value, sim.getAccountConcurrency().unreserved - 100 + (p.have ?? 0));
-          } catch (e) {
-            if (!(e instanceof AwsApiError)) throw e;
-          }
+          const room = headroomOf(sim);
+          if (room !== undefined) value = Math.min(value, room + (p.have ?? 0));
         }
         if (value > (p.have ?? 0) && tryPut(sim, p.tg.fn, value)) p.have = value;
       }
     }
     for (const p of plans) if (p.have !== null) setCaps(p.tg.fn, p.have);
   };
+}
+
+/** What the account can still reserve above its floor of 100, asked as anyone must; undefined when refused. */
+function headroomOf(sim: Simulation): number | undefined {
+  try {
+    return sim.getAccountConcurrency().unreserved - 100;
+  } catch (e) {
+    if (!(e instanceof AwsApiError)) throw e;
+    return undefined;
+  }
 }
 
 /** Each second's change of what the strategy sets (reserved concurrency, or the mapping's value). */
